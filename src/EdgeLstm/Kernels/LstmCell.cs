@@ -1,0 +1,77 @@
+using System.Numerics.Tensors;
+
+namespace EdgeLstm.Kernels;
+
+/// <summary>
+/// The element-wise part of one LSTM time step over a range of batch rows, forward and backward. A row of gates is
+/// [i | f | g | o], H each (PyTorch's order). Knows nothing of layers or models: it sees pointers and sizes.
+/// </summary>
+internal static unsafe class LstmCell
+{
+    /// <summary>
+    /// Turns pre-activations into gates in place (σ for i, f, o; tanh for g) and computes
+    /// c = f·c_prev + i·g, tanh(c) and h = o·tanh(c). The bias (b_ih + b_hh) is added here, on rows already in L1,
+    /// rather than as a separate pass over the whole sequence. <paramref name="cPrev"/> null means a zero state.
+    /// </summary>
+    public static void Forward(float* gates, float* bias, float* cPrev, float* c, float* tanhC, float* h, int hidden, int rowStart, int rowEnd)
+    {
+        int h4 = 4 * hidden;
+        for (int r = rowStart; r < rowEnd; r++)
+        {
+            var g = new Span<float>(gates + ((long)r * h4), h4);
+            var ifGates = g[..(2 * hidden)];
+            var input = g[..hidden];
+            var forget = g.Slice(hidden, hidden);
+            var cell = g.Slice(2 * hidden, hidden);
+            var output = g.Slice(3 * hidden, hidden);
+            var cRow = new Span<float>(c + ((long)r * hidden), hidden);
+            var tanhRow = new Span<float>(tanhC + ((long)r * hidden), hidden);
+            var hRow = new Span<float>(h + ((long)r * hidden), hidden);
+
+            TensorPrimitives.Add(g, new ReadOnlySpan<float>(bias, h4), g);
+            TensorPrimitives.Sigmoid(ifGates, ifGates);
+            TensorPrimitives.Tanh(cell, cell);
+            TensorPrimitives.Sigmoid(output, output);
+            TensorPrimitives.Multiply(input, cell, cRow);
+            if (cPrev != null)
+            {
+                TensorPrimitives.FusedMultiplyAdd(forget, new ReadOnlySpan<float>(cPrev + ((long)r * hidden), hidden), cRow, cRow);
+            }
+
+            TensorPrimitives.Tanh(cRow, tanhRow);
+            TensorPrimitives.Multiply(output, tanhRow, hRow);
+        }
+    }
+
+    /// <summary>
+    /// Back-propagates one step through the cell. <paramref name="dh"/> is ∂L/∂h_t (from above and from step t+1);
+    /// <paramref name="dc"/> holds ∂L/∂c_t arriving from step t+1 and is overwritten with the part that flows on to
+    /// c_{t-1}. Writes ∂L/∂(pre-activation gates) into <paramref name="dGates"/>.
+    /// </summary>
+    public static void Backward(float* gates, float* cPrev, float* tanhC, float* dh, float* dc, float* dGates, int hidden, int rowStart, int rowEnd)
+    {
+        int h4 = 4 * hidden;
+        for (int r = rowStart; r < rowEnd; r++)
+        {
+            float* g = gates + ((long)r * h4);
+            float* dg = dGates + ((long)r * h4);
+            float* tc = tanhC + ((long)r * hidden);
+            float* dhr = dh + ((long)r * hidden);
+            float* dcr = dc + ((long)r * hidden);
+            float* cp = cPrev == null ? null : cPrev + ((long)r * hidden);
+            for (int j = 0; j < hidden; j++)
+            {
+                float i = g[j], f = g[hidden + j], gg = g[(2 * hidden) + j], o = g[(3 * hidden) + j];
+                float t = tc[j];
+                float dhj = dhr[j];
+                float dcj = (dhj * o * (1f - (t * t))) + dcr[j];
+                float cPrevJ = cp == null ? 0f : cp[j];
+                dg[j] = dcj * gg * i * (1f - i);
+                dg[hidden + j] = dcj * cPrevJ * f * (1f - f);
+                dg[(2 * hidden) + j] = dcj * i * (1f - (gg * gg));
+                dg[(3 * hidden) + j] = dhj * t * o * (1f - o);
+                dcr[j] = dcj * f;
+            }
+        }
+    }
+}

@@ -1,0 +1,34 @@
+namespace EdgeLstm.Model;
+
+/// <summary>The architecture of a stacked-LSTM classifier: inputs per step, hidden units, layers, classes, steps.</summary>
+/// <param name="InputSize">Features per time step (28 pixels for a row of an MNIST image).</param>
+/// <param name="HiddenSize">Units in each LSTM layer.</param>
+/// <param name="Layers">Stacked LSTM layers.</param>
+/// <param name="Classes">Outputs of the final dense layer.</param>
+/// <param name="Steps">The sequence length the model reads (28 rows); the engine accepts any length, this is the default.</param>
+public sealed record LstmConfig(int InputSize, int HiddenSize, int Layers, int Classes, int Steps)
+{
+    /// <summary>The reference recipe: 28 steps of 28 pixels, 2 layers of 256, 10 classes.</summary>
+    public static LstmConfig Mnist { get; } = new(28, 256, 2, 10, 28);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first field that is out of range.</summary>
+    public void Validate()
+    {
+        Check(InputSize, nameof(InputSize), 1, 1 << 16);
+        Check(HiddenSize, nameof(HiddenSize), 1, 1 << 14);
+        Check(Layers, nameof(Layers), 1, 64);
+        Check(Classes, nameof(Classes), 1, 1 << 16);
+        Check(Steps, nameof(Steps), 1, 1 << 20);
+    }
+
+    /// <summary>Inputs to layer <paramref name="layer"/>: the data for layer 0, the layer below's output otherwise.</summary>
+    public int LayerInputSize(int layer) => layer == 0 ? InputSize : HiddenSize;
+
+    private static void Check(int value, string name, int min, int max)
+    {
+        if (value < min || value > max)
+        {
+            throw new ArgumentException($"{name} must be between {min} and {max}; it is {value}.");
+        }
+    }
+}

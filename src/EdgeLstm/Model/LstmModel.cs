@@ -1,0 +1,158 @@
+using EdgeLstm.Memory;
+
+namespace EdgeLstm.Model;
+
+/// <summary>
+/// A stacked-LSTM classifier's parameters: one flat float buffer holding, per layer, PyTorch's <c>nn.LSTM</c> tensors
+/// (<c>weight_ih</c> [4H×I], <c>weight_hh</c> [4H×H], <c>bias_ih</c> [4H], <c>bias_hh</c> [4H], gates in the order
+/// i, f, g, o), then <c>nn.Linear</c>'s <c>fc.weight</c> [C×H] and <c>fc.bias</c> [C].
+/// </summary>
+/// <remarks>
+/// The kernels want the weights transposed (so that a product streams rows of W); those copies are derived data in
+/// <see cref="PackedWeights"/>, rebuilt lazily after <see cref="MarkParametersChanged"/>.
+/// </remarks>
+public sealed unsafe class LstmModel
+{
+    private readonly AlignedBuffer _parameters;
+    private readonly ParameterTensor[] _tensors;
+    private readonly Dictionary<string, ParameterTensor> _byName;
+    private readonly object _packLock = new();
+    private PackedWeights? _packed;
+    private long _version = 1;
+
+    private LstmModel(LstmConfig config)
+    {
+        config.Validate();
+        Config = config;
+        var tensors = new List<ParameterTensor>();
+        int offset = 0;
+        void Add(string name, params int[] shape)
+        {
+            var t = new ParameterTensor(name, shape, offset);
+            tensors.Add(t);
+            offset = checked(offset + t.Length);
+        }
+
+        int h4 = 4 * config.HiddenSize;
+        for (int l = 0; l < config.Layers; l++)
+        {
+            Add($"lstm.weight_ih_l{l}", h4, config.LayerInputSize(l));
+            Add($"lstm.weight_hh_l{l}", h4, config.HiddenSize);
+            Add($"lstm.bias_ih_l{l}", h4);
+            Add($"lstm.bias_hh_l{l}", h4);
+        }
+
+        Add("fc.weight", config.Classes, config.HiddenSize);
+        Add("fc.bias", config.Classes);
+        _tensors = [.. tensors];
+        _byName = _tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        _parameters = new AlignedBuffer(offset);
+    }
+
+    /// <summary>The architecture.</summary>
+    public LstmConfig Config { get; }
+
+    /// <summary>Every parameter, in the order of <see cref="Tensors"/>. Call <see cref="MarkParametersChanged"/> after writing.</summary>
+    public Span<float> Parameters => _parameters.Span;
+
+    /// <summary>The named tensors, in buffer order.</summary>
+    public IReadOnlyList<ParameterTensor> Tensors => _tensors;
+
+    internal float* ParameterPointer => _parameters.Pointer;
+
+    /// <summary>A model with every parameter zero, to be filled (e.g. by a loader).</summary>
+    public static LstmModel CreateEmpty(LstmConfig config) => new(config);
+
+    /// <summary>
+    /// A freshly initialised model, as the reference recipe's TF1 graph initialises it: LSTM weights Glorot-uniform over
+    /// the combined [I+H, 4H] kernel, biases 0 but the forget gate's 1.0 (TF1's <c>forget_bias</c>, folded into
+    /// <c>bias_ih</c>), dense weights truncated normal with σ = 0.1 and dense biases 0.1.
+    /// </summary>
+    public static LstmModel Create(LstmConfig config, ulong seed)
+    {
+        var model = new LstmModel(config);
+        var rng = new SeededRandom(seed);
+        int h = config.HiddenSize;
+        for (int l = 0; l < config.Layers; l++)
+        {
+            float limit = MathF.Sqrt(6f / (config.LayerInputSize(l) + h + (4 * h)));
+            foreach (var name in new[] { $"lstm.weight_ih_l{l}", $"lstm.weight_hh_l{l}" })
+            {
+                var w = model.TensorData(name);
+                for (int i = 0; i < w.Length; i++)
+                {
+                    w[i] = ((2f * rng.NextSingle()) - 1f) * limit;
+                }
+            }
+
+            model.TensorData($"lstm.bias_ih_l{l}").Slice(h, h).Fill(1f);
+        }
+
+        var fcWeight = model.TensorData("fc.weight");
+        for (int i = 0; i < fcWeight.Length; i++)
+        {
+            double x;
+            do
+            {
+                x = rng.NextGaussian();
+            }
+            while (Math.Abs(x) > 2.0);
+            fcWeight[i] = (float)(0.1 * x);
+        }
+
+        model.TensorData("fc.bias").Fill(0.1f);
+        return model;
+    }
+
+    /// <summary>The tensor called <paramref name="name"/>, or an exception naming what exists.</summary>
+    public ParameterTensor Tensor(string name) => _byName.TryGetValue(name, out var t)
+        ? t
+        : throw new KeyNotFoundException($"The model has no tensor '{name}'; it has {string.Join(", ", _byName.Keys)}.");
+
+    /// <summary>True when the model has a tensor of that name.</summary>
+    public bool HasTensor(string name) => _byName.ContainsKey(name);
+
+    /// <summary>The elements of a tensor, in place.</summary>
+    public Span<float> TensorData(string name) => TensorData(Tensor(name));
+
+    /// <summary>The elements of a tensor, in place.</summary>
+    public Span<float> TensorData(ParameterTensor tensor) => Parameters.Slice(tensor.Offset, tensor.Length);
+
+    /// <summary>Says that <see cref="Parameters"/> were written, so the packed copies the kernels use are rebuilt.</summary>
+    public void MarkParametersChanged() => Interlocked.Increment(ref _version);
+
+    /// <summary>A deep copy.</summary>
+    public LstmModel Clone()
+    {
+        var copy = new LstmModel(Config);
+        Parameters.CopyTo(copy.Parameters);
+        return copy;
+    }
+
+    internal int Offset(string name) => Tensor(name).Offset;
+
+    /// <summary>The transposed weights for the current parameters, rebuilt if they changed. Safe to call from many threads.</summary>
+    internal PackedWeights Packed
+    {
+        get
+        {
+            long version = Interlocked.Read(ref _version);
+            var packed = Volatile.Read(ref _packed);
+            if (packed is not null && packed.Version == version)
+            {
+                return packed;
+            }
+
+            lock (_packLock)
+            {
+                packed = _packed ??= new PackedWeights(this);
+                if (packed.Version != version)
+                {
+                    packed.Repack(this, version);
+                }
+
+                return packed;
+            }
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using EdgeLstm.Memory;
+
+namespace EdgeLstm.Model;
+
+/// <summary>
+/// The weights laid out the way the matrix kernels stream them: W_ihᵀ [I×4H], W_hhᵀ [H×4H] and fc.weightᵀ [H×C], plus
+/// the two LSTM biases summed once. Rebuilt after every optimiser step (a few hundred thousand floats: about a
+/// millisecond, against a training iteration of tens).
+/// </summary>
+internal sealed unsafe class PackedWeights
+{
+    private readonly AlignedBuffer[] _inputT;
+    private readonly AlignedBuffer[] _recurrentT;
+    private readonly AlignedBuffer[] _bias;
+    private readonly AlignedBuffer _fcT;
+
+    public PackedWeights(LstmModel model)
+    {
+        var config = model.Config;
+        int h4 = 4 * config.HiddenSize;
+        _inputT = new AlignedBuffer[config.Layers];
+        _recurrentT = new AlignedBuffer[config.Layers];
+        _bias = new AlignedBuffer[config.Layers];
+        for (int l = 0; l < config.Layers; l++)
+        {
+            _inputT[l] = new AlignedBuffer(config.LayerInputSize(l) * h4);
+            _recurrentT[l] = new AlignedBuffer(config.HiddenSize * h4);
+            _bias[l] = new AlignedBuffer(h4);
+        }
+
+        _fcT = new AlignedBuffer(config.HiddenSize * config.Classes);
+    }
+
+    /// <summary>The parameter version these copies were made from (0: never).</summary>
+    public long Version { get; private set; }
+
+    public float* InputT(int layer) => _inputT[layer].Pointer;
+
+    public float* RecurrentT(int layer) => _recurrentT[layer].Pointer;
+
+    public float* Bias(int layer) => _bias[layer].Pointer;
+
+    public float* FcT => _fcT.Pointer;
+
+    public void Repack(LstmModel model, long version)
+    {
+        var config = model.Config;
+        int h = config.HiddenSize;
+        for (int l = 0; l < config.Layers; l++)
+        {
+            Transpose(model.TensorData($"lstm.weight_ih_l{l}"), 4 * h, config.LayerInputSize(l), _inputT[l].Span);
+            Transpose(model.TensorData($"lstm.weight_hh_l{l}"), 4 * h, h, _recurrentT[l].Span);
+            System.Numerics.Tensors.TensorPrimitives.Add(
+                model.TensorData($"lstm.bias_ih_l{l}"), model.TensorData($"lstm.bias_hh_l{l}"), _bias[l].Span);
+        }
+
+        Transpose(model.TensorData("fc.weight"), config.Classes, h, _fcT.Span);
+        Version = version;
+    }
+
+    private static void Transpose(ReadOnlySpan<float> source, int rows, int cols, Span<float> destination)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            var row = source.Slice(r * cols, cols);
+            for (int c = 0; c < cols; c++)
+            {
+                destination[(c * rows) + r] = row[c];
+            }
+        }
+    }
+}
