@@ -75,6 +75,9 @@ public sealed unsafe class LstmPredictor : IDisposable
         SoftmaxCrossEntropy.Softmax(probabilities, probabilities, rows, config.Classes);
     }
 
+    /// <summary>Bytes the worker threads have allocated so far; for the allocation tests.</summary>
+    internal long WorkerAllocatedBytes => _pool.WorkerAllocatedBytes;
+
     /// <summary>Stops the worker threads.</summary>
     public void Dispose() => _pool.Dispose();
 
@@ -149,7 +152,7 @@ public sealed unsafe class LstmPredictor : IDisposable
         var config = _model.Config;
         int classes = config.Classes;
         MatMul.Run(_pool, MatMulForm.AB, hidden, config.HiddenSize, _model.Packed.FcT, classes, output, classes, rows, classes, config.HiddenSize, false, _width);
-        var bias = _model.TensorData("fc.bias");
+        var bias = _model.Parameters.Slice(_model.FcBiasOffset, classes);
         for (int r = 0; r < rows; r++)
         {
             var row = new Span<float>(output + ((long)r * classes), classes);

@@ -106,7 +106,7 @@ public sealed unsafe class LstmStream : IDisposable
         {
             int classes = config.Classes;
             MatMul.Run(_pool, MatMulForm.AB, layerInput, config.HiddenSize, packed.FcT, classes, _logits.Pointer, classes, BatchSize, classes, config.HiddenSize, false, _width);
-            var bias = _model.TensorData("fc.bias");
+            var bias = _model.Parameters.Slice(_model.FcBiasOffset, classes);
             for (int b = 0; b < BatchSize; b++)
             {
                 var row = _logits.Span.Slice(b * classes, classes);

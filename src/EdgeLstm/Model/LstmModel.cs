@@ -47,7 +47,24 @@ public sealed unsafe class LstmModel
         _tensors = [.. tensors];
         _byName = _tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
         _parameters = new AlignedBuffer(offset);
+
+        // Offsets by layer, so the training loop never formats a tensor name (that would allocate on the hot path).
+        LayerOffsets = new (int, int, int, int)[config.Layers];
+        for (int l = 0; l < config.Layers; l++)
+        {
+            LayerOffsets[l] = (Offset($"lstm.weight_ih_l{l}"), Offset($"lstm.weight_hh_l{l}"), Offset($"lstm.bias_ih_l{l}"), Offset($"lstm.bias_hh_l{l}"));
+        }
+
+        FcWeightOffset = Offset("fc.weight");
+        FcBiasOffset = Offset("fc.bias");
     }
+
+    /// <summary>Where each layer's weight_ih, weight_hh, bias_ih and bias_hh start in <see cref="Parameters"/>.</summary>
+    internal (int WeightIh, int WeightHh, int BiasIh, int BiasHh)[] LayerOffsets { get; }
+
+    internal int FcWeightOffset { get; }
+
+    internal int FcBiasOffset { get; }
 
     /// <summary>The architecture.</summary>
     public LstmConfig Config { get; }

@@ -46,15 +46,19 @@ internal sealed unsafe class PackedWeights
     {
         var config = model.Config;
         int h = config.HiddenSize;
+        var p = model.Parameters;
+        int h4 = 4 * h;
         for (int l = 0; l < config.Layers; l++)
         {
-            Transpose(model.TensorData($"lstm.weight_ih_l{l}"), 4 * h, config.LayerInputSize(l), _inputT[l].Span);
-            Transpose(model.TensorData($"lstm.weight_hh_l{l}"), 4 * h, h, _recurrentT[l].Span);
-            System.Numerics.Tensors.TensorPrimitives.Add(
-                model.TensorData($"lstm.bias_ih_l{l}"), model.TensorData($"lstm.bias_hh_l{l}"), _bias[l].Span);
+            // Offsets, not names: this runs after every optimiser step and must not allocate.
+            var o = model.LayerOffsets[l];
+            int inputs = config.LayerInputSize(l);
+            Transpose(p.Slice(o.WeightIh, h4 * inputs), h4, inputs, _inputT[l].Span);
+            Transpose(p.Slice(o.WeightHh, h4 * h), h4, h, _recurrentT[l].Span);
+            System.Numerics.Tensors.TensorPrimitives.Add(p.Slice(o.BiasIh, h4), p.Slice(o.BiasHh, h4), _bias[l].Span);
         }
 
-        Transpose(model.TensorData("fc.weight"), config.Classes, h, _fcT.Span);
+        Transpose(p.Slice(model.FcWeightOffset, config.Classes * h), config.Classes, h, _fcT.Span);
         Version = version;
     }
 

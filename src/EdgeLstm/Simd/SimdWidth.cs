@@ -35,6 +35,12 @@ public static class SimdSupport
         _ => false,
     };
 
+    /// <summary>
+    /// Lets a width that is not hardware-accelerated run in .NET's software emulation: slow, but the same results, so
+    /// the tests can prove the Vector512 body correct on a machine without AVX-512 (and on an ARM64 board).
+    /// </summary>
+    internal static bool AllowEmulatedWidths { get; set; }
+
     /// <summary>Resolves <see cref="SimdWidth.Auto"/> and rejects a width this processor cannot run.</summary>
     public static SimdWidth Resolve(SimdWidth width)
     {
@@ -43,7 +49,7 @@ public static class SimdSupport
             return Widest;
         }
 
-        if (!IsAccelerated(width))
+        if (!IsAccelerated(width) && !AllowEmulatedWidths)
         {
             throw new NotSupportedException($"SIMD width {(int)width} bits is not hardware-accelerated on this processor; the widest here is {(int)Widest} bits.");
         }

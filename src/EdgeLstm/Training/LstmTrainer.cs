@@ -70,6 +70,12 @@ public sealed unsafe class LstmTrainer : IDisposable
     /// <summary>The class probabilities [B×C] of the last batch (with dropout, as trained on).</summary>
     public ReadOnlySpan<float> LastProbabilities => _workspace is { } w ? w.Probabilities.Span : default;
 
+    /// <summary>The dropout mask [T×B×H] (0 or 1/keep) layer <paramref name="layer"/> used in the last batch; for tests.</summary>
+    internal ReadOnlySpan<float> DropoutMask(int layer) => _workspace is { } w ? w.Mask[layer].Span : default;
+
+    /// <summary>Bytes the worker threads have allocated so far; for the allocation tests.</summary>
+    internal long WorkerAllocatedBytes => _pool.WorkerAllocatedBytes;
+
     /// <summary>One training iteration: gradients of the batch loss, then an Adam step. Returns the loss before the step.</summary>
     /// <param name="inputs">[B×T×I] with B = <paramref name="labels"/>.Length.</param>
     /// <param name="labels">Class of each sample, 0 to C−1.</param>
@@ -128,8 +134,8 @@ public sealed unsafe class LstmTrainer : IDisposable
         }
 
         float* top = w.OutputOf(layers - 1, keep) + ((steps - 1) * bh);
-        float* fcWeight = _model.ParameterPointer + _model.Offset("fc.weight");
-        var fcBias = _model.TensorData("fc.bias");
+        float* fcWeight = _model.ParameterPointer + _model.FcWeightOffset;
+        var fcBias = _model.Parameters.Slice(_model.FcBiasOffset, classes);
         MatMul.Run(_pool, MatMulForm.AB, top, hidden, packed.FcT, classes, w.Logits.Pointer, classes, batch, classes, hidden, false, _width);
         for (int b = 0; b < batch; b++)
         {
@@ -143,8 +149,8 @@ public sealed unsafe class LstmTrainer : IDisposable
         // Backward: the dense layer, then BPTT down the stack.
         SoftmaxCrossEntropy.Backward(w.Probabilities.Span, labels, w.DLogits.Span, classes, (float)(1.0 / divisor));
         float* grads = _gradients.Pointer;
-        MatMul.Run(_pool, MatMulForm.AtB, w.DLogits.Pointer, classes, top, hidden, grads + _model.Offset("fc.weight"), hidden, classes, hidden, batch, false, _width);
-        var fcBiasGrad = _gradients.Span.Slice(_model.Offset("fc.bias"), classes);
+        MatMul.Run(_pool, MatMulForm.AtB, w.DLogits.Pointer, classes, top, hidden, grads + _model.FcWeightOffset, hidden, classes, hidden, batch, false, _width);
+        var fcBiasGrad = _gradients.Span.Slice(_model.FcBiasOffset, classes);
         fcBiasGrad.Clear();
         for (int b = 0; b < batch; b++)
         {
@@ -165,14 +171,14 @@ public sealed unsafe class LstmTrainer : IDisposable
             var f = w.ForwardOf(l, l == 0 ? w.Input.Pointer : w.OutputOf(l - 1, keep));
             var g = new LayerPass.Gradients
             {
-                WeightIh = grads + _model.Offset($"lstm.weight_ih_l{l}"),
-                WeightHh = grads + _model.Offset($"lstm.weight_hh_l{l}"),
-                BiasIh = grads + _model.Offset($"lstm.bias_ih_l{l}"),
-                BiasHh = grads + _model.Offset($"lstm.bias_hh_l{l}"),
+                WeightIh = grads + _model.LayerOffsets[l].WeightIh,
+                WeightHh = grads + _model.LayerOffsets[l].WeightHh,
+                BiasIh = grads + _model.LayerOffsets[l].BiasIh,
+                BiasHh = grads + _model.LayerOffsets[l].BiasHh,
                 Input = l > 0 ? w.DH[(l - 1) & 1].Pointer : (ComputeInputGradient ? w.InputGradient.Pointer : null),
             };
-            float* weightIh = _model.ParameterPointer + _model.Offset($"lstm.weight_ih_l{l}");
-            float* weightHh = _model.ParameterPointer + _model.Offset($"lstm.weight_hh_l{l}");
+            float* weightIh = _model.ParameterPointer + _model.LayerOffsets[l].WeightIh;
+            float* weightHh = _model.ParameterPointer + _model.LayerOffsets[l].WeightHh;
             LayerPass.RunBackward(f, weightIh, weightHh, w.DH[l & 1].Pointer, w.DGates.Pointer, w.DC.Pointer, g, _pool, _width, _stepBackward);
             if (l > 0 && keep < 1f)
             {

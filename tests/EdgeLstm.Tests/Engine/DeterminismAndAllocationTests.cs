@@ -1,0 +1,76 @@
+using EdgeLstm.Inference;
+using EdgeLstm.Model;
+using EdgeLstm.Training;
+
+namespace EdgeLstm.Tests.Engine;
+
+public class DeterminismAndAllocationTests
+{
+    [Fact]
+    public void The_same_seed_trains_bit_identically_on_1_2_and_3_threads()
+    {
+        var config = new LstmConfig(7, 37, 2, 5, 6);
+        float[]? reference = null;
+        float[]? referenceLosses = null;
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            var model = LstmModel.Create(config, 51);
+            using var trainer = new LstmTrainer(model, new TrainerOptions { Threads = threads, Seed = 52, KeepProbability = 0.5f, LearningRate = 0.01f });
+            var losses = new float[4];
+            for (int i = 0; i < losses.Length; i++)
+            {
+                var x = TestModels.Inputs(24, 6, 7, 53 + (ulong)i);
+                var labels = TestModels.Labels(24, 5, 60 + (ulong)i);
+                losses[i] = trainer.TrainBatch(x, labels);
+            }
+
+            var parameters = model.Parameters.ToArray();
+            if (reference is null)
+            {
+                reference = parameters;
+                referenceLosses = losses;
+                Assert.NotEqual(LstmModel.Create(config, 51).Parameters.ToArray(), parameters);
+            }
+            else
+            {
+                Assert.Equal(referenceLosses, losses);
+                Assert.True(reference.AsSpan().SequenceEqual(parameters), $"parameters differ with {threads} threads");
+            }
+        }
+    }
+
+    [Fact]
+    public void Training_and_inference_allocate_nothing_after_warm_up()
+    {
+        var config = new LstmConfig(28, 64, 2, 10, 28);
+        var model = LstmModel.Create(config, 1);
+        var x = TestModels.Inputs(16, 28, 28, 2);
+        var labels = TestModels.Labels(16, 10, 3);
+        using var trainer = new LstmTrainer(model, new TrainerOptions { Threads = 2 });
+        using var predictor = new LstmPredictor(model, threads: 2);
+        using var stream = new LstmStream(model, 1);
+        var probabilities = new float[16 * 10];
+        var stepProbabilities = new float[10];
+        for (int warm = 0; warm < 2; warm++)
+        {
+            trainer.TrainBatch(x, labels);
+            predictor.Predict(x, 16, probabilities);
+            stream.Step(x.AsSpan(0, 28), default, stepProbabilities);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        long workersBefore = trainer.WorkerAllocatedBytes + predictor.WorkerAllocatedBytes;
+        for (int i = 0; i < 3; i++)
+        {
+            trainer.TrainBatch(x, labels);
+            predictor.Predict(x, 16, probabilities);
+            stream.Step(x.AsSpan(0, 28), default, stepProbabilities);
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        long workersAllocated = trainer.WorkerAllocatedBytes + predictor.WorkerAllocatedBytes - workersBefore;
+        Assert.Equal(0, allocated);
+        Assert.Equal(0, workersAllocated);
+        Assert.True(trainer.WorkerAllocatedBytes >= 0 && trainer.Threads == 2);
+    }
+}

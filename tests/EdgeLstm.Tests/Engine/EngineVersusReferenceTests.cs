@@ -1,0 +1,119 @@
+using EdgeLstm.Inference;
+using EdgeLstm.Model;
+using EdgeLstm.Simd;
+using EdgeLstm.Tests.Kernels;
+using EdgeLstm.Tests.Reference;
+using EdgeLstm.Training;
+
+namespace EdgeLstm.Tests.Engine;
+
+/// <summary>The engine's forward pass and every gradient against the double-precision reference.</summary>
+public class EngineVersusReferenceTests
+{
+    public static TheoryData<SimdWidth, int, int, int> Cases()
+    {
+        var data = new TheoryData<SimdWidth, int, int, int>();
+        foreach (SimdWidth width in MatMulTests.Widths())
+        {
+            data.Add(width, 1, 3, 7);    // batch 3: below the row split, products split by columns
+            data.Add(width, 2, 9, 17);   // batch 9 on 2 threads: the fused per-step jobs split rows
+            data.Add(width, 3, 13, 33);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Forward_matches_the_reference(SimdWidth width, int threads, int batch, int hidden)
+    {
+        var config = new LstmConfig(5, hidden, 2, 3, 6);
+        var model = TestModels.Make(config, 11);
+        var x = TestModels.Inputs(batch, 6, 5, 12);
+        var labels = TestModels.Labels(batch, 3, 13);
+        var expected = new ReferenceLstm(model).Forward(x.Select(v => (double)v).ToArray(), labels, LossReduction.MeanOverBatchAndClasses);
+
+        using var predictor = new LstmPredictor(model, threads, width);
+        var outputs = new float[6 * batch * hidden];
+        var finalC = new float[2 * batch * hidden];
+        var finalH = new float[2 * batch * hidden];
+        var probabilities = new float[batch * 3];
+        predictor.Run(x, batch, outputs, finalC, finalH, probabilities);
+
+        for (int t = 0; t < 6; t++)
+        {
+            AssertClose(expected.H[1][t], outputs.AsSpan(t * batch * hidden, batch * hidden), $"outputs step {t}");
+        }
+
+        for (int l = 0; l < 2; l++)
+        {
+            AssertClose(expected.C[l][5], finalC.AsSpan(l * batch * hidden, batch * hidden), $"c of layer {l}");
+            AssertClose(expected.H[l][5], finalH.AsSpan(l * batch * hidden, batch * hidden), $"h of layer {l}");
+        }
+
+        AssertClose(expected.Probabilities, probabilities, "probabilities");
+        var logits = new float[batch * 3];
+        predictor.PredictLogits(x, batch, logits);
+        AssertClose(expected.Logits, logits, "logits");
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Every_gradient_matches_the_reference(SimdWidth width, int threads, int batch, int hidden)
+    {
+        foreach (bool dropout in new[] { false, true })
+        {
+            foreach (var reduction in new[] { LossReduction.MeanOverBatchAndClasses, LossReduction.MeanOverBatch })
+            {
+                var config = new LstmConfig(5, hidden, 2, 3, 4);
+                var model = TestModels.Make(config, 21);
+                var x = TestModels.Inputs(batch, 4, 5, 22);
+                var labels = TestModels.Labels(batch, 3, 23);
+                using var trainer = new LstmTrainer(model, new TrainerOptions { KeepProbability = dropout ? 0.6f : 1f, Threads = threads, Width = width, Loss = reduction, Seed = 9 });
+                trainer.ComputeInputGradient = true;
+                float loss = trainer.ComputeGradients(x, labels, training: true);
+
+                var reference = new ReferenceLstm(model);
+                if (dropout)
+                {
+                    reference.Masks = [.. Enumerable.Range(0, 2).Select(l => trainer.DropoutMask(l).ToArray().Select(v => (double)v).ToArray())];
+
+                    // The top layer feeds the dense layer only at its last step: only that part of its mask is drawn.
+                    int last = 3 * batch * hidden;
+                    Assert.Contains(reference.Masks[1].Skip(last), v => v == 0);
+                    Assert.Contains(reference.Masks[0], v => v == 0);
+                }
+
+                var xd = x.Select(v => (double)v).ToArray();
+                var (grads, dInput) = reference.Backward(xd, labels, reduction);
+                double expectedLoss = reference.Forward(xd, labels, reduction).Loss;
+                string what = $"dropout={dropout} {reduction}";
+                Assert.True(Math.Abs(expectedLoss - loss) <= 1e-5 * Math.Max(1, Math.Abs(expectedLoss)), $"{what}: loss {loss} vs {expectedLoss}");
+                foreach (var tensor in model.Tensors)
+                {
+                    AssertClose(grads[tensor.Name], trainer.Gradients.Slice(tensor.Offset, tensor.Length), $"{what}: grad {tensor.Name}");
+                }
+
+                AssertClose(dInput, trainer.InputGradient, $"{what}: grad input");
+            }
+        }
+    }
+
+    internal static void AssertClose(ReadOnlySpan<double> expected, ReadOnlySpan<float> actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double scale = 0;
+        foreach (double e in expected)
+        {
+            scale = Math.Max(scale, Math.Abs(e));
+        }
+
+        for (int i = 0; i < expected.Length; i++)
+        {
+            // float32 arithmetic against double: a few ulps of the tensor's largest value, plus a floor for tiny tensors.
+            double tolerance = 1e-7 + (2e-5 * scale);
+            double error = Math.Abs(expected[i] - actual[i]);
+            Assert.True(error <= tolerance, $"{what}[{i}]: {actual[i]:G9} vs reference {expected[i]:G9} (error {error:G3}, tolerance {tolerance:G3})");
+        }
+    }
+}

@@ -1,0 +1,243 @@
+using EdgeLstm.Model;
+using EdgeLstm.Training;
+
+namespace EdgeLstm.Tests.Reference;
+
+/// <summary>
+/// The whole classifier in plain double-precision loops, written from the equations and nothing else: the yardstick the
+/// engine is measured against. It is itself checked against finite differences.
+/// </summary>
+internal sealed class ReferenceLstm
+{
+    private readonly LstmConfig _c;
+    private readonly Dictionary<string, double[]> _p;
+
+    public ReferenceLstm(LstmModel model)
+    {
+        _c = model.Config;
+        _p = model.Tensors.ToDictionary(t => t.Name, t => model.TensorData(t).ToArray().Select(v => (double)v).ToArray());
+    }
+
+    public Dictionary<string, double[]> Parameters => _p;
+
+    /// <summary>Optional dropout masks per layer [T×B×H] (0 or 1/keep), applied to each layer's output.</summary>
+    public double[][]? Masks { get; set; }
+
+    public sealed class Pass
+    {
+        public required double[][][] H { get; init; }      // [layer][t] → [B×H]
+        public required double[][][] C { get; init; }
+        public required double[][][] Gates { get; init; }  // activated [B×4H]
+        public required double[][][] Y { get; init; }      // layer output after dropout
+        public required double[] Logits { get; init; }
+        public required double[] Probabilities { get; init; }
+        public required double Loss { get; init; }
+    }
+
+    public Pass Forward(double[] x, int[] labels, LossReduction reduction)
+    {
+        int batch = labels.Length, hd = _c.HiddenSize, layers = _c.Layers, classes = _c.Classes;
+        int steps = x.Length / (batch * _c.InputSize);
+        var h = new double[layers][][];
+        var c = new double[layers][][];
+        var gates = new double[layers][][];
+        var y = new double[layers][][];
+        for (int l = 0; l < layers; l++)
+        {
+            int inSize = _c.LayerInputSize(l);
+            var wih = _p[$"lstm.weight_ih_l{l}"];
+            var whh = _p[$"lstm.weight_hh_l{l}"];
+            var bih = _p[$"lstm.bias_ih_l{l}"];
+            var bhh = _p[$"lstm.bias_hh_l{l}"];
+            h[l] = new double[steps][];
+            c[l] = new double[steps][];
+            gates[l] = new double[steps][];
+            y[l] = new double[steps][];
+            for (int t = 0; t < steps; t++)
+            {
+                h[l][t] = new double[batch * hd];
+                c[l][t] = new double[batch * hd];
+                gates[l][t] = new double[batch * 4 * hd];
+                y[l][t] = new double[batch * hd];
+                for (int b = 0; b < batch; b++)
+                {
+                    for (int r = 0; r < 4 * hd; r++)
+                    {
+                        double s = bih[r] + bhh[r];
+                        for (int i = 0; i < inSize; i++)
+                        {
+                            double input = l == 0 ? x[(((b * steps) + t) * inSize) + i] : y[l - 1][t][(b * hd) + i];
+                            s += wih[(r * inSize) + i] * input;
+                        }
+
+                        if (t > 0)
+                        {
+                            for (int j = 0; j < hd; j++)
+                            {
+                                s += whh[(r * hd) + j] * h[l][t - 1][(b * hd) + j];
+                            }
+                        }
+
+                        gates[l][t][(b * 4 * hd) + r] = r / hd == 2 ? Math.Tanh(s) : Sigmoid(s);
+                    }
+
+                    for (int j = 0; j < hd; j++)
+                    {
+                        var g = gates[l][t];
+                        int o = b * 4 * hd;
+                        double cPrev = t > 0 ? c[l][t - 1][(b * hd) + j] : 0;
+                        double cell = (g[o + hd + j] * cPrev) + (g[o + j] * g[o + (2 * hd) + j]);
+                        c[l][t][(b * hd) + j] = cell;
+                        double hv = g[o + (3 * hd) + j] * Math.Tanh(cell);
+                        h[l][t][(b * hd) + j] = hv;
+                        y[l][t][(b * hd) + j] = Masks is null ? hv : hv * Masks[l][(((t * batch) + b) * hd) + j];
+                    }
+                }
+            }
+        }
+
+        var fcw = _p["fc.weight"];
+        var fcb = _p["fc.bias"];
+        var top = y[layers - 1][steps - 1];
+        var logits = new double[batch * classes];
+        var probs = new double[batch * classes];
+        double loss = 0;
+        for (int b = 0; b < batch; b++)
+        {
+            for (int k = 0; k < classes; k++)
+            {
+                double s = fcb[k];
+                for (int j = 0; j < hd; j++)
+                {
+                    s += fcw[(k * hd) + j] * top[(b * hd) + j];
+                }
+
+                logits[(b * classes) + k] = s;
+            }
+
+            double max = logits.Skip(b * classes).Take(classes).Max();
+            double z = 0;
+            for (int k = 0; k < classes; k++)
+            {
+                z += Math.Exp(logits[(b * classes) + k] - max);
+            }
+
+            for (int k = 0; k < classes; k++)
+            {
+                probs[(b * classes) + k] = Math.Exp(logits[(b * classes) + k] - max) / z;
+            }
+
+            loss -= Math.Log(probs[(b * classes) + labels[b]]);
+        }
+
+        loss /= reduction == LossReduction.MeanOverBatchAndClasses ? batch * classes : batch;
+        return new Pass { H = h, C = c, Gates = gates, Y = y, Logits = logits, Probabilities = probs, Loss = loss };
+    }
+
+    /// <summary>Gradients of the loss w.r.t. every parameter (by name) and the input [B×T×I], by hand-written BPTT.</summary>
+    public (Dictionary<string, double[]> Grads, double[] DInput) Backward(double[] x, int[] labels, LossReduction reduction)
+    {
+        var f = Forward(x, labels, reduction);
+        int batch = labels.Length, hd = _c.HiddenSize, layers = _c.Layers, classes = _c.Classes;
+        int steps = x.Length / (batch * _c.InputSize);
+        var grads = _p.ToDictionary(kv => kv.Key, kv => new double[kv.Value.Length]);
+        double scale = 1.0 / (reduction == LossReduction.MeanOverBatchAndClasses ? batch * classes : batch);
+        var top = f.Y[layers - 1][steps - 1];
+
+        // dY[l][t]: gradient w.r.t. layer l's (dropped-out) output at step t.
+        var dY = new double[layers][][];
+        for (int l = 0; l < layers; l++)
+        {
+            dY[l] = new double[steps][];
+            for (int t = 0; t < steps; t++)
+            {
+                dY[l][t] = new double[batch * hd];
+            }
+        }
+
+        for (int b = 0; b < batch; b++)
+        {
+            for (int k = 0; k < classes; k++)
+            {
+                double d = (f.Probabilities[(b * classes) + k] - (labels[b] == k ? 1 : 0)) * scale;
+                grads["fc.bias"][k] += d;
+                for (int j = 0; j < hd; j++)
+                {
+                    grads["fc.weight"][(k * hd) + j] += d * top[(b * hd) + j];
+                    dY[layers - 1][steps - 1][(b * hd) + j] += d * _p["fc.weight"][(k * hd) + j];
+                }
+            }
+        }
+
+        var dInput = new double[x.Length];
+        for (int l = layers - 1; l >= 0; l--)
+        {
+            int inSize = _c.LayerInputSize(l);
+            var wih = _p[$"lstm.weight_ih_l{l}"];
+            var whh = _p[$"lstm.weight_hh_l{l}"];
+            var dhNext = new double[batch * hd];
+            var dcNext = new double[batch * hd];
+            for (int t = steps - 1; t >= 0; t--)
+            {
+                var dGates = new double[batch * 4 * hd];
+                for (int b = 0; b < batch; b++)
+                {
+                    for (int j = 0; j < hd; j++)
+                    {
+                        int q = (b * hd) + j, o = b * 4 * hd;
+                        double mask = Masks is null ? 1 : Masks[l][(((t * batch) + b) * hd) + j];
+                        double dh = (dY[l][t][q] * mask) + dhNext[q];
+                        var g = f.Gates[l][t];
+                        double ig = g[o + j], fg = g[o + hd + j], gg = g[o + (2 * hd) + j], og = g[o + (3 * hd) + j];
+                        double tc = Math.Tanh(f.C[l][t][q]);
+                        double dc = (dh * og * (1 - (tc * tc))) + dcNext[q];
+                        double cPrev = t > 0 ? f.C[l][t - 1][q] : 0;
+                        dGates[o + j] = dc * gg * ig * (1 - ig);
+                        dGates[o + hd + j] = dc * cPrev * fg * (1 - fg);
+                        dGates[o + (2 * hd) + j] = dc * ig * (1 - (gg * gg));
+                        dGates[o + (3 * hd) + j] = dh * tc * og * (1 - og);
+                        dcNext[q] = dc * fg;
+                    }
+                }
+
+                Array.Clear(dhNext);
+                for (int b = 0; b < batch; b++)
+                {
+                    for (int r = 0; r < 4 * hd; r++)
+                    {
+                        double d = dGates[(b * 4 * hd) + r];
+                        grads[$"lstm.bias_ih_l{l}"][r] += d;
+                        grads[$"lstm.bias_hh_l{l}"][r] += d;
+                        for (int i = 0; i < inSize; i++)
+                        {
+                            double input = l == 0 ? x[(((b * steps) + t) * inSize) + i] : f.Y[l - 1][t][(b * hd) + i];
+                            grads[$"lstm.weight_ih_l{l}"][(r * inSize) + i] += d * input;
+                            if (l == 0)
+                            {
+                                dInput[(((b * steps) + t) * inSize) + i] += d * wih[(r * inSize) + i];
+                            }
+                            else
+                            {
+                                dY[l - 1][t][(b * hd) + i] += d * wih[(r * inSize) + i];
+                            }
+                        }
+
+                        for (int j = 0; j < hd; j++)
+                        {
+                            if (t > 0)
+                            {
+                                grads[$"lstm.weight_hh_l{l}"][(r * hd) + j] += d * f.H[l][t - 1][(b * hd) + j];
+                            }
+
+                            dhNext[(b * hd) + j] += d * whh[(r * hd) + j];
+                        }
+                    }
+                }
+            }
+        }
+
+        return (grads, dInput);
+    }
+
+    private static double Sigmoid(double v) => 1 / (1 + Math.Exp(-v));
+}
