@@ -4,7 +4,6 @@ using System.Text.Json;
 using EdgeLstm.Inference;
 using EdgeLstm.Model;
 using EdgeLstm.Training;
-using Xunit;
 using Xunit.Abstractions;
 
 namespace EdgeLstm.Tests;

@@ -70,9 +70,10 @@ internal static unsafe class LayerPass
     /// <summary>
     /// BPTT through one layer whose forward pass kept every step. <paramref name="dH"/> [T·B×H] holds the gradient
     /// reaching each h_t from above (the layer above, or the dense layer) and is used as scratch. <paramref name="dGates"/>
-    /// [T·B×4H] receives the gate gradients of every step; <paramref name="dc"/> is [B×H] scratch.
+    /// [T·B×4H] receives the gate gradients of every step; <paramref name="dc"/> is [B×H] scratch and
+    /// <paramref name="scratch"/> [max(I, H)×4H].
     /// </summary>
-    public static void RunBackward(in Forward f, float* weightIh, float* weightHh, float* dH, float* dGates, float* dc, in Gradients g, WorkerPool? pool, SimdWidth width, StepBackwardJob step)
+    public static void RunBackward(in Forward f, float* weightIh, float* weightHh, float* dH, float* dGates, float* dc, float* scratch, in Gradients g, WorkerPool? pool, SimdWidth width, StepBackwardJob step)
     {
         int h = f.Hidden, h4 = 4 * h, b = f.Batch;
         long bh = (long)b * h, bh4 = (long)b * h4;
@@ -84,24 +85,23 @@ internal static unsafe class LayerPass
             step.Run(pool, width, b, h, dGatesNext, weightHh, dH + (t * bh), f.Gates + (t * bh4), cPrev, f.TanhC + (t * bh), dc, dGates + (t * bh4));
         }
 
-        // The weight gradients: a few large products over all T·B rows, not T small ones.
+        // The weight gradients: a few large products over all T·B rows, not T small ones. They are computed
+        // transposed, dWᵀ = inputᵀ·dG, so the narrow matrix (I or H wide) is the one whose values are broadcast and
+        // the 4H-wide gate gradients fill whole vector tiles; the small result is then transposed into place.
         int rows = f.Steps * b;
-        MatMul.Run(pool, MatMulForm.AtB, dGates, h4, f.Input, f.InputSize, g.WeightIh, f.InputSize, h4, f.InputSize, rows, false, width);
-        if (f.Steps > 1)
-        {
-            // dW_hh = Σ_t dG_tᵀ·h_{t-1}: rows of dG from step 1 on pair with rows of h up to step T-2.
-            MatMul.Run(pool, MatMulForm.AtB, dGates + bh4, h4, f.H, h, g.WeightHh, h, h4, h, rows - b, false, width);
-        }
-        else
-        {
-            new Span<float>(g.WeightHh, h4 * h).Clear();
-        }
+        MatMul.Run(pool, MatMulForm.AtB, f.Input, f.InputSize, dGates, h4, scratch, h4, f.InputSize, h4, rows, false, width);
+        Transpose(scratch, f.InputSize, h4, g.WeightIh);
 
+        // dW_hh = Σ_t dG_tᵀ·h_{t-1}: rows of dG from step 1 on pair with rows of h up to step T-2.
+        new Span<float>(scratch, h4 * h).Clear();
+        MatMul.Run(pool, MatMulForm.AtB, f.H, h, dGates + bh4, h4, scratch, h4, h, h4, rows - b, false, width);
         if (f.H0 != null)
         {
-            // A given initial state contributes dG_0ᵀ·h0 too.
-            MatMul.Run(pool, MatMulForm.AtB, dGates, h4, f.H0, h, g.WeightHh, h, h4, h, b, true, width);
+            // A given initial state contributes h0ᵀ·dG_0 too.
+            MatMul.Run(pool, MatMulForm.AtB, f.H0, h, dGates, h4, scratch, h4, h, h4, b, true, width);
         }
+
+        Transpose(scratch, h, h4, g.WeightHh);
 
         var biasGrad = new Span<float>(g.BiasIh, h4);
         biasGrad.Clear();
@@ -114,6 +114,18 @@ internal static unsafe class LayerPass
         if (g.Input != null)
         {
             MatMul.Run(pool, MatMulForm.AB, dGates, h4, weightIh, f.InputSize, g.Input, f.InputSize, rows, f.InputSize, h4, false, width);
+        }
+    }
+
+    private static void Transpose(float* source, int rows, int cols, float* destination)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            float* row = source + ((long)r * cols);
+            for (int c = 0; c < cols; c++)
+            {
+                destination[((long)c * rows) + r] = row[c];
+            }
         }
     }
 }

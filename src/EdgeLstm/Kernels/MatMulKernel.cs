@@ -22,8 +22,36 @@ internal static unsafe class MatMulKernel<TOps, TV>
     private const int TileRows = 4;
     private const int TileVectors = 4;
 
+    // Cache blocking, without packing: the depth is cut into chunks so the slice of B that a column tile streams
+    // (chunk × tile width floats, 16 KB) stays in L1 while every row tile of a panel reuses it, and rows are taken a
+    // panel at a time so the slice of A they read stays in L2 across all column tiles. The chunks of every element are
+    // summed in the same order whatever the split, so the results stay bit-identical.
+    private const int PanelRows = 64;
+
+    private static int DepthChunk => 4096 / (TileVectors * TOps.Count);
+
     /// <summary>Computes rows [rowStart, rowEnd) × columns [colStart, colEnd) of C.</summary>
     public static void Compute(
+        float* a, int rowStride, int depthStride,
+        float* b, int ldb,
+        float* c, int ldc,
+        int rowStart, int rowEnd, int colStart, int colEnd, int depth, bool accumulate)
+    {
+        int chunk = DepthChunk;
+        for (int p0 = 0; p0 < depth; p0 += chunk)
+        {
+            int pc = Math.Min(chunk, depth - p0);
+            float* ap = a + ((long)p0 * depthStride);
+            float* bp = b + ((long)p0 * ldb);
+            bool acc = accumulate || p0 > 0;
+            for (int r0 = rowStart; r0 < rowEnd; r0 += PanelRows)
+            {
+                ComputeBlock(ap, rowStride, depthStride, bp, ldb, c, ldc, r0, Math.Min(r0 + PanelRows, rowEnd), colStart, colEnd, pc, acc);
+            }
+        }
+    }
+
+    private static void ComputeBlock(
         float* a, int rowStride, int depthStride,
         float* b, int ldb,
         float* c, int ldc,

@@ -179,7 +179,7 @@ public sealed unsafe class LstmTrainer : IDisposable
             };
             float* weightIh = _model.ParameterPointer + _model.LayerOffsets[l].WeightIh;
             float* weightHh = _model.ParameterPointer + _model.LayerOffsets[l].WeightHh;
-            LayerPass.RunBackward(f, weightIh, weightHh, w.DH[l & 1].Pointer, w.DGates.Pointer, w.DC.Pointer, g, _pool, _width, _stepBackward);
+            LayerPass.RunBackward(f, weightIh, weightHh, w.DH[l & 1].Pointer, w.DGates.Pointer, w.DC.Pointer, w.WeightScratch.Pointer, g, _pool, _width, _stepBackward);
             if (l > 0 && keep < 1f)
             {
                 Dropout.Backward(w.DH[(l - 1) & 1].Span, w.Mask[l - 1].Span);
@@ -233,7 +233,10 @@ public sealed unsafe class LstmTrainer : IDisposable
             DH = [new AlignedBuffer(rowsH), new AlignedBuffer(rowsH)];
             DGates = new AlignedBuffer(checked(4 * rowsH));
             DC = new AlignedBuffer(batch * config.HiddenSize);
+            WeightScratch = new AlignedBuffer(checked(Math.Max(config.InputSize, config.HiddenSize) * 4 * config.HiddenSize));
         }
+
+        public AlignedBuffer WeightScratch { get; }
 
         public int Batch { get; }
 
