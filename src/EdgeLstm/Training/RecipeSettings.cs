@@ -3,7 +3,7 @@ using EdgeLstm.Model;
 namespace EdgeLstm.Training;
 
 /// <summary>
-/// Everything that decides a training run (of the recipe trainer). The defaults are the reference recipe: 28 steps
+/// Everything that decides a training run of <see cref="RecipeTrainer"/>. The defaults are the reference recipe: 28 steps
 /// of 28 pixels, 2 layers of 256, keep 0.5, Adam 1e-3, batches of 64, 2000 iterations.
 /// </summary>
 public sealed record RecipeSettings
