@@ -1,0 +1,199 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace EdgeLstm.Data;
+
+/// <summary>
+/// Reads IDX files (the MNIST format), gzipped or raw: a big-endian magic number (0x00000801 for labels, 0x00000803
+/// for images: two zero bytes, type 0x08 = unsigned byte, the number of dimensions), the dimensions as big-endian
+/// 32-bit integers, then the bytes. Everything is checked; a bad file gives a <see cref="DataFormatException"/> naming
+/// the file and the field.
+/// </summary>
+/// <remarks>
+/// The payload is read in growing chunks, never allocated from the header's claim alone, so a hostile header that
+/// announces billions of pixels costs no more memory than the bytes actually present.
+/// </remarks>
+public static class IdxReader
+{
+    /// <summary>The magic number of a label file: unsigned bytes, one dimension.</summary>
+    public const int LabelsMagic = 0x00000801;
+
+    /// <summary>The magic number of an image file: unsigned bytes, three dimensions.</summary>
+    public const int ImagesMagic = 0x00000803;
+
+    /// <summary>The largest image side accepted.</summary>
+    public const int MaxSide = 4096;
+
+    /// <summary>The largest payload accepted (1 GiB).</summary>
+    public const long MaxPayloadBytes = 1L << 30;
+
+    private const int Chunk = 1 << 20;
+
+    /// <summary>Reads an image file; pixels are scaled from 0–255 to [0, 1].</summary>
+    public static ImageSet ReadImages(string path)
+    {
+        using var file = File.OpenRead(path);
+        return ReadImages(file, path);
+    }
+
+    /// <summary>Reads an image file from bytes (gzipped or raw); <paramref name="source"/> names it in messages.</summary>
+    public static ImageSet ReadImages(byte[] content, string source)
+    {
+        using var stream = new MemoryStream(content, writable: false);
+        return ReadImages(stream, source);
+    }
+
+    /// <summary>Reads a label file; every label must be below <paramref name="classes"/>.</summary>
+    public static int[] ReadLabels(string path, int classes = 10)
+    {
+        using var file = File.OpenRead(path);
+        return ReadLabels(file, path, classes);
+    }
+
+    /// <summary>Reads a label file from bytes (gzipped or raw); <paramref name="source"/> names it in messages.</summary>
+    public static int[] ReadLabels(byte[] content, string source, int classes = 10)
+    {
+        using var stream = new MemoryStream(content, writable: false);
+        return ReadLabels(stream, source, classes);
+    }
+
+    private static ImageSet ReadImages(Stream seekable, string source)
+    {
+        return Decode(seekable, source, input =>
+        {
+            ReadMagic(input, source, ImagesMagic, "images");
+            int count = ReadDimension(input, source, "dimension 0 (image count)", 0, int.MaxValue);
+            int rows = ReadDimension(input, source, "dimension 1 (rows)", 1, MaxSide);
+            int columns = ReadDimension(input, source, "dimension 2 (columns)", 1, MaxSide);
+            long expected = (long)count * rows * columns;
+            if (expected > MaxPayloadBytes)
+            {
+                throw new DataFormatException(source, "dimensions", $"expected at most {MaxPayloadBytes} pixels in all, found {count}×{rows}×{columns} = {expected}");
+            }
+
+            byte[] bytes = ReadPayload(input, source, (int)expected, $"pixel data ({count} images of {rows}×{columns})");
+            var pixels = new float[bytes.Length];
+            for (int i = 0; i < bytes.Length; i++)
+            {
+                pixels[i] = bytes[i] * (1f / 255f);
+            }
+
+            return new ImageSet(count, rows, columns, pixels);
+        });
+    }
+
+    private static int[] ReadLabels(Stream seekable, string source, int classes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classes);
+        return Decode(seekable, source, input =>
+        {
+            ReadMagic(input, source, LabelsMagic, "labels");
+            int count = ReadDimension(input, source, "dimension 0 (label count)", 0, (int)Math.Min(int.MaxValue, MaxPayloadBytes));
+            byte[] bytes = ReadPayload(input, source, count, $"label data ({count} labels)");
+            var labels = new int[bytes.Length];
+            for (int i = 0; i < bytes.Length; i++)
+            {
+                if (bytes[i] >= classes)
+                {
+                    throw new DataFormatException(source, $"label {i}", $"expected a class from 0 to {classes - 1}, found {bytes[i]}");
+                }
+
+                labels[i] = bytes[i];
+            }
+
+            return labels;
+        });
+    }
+
+    /// <summary>Runs <paramref name="read"/> on the decompressed content when the stream starts with gzip's magic bytes.</summary>
+    private static T Decode<T>(Stream seekable, string source, Func<Stream, T> read)
+    {
+        Span<byte> head = stackalloc byte[2];
+        int got = seekable.ReadAtLeast(head, 2, throwOnEndOfStream: false);
+        seekable.Seek(-got, SeekOrigin.Current);
+        if (got == 2 && head[0] == 0x1f && head[1] == 0x8b)
+        {
+            try
+            {
+                using var gzip = new GZipStream(seekable, CompressionMode.Decompress, leaveOpen: true);
+                return read(gzip);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new DataFormatException(source, "gzip stream", $"expected valid gzip data, found a corrupt stream ({e.Message})", e);
+            }
+        }
+
+        return read(seekable);
+    }
+
+    private static void ReadMagic(Stream input, string source, int expected, string kind)
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        int got = input.ReadAtLeast(bytes, 4, throwOnEndOfStream: false);
+        if (got < 4)
+        {
+            throw new DataFormatException(source, "magic number", $"expected 4 bytes, found {got} (file truncated)");
+        }
+
+        int magic = BinaryPrimitives.ReadInt32BigEndian(bytes);
+        if (magic != expected)
+        {
+            string hint = magic switch
+            {
+                LabelsMagic => " (a label file)",
+                ImagesMagic => " (an image file)",
+                _ => string.Empty,
+            };
+            throw new DataFormatException(source, "magic number", $"expected 0x{expected:X8} ({kind}), found 0x{magic:X8}{hint}");
+        }
+    }
+
+    private static int ReadDimension(Stream input, string source, string field, int min, int max)
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        int got = input.ReadAtLeast(bytes, 4, throwOnEndOfStream: false);
+        if (got < 4)
+        {
+            throw new DataFormatException(source, field, $"expected 4 bytes, found {got} (file truncated)");
+        }
+
+        uint value = BinaryPrimitives.ReadUInt32BigEndian(bytes);
+        if (value < (uint)min || value > (uint)max)
+        {
+            throw new DataFormatException(source, field, $"expected {min} to {max}, found {value}");
+        }
+
+        return (int)value;
+    }
+
+    private static byte[] ReadPayload(Stream input, string source, int expected, string field)
+    {
+        // Grow with the data actually read rather than trusting the header's size.
+        var buffer = new byte[Math.Min(expected, Chunk)];
+        int filled = 0;
+        while (filled < expected)
+        {
+            if (filled == buffer.Length)
+            {
+                Array.Resize(ref buffer, (int)Math.Min(expected, (long)buffer.Length * 2));
+            }
+
+            int read = input.Read(buffer, filled, buffer.Length - filled);
+            if (read == 0)
+            {
+                throw new DataFormatException(source, field, $"expected {expected} bytes, found {filled} (file truncated)");
+            }
+
+            filled += read;
+        }
+
+        Span<byte> probe = stackalloc byte[1];
+        if (input.Read(probe) != 0)
+        {
+            throw new DataFormatException(source, field, $"expected {expected} bytes, found more (trailing data after the last item)");
+        }
+
+        return buffer;
+    }
+}

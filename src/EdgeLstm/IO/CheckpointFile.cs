@@ -1,0 +1,187 @@
+using System.Globalization;
+using EdgeLstm.Model;
+using EdgeLstm.Training;
+
+namespace EdgeLstm.IO;
+
+/// <summary>
+/// A training checkpoint: the model file (same tensors, same metadata, <c>kind</c> = "checkpoint") plus Adam's moments as
+/// tensors <c>adam.m.&lt;name&gt;</c> and <c>adam.v.&lt;name&gt;</c>, and in the metadata the Adam step, the settings,
+/// the place in the shuffled data and both generators' states. Resuming from it continues bit for bit.
+/// </summary>
+/// <remarks>A checkpoint is also a valid model file: <see cref="ModelFile.Load(string)"/> reads its weights.</remarks>
+public static class CheckpointFile
+{
+    private const string Prefix = "train.";
+
+    /// <summary>Saves <paramref name="checkpoint"/> atomically.</summary>
+    public static void Save(TrainingCheckpoint checkpoint, string path)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        var writer = CreateWriter(checkpoint);
+        AtomicFile.Write(path, writer.WriteTo);
+    }
+
+    /// <summary>The checkpoint's bytes.</summary>
+    public static byte[] ToBytes(TrainingCheckpoint checkpoint)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        using var stream = new MemoryStream();
+        CreateWriter(checkpoint).WriteTo(stream);
+        return stream.ToArray();
+    }
+
+    /// <summary>Loads a checkpoint; a plain model file is refused with a message saying so.</summary>
+    public static TrainingCheckpoint Load(string path)
+    {
+        using var reader = SafeTensorsReader.Open(path);
+        return Read(reader);
+    }
+
+    /// <summary>Loads a checkpoint from bytes; <paramref name="source"/> names them in messages.</summary>
+    public static TrainingCheckpoint Load(ReadOnlyMemory<byte> content, string source = "(buffer)")
+    {
+        using var reader = SafeTensorsReader.Open(content, source);
+        return Read(reader);
+    }
+
+    /// <summary>The names of the moment tensors that go with a model tensor.</summary>
+    internal static IEnumerable<string> MomentNames(ParameterTensor tensor) => ["adam.m." + tensor.Name, "adam.v." + tensor.Name];
+
+    /// <summary>The training facts a finished model keeps in its metadata (settings and progress, no generator states).</summary>
+    public static Dictionary<string, string> Facts(RecipeSettings settings, long iteration, int epochsCompleted)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [Prefix + "iterations"] = ModelFile.Text(settings.Iterations),
+            [Prefix + "iterations_done"] = ModelFile.Text(iteration),
+            [Prefix + "epochs_completed"] = ModelFile.Text(epochsCompleted),
+            [Prefix + "batch_size"] = ModelFile.Text(settings.BatchSize),
+            [Prefix + "keep_prob"] = Text(settings.KeepProbability),
+            [Prefix + "learning_rate"] = Text(settings.LearningRate),
+            [Prefix + "seed"] = settings.Seed.ToString(CultureInfo.InvariantCulture),
+            [Prefix + "loss"] = settings.Loss.ToString(),
+            [Prefix + "clip_norm"] = Text(settings.GradientClipNorm),
+            [Prefix + "report_every"] = ModelFile.Text(settings.ReportEvery),
+            [Prefix + "checkpoint_every"] = ModelFile.Text(settings.CheckpointEvery),
+        };
+    }
+
+    private static SafeTensorsWriter CreateWriter(TrainingCheckpoint checkpoint)
+    {
+        var facts = Facts(checkpoint.Settings, checkpoint.Cursor.Iteration, checkpoint.Cursor.EpochsCompleted);
+        facts[Prefix + "epoch_position"] = ModelFile.Text(checkpoint.Cursor.EpochPosition);
+        facts[Prefix + "examples"] = ModelFile.Text(checkpoint.TrainingExamples);
+        facts[Prefix + "shuffle_state"] = StateText(checkpoint.Cursor.EpochShuffleState);
+        facts[Prefix + "dropout_state"] = StateText(checkpoint.DropoutState);
+        facts["adam.step"] = ModelFile.Text(checkpoint.AdamStep);
+        var writer = ModelFile.CreateWriter(checkpoint.Model, "checkpoint", facts);
+        foreach (var tensor in checkpoint.Model.Tensors)
+        {
+            writer.Add("adam.m." + tensor.Name, tensor.Shape, checkpoint.FirstMoment.AsMemory(tensor.Offset, tensor.Length));
+            writer.Add("adam.v." + tensor.Name, tensor.Shape, checkpoint.SecondMoment.AsMemory(tensor.Offset, tensor.Length));
+        }
+
+        return writer;
+    }
+
+    private static TrainingCheckpoint Read(SafeTensorsReader reader)
+    {
+        if (reader.Metadata.GetValueOrDefault(ModelFile.KindKey) != "checkpoint")
+        {
+            throw new ModelFormatException(reader.Source, $"{SafeTensorsReader.MetadataKey}.{ModelFile.KindKey}", $"expected \"checkpoint\" (a file written with --checkpoint-every or on Ctrl-C), found \"{reader.Metadata.GetValueOrDefault(ModelFile.KindKey, "(none)")}\"");
+        }
+
+        var loaded = ModelFile.Read(reader, allowCheckpoint: true, MomentNames);
+        var model = loaded.Model;
+        var m = new float[model.Parameters.Length];
+        var v = new float[model.Parameters.Length];
+        foreach (var tensor in model.Tensors)
+        {
+            reader.ReadInto(reader.Find("adam.m." + tensor.Name)!, m.AsSpan(tensor.Offset, tensor.Length));
+            reader.ReadInto(reader.Find("adam.v." + tensor.Name)!, v.AsSpan(tensor.Offset, tensor.Length));
+        }
+
+        var settings = new RecipeSettings
+        {
+            Model = model.Config,
+            Iterations = ModelFile.Long(reader, Prefix + "iterations", 0, long.MaxValue),
+            BatchSize = ModelFile.Int(reader, Prefix + "batch_size", 1, 1 << 16),
+            KeepProbability = Float(reader, Prefix + "keep_prob"),
+            LearningRate = Float(reader, Prefix + "learning_rate"),
+            Seed = ULong(reader, Prefix + "seed"),
+            Loss = Enum.TryParse<LossReduction>(reader.Metadata.GetValueOrDefault(Prefix + "loss"), out var loss) && Enum.IsDefined(loss)
+                ? loss
+                : throw Fail(reader, Prefix + "loss", $"expected one of {string.Join(", ", Enum.GetNames<LossReduction>())}, found \"{reader.Metadata.GetValueOrDefault(Prefix + "loss")}\""),
+            GradientClipNorm = Float(reader, Prefix + "clip_norm"),
+            ReportEvery = ModelFile.Int(reader, Prefix + "report_every", 1, int.MaxValue),
+            CheckpointEvery = ModelFile.Long(reader, Prefix + "checkpoint_every", 0, long.MaxValue),
+        };
+        try
+        {
+            settings.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw Fail(reader, Prefix + "*", $"expected valid training settings, found: {e.Message}");
+        }
+
+        int examples = ModelFile.Int(reader, Prefix + "examples", 1, int.MaxValue);
+        var cursor = new TrainingCursor(
+            ModelFile.Long(reader, Prefix + "iterations_done", 0, long.MaxValue),
+            ModelFile.Int(reader, Prefix + "epochs_completed", 0, int.MaxValue),
+            ModelFile.Int(reader, Prefix + "epoch_position", 0, examples),
+            State(reader, Prefix + "shuffle_state"));
+        return new TrainingCheckpoint
+        {
+            Model = model,
+            FirstMoment = m,
+            SecondMoment = v,
+            AdamStep = ModelFile.Long(reader, "adam.step", 0, long.MaxValue),
+            Settings = settings,
+            Cursor = cursor,
+            DropoutState = State(reader, Prefix + "dropout_state"),
+            TrainingExamples = examples,
+        };
+    }
+
+    private static string Text(float value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    private static string StateText(ulong[] state) => string.Join(",", state.Select(s => s.ToString("x16", CultureInfo.InvariantCulture)));
+
+    private static float Float(SafeTensorsReader reader, string key)
+    {
+        string? text = reader.Metadata.GetValueOrDefault(key);
+        return float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) && float.IsFinite(value)
+            ? value
+            : throw Fail(reader, key, $"expected a finite number, found \"{text ?? "(missing)"}\"");
+    }
+
+    private static ulong ULong(SafeTensorsReader reader, string key)
+    {
+        string? text = reader.Metadata.GetValueOrDefault(key);
+        return ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong value)
+            ? value
+            : throw Fail(reader, key, $"expected a whole number, found \"{text ?? "(missing)"}\"");
+    }
+
+    private static ulong[] State(SafeTensorsReader reader, string key)
+    {
+        string? text = reader.Metadata.GetValueOrDefault(key);
+        var parts = text?.Split(',') ?? [];
+        var state = new ulong[parts.Length];
+        bool ok = parts.Length == 4;
+        for (int i = 0; ok && i < 4; i++)
+        {
+            ok = ulong.TryParse(parts[i], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out state[i]);
+        }
+
+        return ok && (state[0] | state[1] | state[2] | state[3]) != 0
+            ? state
+            : throw Fail(reader, key, $"expected four hex words, not all zero, found \"{text ?? "(missing)"}\"");
+    }
+
+    private static ModelFormatException Fail(SafeTensorsReader reader, string key, string problem) =>
+        new(reader.Source, $"{SafeTensorsReader.MetadataKey}.{key}", problem);
+}

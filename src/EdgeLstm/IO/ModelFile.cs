@@ -1,0 +1,242 @@
+using System.Globalization;
+using EdgeLstm.Model;
+
+namespace EdgeLstm.IO;
+
+/// <summary>
+/// The model file: safetensors with PyTorch's <c>nn.LSTM</c>/<c>nn.Linear</c> state_dict names (as
+/// <see cref="LstmModel.Tensors"/> gives them), so <c>safetensors.torch.load_file</c> loads it into an equivalent
+/// PyTorch module, and the architecture, a format version and training facts in <c>__metadata__</c>.
+/// </summary>
+/// <remarks>
+/// Loading is strict (see <see cref="SafeTensorsReader"/>) and then checks the tensors against the architecture:
+/// none missing, none extra, every shape right, every value finite. The model is allocated only after the tensors
+/// present in the file have been found to add up to it, so a hostile header cannot make it allocate more than the
+/// file holds. Files without EdgeLstm metadata (e.g. saved from PyTorch) are accepted when their shapes describe a model.
+/// </remarks>
+public static class ModelFile
+{
+    /// <summary>The format version this code writes; files with a higher one are refused.</summary>
+    public const int FormatVersion = 1;
+
+    /// <summary>The value of <see cref="FormatKey"/> in EdgeLstm files.</summary>
+    public const string FormatName = "edgelstm";
+
+    /// <summary>Metadata key: the producing format's name.</summary>
+    public const string FormatKey = "format";
+
+    /// <summary>Metadata key: the format version.</summary>
+    public const string FormatVersionKey = "format_version";
+
+    /// <summary>Metadata key: "model" or "checkpoint".</summary>
+    public const string KindKey = "kind";
+
+    /// <summary>Architecture metadata keys, named as PyTorch's <c>nn.LSTM</c> arguments are.</summary>
+    public const string InputSizeKey = "input_size", HiddenSizeKey = "hidden_size", LayersKey = "num_layers", ClassesKey = "num_classes", StepsKey = "steps";
+
+    /// <summary>Saves <paramref name="model"/> atomically, with <paramref name="facts"/> (e.g. training settings) in the metadata.</summary>
+    public static void Save(LstmModel model, string path, IReadOnlyDictionary<string, string>? facts = null)
+    {
+        var writer = CreateWriter(model, "model", facts);
+        AtomicFile.Write(path, writer.WriteTo);
+    }
+
+    /// <summary>The bytes of the model file, for callers that keep models in memory.</summary>
+    public static byte[] ToBytes(LstmModel model, IReadOnlyDictionary<string, string>? facts = null)
+    {
+        using var stream = new MemoryStream();
+        CreateWriter(model, "model", facts).WriteTo(stream);
+        return stream.ToArray();
+    }
+
+    /// <summary>Loads a model (or the model inside a checkpoint) from a file.</summary>
+    public static LoadedModel Load(string path)
+    {
+        using var reader = SafeTensorsReader.Open(path);
+        return Read(reader, allowCheckpoint: true);
+    }
+
+    /// <summary>Loads a model (or the model inside a checkpoint) from bytes; <paramref name="source"/> names them in messages.</summary>
+    public static LoadedModel Load(ReadOnlyMemory<byte> content, string source = "(buffer)")
+    {
+        using var reader = SafeTensorsReader.Open(content, source);
+        return Read(reader, allowCheckpoint: true);
+    }
+
+    /// <summary>A writer holding the model's tensors and metadata; a checkpoint adds its own tensors and entries.</summary>
+    internal static SafeTensorsWriter CreateWriter(LstmModel model, string kind, IReadOnlyDictionary<string, string>? facts)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var writer = new SafeTensorsWriter();
+        if (facts is not null)
+        {
+            foreach (var (key, value) in facts)
+            {
+                writer.SetMetadata(key, value);
+            }
+        }
+
+        var config = model.Config;
+        writer.SetMetadata(FormatKey, FormatName);
+        writer.SetMetadata(FormatVersionKey, FormatVersion.ToString(CultureInfo.InvariantCulture));
+        writer.SetMetadata(KindKey, kind);
+        writer.SetMetadata(InputSizeKey, Text(config.InputSize));
+        writer.SetMetadata(HiddenSizeKey, Text(config.HiddenSize));
+        writer.SetMetadata(LayersKey, Text(config.Layers));
+        writer.SetMetadata(ClassesKey, Text(config.Classes));
+        writer.SetMetadata(StepsKey, Text(config.Steps));
+        writer.SetMetadata("gate_order", "i,f,g,o (as torch.nn.LSTM)");
+
+        // Copy the weights now: the writer reads them later, and the caller may keep training meanwhile.
+        float[] parameters = model.Parameters.ToArray();
+        foreach (var tensor in model.Tensors)
+        {
+            writer.Add(tensor.Name, tensor.Shape, parameters.AsMemory(tensor.Offset, tensor.Length));
+        }
+
+        return writer;
+    }
+
+    /// <summary>
+    /// Reads the model's tensors after checking the architecture and the set of tensors; <paramref name="extraTensors"/>
+    /// names the other tensors that must also be there (a checkpoint's moments), with the model tensor whose shape they share.
+    /// </summary>
+    internal static LoadedModel Read(SafeTensorsReader reader, bool allowCheckpoint, Func<ParameterTensor, IEnumerable<string>>? extraTensors = null)
+    {
+        var metadata = reader.Metadata;
+        bool ours = metadata.GetValueOrDefault(FormatKey) == FormatName;
+        if (ours)
+        {
+            int version = Int(reader, FormatVersionKey, 1, int.MaxValue);
+            if (version > FormatVersion)
+            {
+                throw new ModelFormatException(reader.Source, $"{SafeTensorsReader.MetadataKey}.{FormatVersionKey}", $"expected {FormatVersion} or lower, found {version} (written by a newer EdgeLstm; upgrade to read it)");
+            }
+
+            string kind = metadata.GetValueOrDefault(KindKey, string.Empty);
+            if (kind != "model" && !(kind == "checkpoint" && allowCheckpoint))
+            {
+                throw new ModelFormatException(reader.Source, $"{SafeTensorsReader.MetadataKey}.{KindKey}", $"expected {(allowCheckpoint ? "\"model\" or \"checkpoint\"" : "\"checkpoint\"")}, found \"{kind}\"");
+            }
+
+            if (kind == "checkpoint" && extraTensors is null)
+            {
+                extraTensors = CheckpointFile.MomentNames;
+            }
+        }
+
+        var config = ours ? ConfigFromMetadata(reader) : ConfigFromShapes(reader);
+        try
+        {
+            config.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelFormatException(reader.Source, SafeTensorsReader.MetadataKey, $"expected a valid architecture, found: {e.Message}", e);
+        }
+
+        // Check every expected tensor against the file before allocating anything of the model's size.
+        var expected = ExpectedTensors(config);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, shape) in expected)
+        {
+            foreach (string n in new[] { name }.Concat(extraTensors?.Invoke(new ParameterTensor(name, shape, 0)) ?? []))
+            {
+                names.Add(n);
+                var entry = reader.Find(n)
+                    ?? throw new ModelFormatException(reader.Source, $"tensor {n}", $"expected it (shape [{string.Join(", ", shape)}] for this architecture), found it missing");
+                if (!entry.Shape.SequenceEqual(shape.Select(d => (long)d)))
+                {
+                    throw new ModelFormatException(reader.Source, $"tensor {n}: shape", $"expected [{string.Join(", ", shape)}], found {entry.ShapeText}");
+                }
+            }
+        }
+
+        foreach (var entry in reader.Entries)
+        {
+            if (!names.Contains(entry.Name))
+            {
+                throw new ModelFormatException(reader.Source, $"tensor {entry.Name}", "expected no such tensor in this model, found it (extra tensor)");
+            }
+        }
+
+        var model = LstmModel.CreateEmpty(config);
+        foreach (var tensor in model.Tensors)
+        {
+            reader.ReadInto(reader.Find(tensor.Name)!, model.TensorData(tensor));
+        }
+
+        model.MarkParametersChanged();
+        return new LoadedModel(model, new Dictionary<string, string>(metadata, StringComparer.Ordinal));
+    }
+
+    /// <summary>Name and shape of every tensor of the architecture, without allocating a model.</summary>
+    internal static List<(string Name, int[] Shape)> ExpectedTensors(LstmConfig config)
+    {
+        var list = new List<(string, int[])>();
+        int h4 = 4 * config.HiddenSize;
+        for (int l = 0; l < config.Layers; l++)
+        {
+            list.Add(($"lstm.weight_ih_l{l}", [h4, config.LayerInputSize(l)]));
+            list.Add(($"lstm.weight_hh_l{l}", [h4, config.HiddenSize]));
+            list.Add(($"lstm.bias_ih_l{l}", [h4]));
+            list.Add(($"lstm.bias_hh_l{l}", [h4]));
+        }
+
+        list.Add(("fc.weight", [config.Classes, config.HiddenSize]));
+        list.Add(("fc.bias", [config.Classes]));
+        return list;
+    }
+
+    internal static int Int(SafeTensorsReader reader, string key, int min, int max)
+    {
+        long value = Long(reader, key, min, max);
+        return (int)value;
+    }
+
+    internal static long Long(SafeTensorsReader reader, string key, long min, long max)
+    {
+        string field = $"{SafeTensorsReader.MetadataKey}.{key}";
+        if (!reader.Metadata.TryGetValue(key, out string? text))
+        {
+            throw new ModelFormatException(reader.Source, field, "expected it, found it missing");
+        }
+
+        return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value) && value >= min && value <= max
+            ? value
+            : throw new ModelFormatException(reader.Source, field, $"expected a whole number from {min} to {max}, found \"{text}\"");
+    }
+
+    internal static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static LstmConfig ConfigFromMetadata(SafeTensorsReader reader) => new(
+        Int(reader, InputSizeKey, 1, int.MaxValue),
+        Int(reader, HiddenSizeKey, 1, int.MaxValue),
+        Int(reader, LayersKey, 1, int.MaxValue),
+        Int(reader, ClassesKey, 1, int.MaxValue),
+        Int(reader, StepsKey, 1, int.MaxValue));
+
+    /// <summary>The architecture a foreign file's shapes describe: layers counted, sizes from layer 0 and the dense layer.</summary>
+    private static LstmConfig ConfigFromShapes(SafeTensorsReader reader)
+    {
+        long[] Shape(string name, int rank)
+        {
+            var entry = reader.Find(name)
+                ?? throw new ModelFormatException(reader.Source, $"tensor {name}", "expected it (the file has no EdgeLstm metadata, so the architecture is read from the shapes), found it missing");
+            return entry.Shape.Length == rank && entry.Shape.All(d => d is > 0 and <= int.MaxValue)
+                ? entry.Shape
+                : throw new ModelFormatException(reader.Source, $"tensor {name}: shape", $"expected {rank} positive dimensions, found {entry.ShapeText}");
+        }
+
+        var ih = Shape("lstm.weight_ih_l0", 2);
+        var fc = Shape("fc.weight", 2);
+        int layers = 0;
+        while (layers < 64 && reader.Find($"lstm.weight_ih_l{layers}") is not null)
+        {
+            layers++;
+        }
+
+        int steps = reader.Metadata.ContainsKey(StepsKey) ? Int(reader, StepsKey, 1, int.MaxValue) : LstmConfig.Mnist.Steps;
+        return new LstmConfig((int)ih[1], (int)fc[1], layers, (int)fc[0], steps);
+    }
+}

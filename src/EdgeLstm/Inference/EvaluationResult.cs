@@ -1,0 +1,34 @@
+namespace EdgeLstm.Inference;
+
+/// <summary>Accuracy and confusion matrix of a model on a labelled set.</summary>
+public sealed class EvaluationResult
+{
+    /// <summary>Creates an empty result for <paramref name="classes"/> classes.</summary>
+    public EvaluationResult(int classes)
+    {
+        Confusion = new int[classes, classes];
+    }
+
+    /// <summary>Counts by [true class, predicted class].</summary>
+    public int[,] Confusion { get; }
+
+    /// <summary>Examples evaluated.</summary>
+    public int Total { get; private set; }
+
+    /// <summary>Examples classified right.</summary>
+    public int Correct { get; private set; }
+
+    /// <summary>Correct / Total (0 for an empty set).</summary>
+    public double Accuracy => Total == 0 ? 0 : (double)Correct / Total;
+
+    /// <summary>Counts one example.</summary>
+    public void Add(int actual, int predicted)
+    {
+        Confusion[actual, predicted]++;
+        Total++;
+        if (actual == predicted)
+        {
+            Correct++;
+        }
+    }
+}

@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using EdgeLstm.Data;
+using EdgeLstm.Inference;
+using EdgeLstm.Model;
+
+namespace EdgeLstm.Training;
+
+/// <summary>
+/// The reference recipe's training loop, reusable: shuffled mini-batches going round the training set epoch after
+/// epoch, one <see cref="LstmTrainer"/> step each, the recipe's accuracy line every <see cref="RecipeSettings.ReportEvery"/>
+/// iterations, checkpoints every <see cref="RecipeSettings.CheckpointEvery"/>, cancellation between iterations. A front
+/// end (the CLI, the C ABI) only wires the callbacks to its output.
+/// </summary>
+/// <remarks>
+/// One seed drives three independent generators: the initial weights (the seed itself), the dropout masks and the
+/// shuffling. Everything that moves during training is in <see cref="CreateCheckpoint"/>, so a run resumed from a
+/// checkpoint computes exactly the losses the uninterrupted run would.
+/// </remarks>
+public sealed class RecipeTrainer : IDisposable
+{
+    private readonly LabeledImages _train;
+    private readonly LstmTrainer _trainer;
+    private readonly LstmPredictor _predictor;
+    private readonly ShuffledBatches _batches;
+    private readonly int[] _indices;
+    private readonly int[] _labels;
+    private readonly float[] _inputs;
+    private readonly float[] _probabilities;
+
+    /// <summary>Starts a new run with fresh weights from <paramref name="settings"/>.Seed.</summary>
+    public RecipeTrainer(RecipeSettings settings, LabeledImages train)
+        : this(settings, train, null)
+    {
+    }
+
+    private RecipeTrainer(RecipeSettings settings, LabeledImages train, TrainingCheckpoint? resume)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(train);
+        settings.Validate();
+        var config = settings.Model;
+        if (train.Images.Columns != config.InputSize)
+        {
+            throw new ArgumentException($"The model reads {config.InputSize} inputs per step but the images have {train.Images.Columns} columns.", nameof(train));
+        }
+
+        if (train.Count == 0)
+        {
+            throw new ArgumentException("The training set is empty.", nameof(train));
+        }
+
+        Settings = settings;
+        _train = train;
+        var seeds = new SeededRandom(settings.Seed);
+        ulong dropoutSeed = seeds.NextUInt64();
+        ulong shuffleSeed = seeds.NextUInt64();
+        Model = resume?.Model ?? LstmModel.Create(config, settings.Seed);
+        _trainer = new LstmTrainer(Model, settings.ToTrainerOptions(dropoutSeed));
+        _predictor = new LstmPredictor(Model, settings.Threads);
+        if (resume is null)
+        {
+            _batches = new ShuffledBatches(train.Count, shuffleSeed);
+        }
+        else
+        {
+            var cursor = resume.Cursor;
+            _batches = new ShuffledBatches(train.Count, cursor.EpochsCompleted, cursor.EpochPosition, cursor.EpochShuffleState);
+            resume.FirstMoment.CopyTo(_trainer.Optimizer.FirstMoment);
+            resume.SecondMoment.CopyTo(_trainer.Optimizer.SecondMoment);
+            _trainer.Optimizer.Step = resume.AdamStep;
+            _trainer.DropoutRandom.SetState(resume.DropoutState);
+            Iteration = cursor.Iteration;
+        }
+
+        int batch = settings.BatchSize;
+        _indices = new int[batch];
+        _labels = new int[batch];
+        _inputs = new float[batch * train.Images.ImageLength];
+        _probabilities = new float[batch * config.Classes];
+    }
+
+    /// <summary>The settings of the run (for a resumed run, the checkpoint's, with any overrides applied).</summary>
+    public RecipeSettings Settings { get; }
+
+    /// <summary>The model being trained, updated in place.</summary>
+    public LstmModel Model { get; }
+
+    /// <summary>Iterations completed.</summary>
+    public long Iteration { get; private set; }
+
+    /// <summary>Full passes over the training set completed.</summary>
+    public int EpochsCompleted => _batches.EpochsCompleted;
+
+    /// <summary>Threads the trainer uses.</summary>
+    public int Threads => _trainer.Threads;
+
+    /// <summary>Called after every iteration.</summary>
+    public Action<TrainingStep>? StepCompleted { get; set; }
+
+    /// <summary>Called every <see cref="RecipeSettings.ReportEvery"/> iterations with the recipe's accuracy line.</summary>
+    public Action<BatchAccuracyReport>? Reported { get; set; }
+
+    /// <summary>Called every <see cref="RecipeSettings.CheckpointEvery"/> iterations with a checkpoint to save.</summary>
+    public Action<TrainingCheckpoint>? CheckpointDue { get; set; }
+
+    /// <summary>
+    /// Continues a run from <paramref name="checkpoint"/>. <paramref name="overrides"/> may change what does not alter
+    /// the past: the total iterations, the report and checkpoint intervals and the thread count.
+    /// </summary>
+    public static RecipeTrainer Resume(TrainingCheckpoint checkpoint, LabeledImages train, Func<RecipeSettings, RecipeSettings>? overrides = null)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        ArgumentNullException.ThrowIfNull(train);
+        if (checkpoint.TrainingExamples != train.Count)
+        {
+            throw new ArgumentException($"The checkpoint was trained on {checkpoint.TrainingExamples} examples; this training set has {train.Count}, so its batches would differ.", nameof(train));
+        }
+
+        var settings = overrides?.Invoke(checkpoint.Settings) ?? checkpoint.Settings;
+        var fixedPart = settings with { Iterations = 0, ReportEvery = 1, CheckpointEvery = 0, Threads = 0 };
+        if (fixedPart != checkpoint.Settings with { Iterations = 0, ReportEvery = 1, CheckpointEvery = 0, Threads = 0 })
+        {
+            throw new ArgumentException("A resumed run keeps the checkpoint's model and hyper-parameters; only the iterations, the intervals and the threads may change.", nameof(overrides));
+        }
+
+        return new RecipeTrainer(settings, train, checkpoint);
+    }
+
+    /// <summary>Trains until <see cref="RecipeSettings.Iterations"/> are done or <paramref name="cancellation"/> is requested.</summary>
+    public TrainingOutcome Run(CancellationToken cancellation = default)
+    {
+        var clock = Stopwatch.StartNew();
+        long startIteration = Iteration;
+        int batch = Settings.BatchSize;
+        int classes = Settings.Model.Classes;
+        while (Iteration < Settings.Iterations)
+        {
+            if (cancellation.IsCancellationRequested)
+            {
+                return TrainingOutcome.Cancelled;
+            }
+
+            _batches.Next(_indices);
+            _train.CopyBatch(_indices, _inputs, _labels);
+            if (Iteration % Settings.ReportEvery == 0 && Reported is { } report)
+            {
+                // As the recipe: accuracy on this batch with keep_prob 1, before training on it.
+                _predictor.Predict(_inputs, batch, _probabilities);
+                int correct = 0;
+                for (int b = 0; b < batch; b++)
+                {
+                    correct += Evaluator.ArgMax(_probabilities.AsSpan(b * classes, classes)) == _labels[b] ? 1 : 0;
+                }
+
+                report(new BatchAccuracyReport(EpochsCompleted, Iteration, (double)correct / batch));
+            }
+
+            float loss = _trainer.TrainBatch(_inputs, _labels);
+            Iteration++;
+            if (StepCompleted is { } step)
+            {
+                var elapsed = clock.Elapsed;
+                long done = Iteration - startIteration;
+                double perSecond = done * batch / Math.Max(elapsed.TotalSeconds, 1e-9);
+                var remaining = TimeSpan.FromSeconds((Settings.Iterations - Iteration) * elapsed.TotalSeconds / done);
+                step(new TrainingStep(Iteration, Settings.Iterations, EpochsCompleted, loss, perSecond, elapsed, remaining));
+            }
+
+            if (Settings.CheckpointEvery > 0 && Iteration % Settings.CheckpointEvery == 0)
+            {
+                CheckpointDue?.Invoke(CreateCheckpoint());
+            }
+        }
+
+        return TrainingOutcome.Completed;
+    }
+
+    /// <summary>A copy of everything needed to continue from here exactly.</summary>
+    public TrainingCheckpoint CreateCheckpoint() => new()
+    {
+        Model = Model.Clone(),
+        FirstMoment = _trainer.Optimizer.FirstMoment.ToArray(),
+        SecondMoment = _trainer.Optimizer.SecondMoment.ToArray(),
+        AdamStep = _trainer.Optimizer.Step,
+        Settings = Settings,
+        Cursor = new TrainingCursor(Iteration, _batches.EpochsCompleted, _batches.Position, _batches.EpochShuffleState),
+        DropoutState = _trainer.DropoutRandom.GetState(),
+        TrainingExamples = _train.Count,
+    };
+
+    /// <summary>Accuracy and confusion matrix of the current model on <paramref name="set"/>.</summary>
+    public EvaluationResult Evaluate(LabeledImages set, Action<int>? progress = null) => Evaluator.Evaluate(_predictor, set, progress: progress);
+
+    /// <summary>Stops the worker threads.</summary>
+    public void Dispose()
+    {
+        _trainer.Dispose();
+        _predictor.Dispose();
+    }
+}

@@ -1,0 +1,11 @@
+namespace EdgeLstm.Training;
+
+/// <summary>How <see cref="RecipeTrainer.Run"/> ended.</summary>
+public enum TrainingOutcome
+{
+    /// <summary>All iterations were done.</summary>
+    Completed = 0,
+
+    /// <summary>Cancellation was requested; the run stopped between two iterations, in a state a checkpoint can save.</summary>
+    Cancelled = 1,
+}
