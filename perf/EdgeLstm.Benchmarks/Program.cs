@@ -4,8 +4,15 @@ using EdgeLstm.Diagnostics;
 using EdgeLstm.Model;
 using EdgeLstm.Simd;
 
-// `quick` prints the model-level figures in a few seconds, as a fraction of the FMA peak measured in the same run;
-// anything else goes to BenchmarkDotNet (e.g. `--filter '*'`).
+// `ci [--write-baseline]`: the short suite compared with perf/baseline.json (the CI perf job).
+// `quick`: the model-level figures in a few seconds, as a fraction of the FMA peak measured in the same run.
+// Anything else goes to BenchmarkDotNet (e.g. `--filter '*'`).
+if (args.Length > 0 && args[0] == "ci")
+{
+    string root = AppContext.GetData("EdgeLstmRepoRoot") as string ?? Directory.GetCurrentDirectory();
+    return EdgeLstm.Benchmarks.PerfGate.Run(Path.Combine(root, "perf", "baseline.json"), args.Contains("--write-baseline"), Path.Combine(root, "artifacts", "perf"));
+}
+
 if (args.Length > 0 && args[0] == "quick")
 {
     var config = LstmConfig.Mnist;

@@ -31,7 +31,10 @@ public static class FmaPeakProbe
         return best;
     }
 
-    private sealed class ProbeJob(SimdWidth width) : IParallelJob
+    /// <summary>A probe that a benchmark harness can run itself: each run does <see cref="ProbeJob.FlopsPerPart"/> per thread.</summary>
+    internal static ProbeJob CreateJob(SimdWidth width) => new(SimdSupport.Resolve(width));
+
+    internal sealed class ProbeJob(SimdWidth width) : IParallelJob
     {
         private const int Iterations = 2_000_000;
         private const int Chains = 16;

@@ -22,8 +22,9 @@ internal enum MatMulForm
 /// </summary>
 internal sealed unsafe class MatMulJob : IParallelJob
 {
-    // Below this many multiply-adds a product runs on the caller alone: waking the pool would cost more.
-    private const long ParallelThreshold = 64 * 1024;
+    // Below this many multiply-adds (about 10 µs of work) a product runs on the caller alone: splitting it saves at most
+    // a few microseconds, while a worker that the OS has descheduled (a busy or shared machine) costs a whole time slice.
+    private const long ParallelThreshold = 512 * 1024;
 
     private MatMulForm _form;
     private float* _a, _b, _c;

@@ -9,7 +9,9 @@ namespace EdgeLstm.Threading;
 /// A training iteration of the recipe has over a hundred short parallel regions (every time step of every layer,
 /// forward and backward), each a few tens of microseconds long. Waking threads through the OS for each would cost as
 /// much as the work, so workers spin for a while on a generation counter before they fall back to sleeping on an
-/// event. Nothing is allocated per run. Runs are not re-entrant: one caller at a time.
+/// event. Parts are claimed through an atomic counter by whichever thread is free, the caller included, so a worker
+/// that the OS has descheduled costs nothing: the caller runs its part. Which thread runs a part never changes what the
+/// part computes, so results stay deterministic. Nothing is allocated per run. Runs are not re-entrant.
 /// </remarks>
 public sealed class WorkerPool : IDisposable
 {
@@ -20,7 +22,8 @@ public sealed class WorkerPool : IDisposable
     private readonly Worker[] _workers;
     private IParallelJob? _job;
     private int _generation;
-    private int _pending;
+    private int _nextPart;
+    private int _donePart;
     private Exception? _error;
     private volatile bool _disposed;
 
@@ -42,7 +45,7 @@ public sealed class WorkerPool : IDisposable
     /// <summary>A matrix-product job owned by this pool, reused so a product allocates nothing.</summary>
     internal MatMulJob MatMulJob { get; } = new();
 
-    /// <summary>Runs every part of <paramref name="job"/>: part 0 on the caller, part k on worker k. Returns when all are done.</summary>
+    /// <summary>Runs every part of <paramref name="job"/> (as many parts as threads) and returns when all are done.</summary>
     internal void Run(IParallelJob job)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -52,33 +55,59 @@ public sealed class WorkerPool : IDisposable
             return;
         }
 
+        // Publish the job before the claim counter: a thread that claims a part of this run then sees this job.
         _job = job;
         _error = null;
-        Volatile.Write(ref _pending, _workers.Length);
+        Volatile.Write(ref _donePart, 0);
+        Volatile.Write(ref _nextPart, 0);
         Interlocked.Increment(ref _generation);
         foreach (var worker in _workers)
         {
             worker.Wake();
         }
 
-        try
+        RunClaimedParts();
+        var spin = default(SpinWait);
+        while (Volatile.Read(ref _donePart) < Threads)
         {
-            job.Execute(0, Threads);
-        }
-        finally
-        {
-            var spin = default(SpinWait);
-            while (Volatile.Read(ref _pending) != 0)
-            {
-                spin.SpinOnce(sleep1Threshold: -1);
-            }
-
-            _job = null;
+            spin.SpinOnce(sleep1Threshold: -1);
         }
 
+        _job = null;
         if (_error is { } error)
         {
-            throw new AggregateException("A worker thread failed.", error);
+            throw new AggregateException("A part of a parallel job failed.", error);
+        }
+    }
+
+    /// <summary>
+    /// Claims and runs parts until none is left. The job is read only after a claim succeeds: the caller publishes the
+    /// job before it resets the counter and waits for every claimed part before the next run, so a claimed part always
+    /// belongs to the job that is read, even for a worker that woke up late.
+    /// </summary>
+    private void RunClaimedParts()
+    {
+        int parts = Threads;
+        while (true)
+        {
+            int part = Interlocked.Increment(ref _nextPart) - 1;
+            if (part >= parts)
+            {
+                return;
+            }
+
+            try
+            {
+                Volatile.Read(ref _job)!.Execute(part, parts);
+            }
+            catch (Exception ex)
+            {
+                Interlocked.CompareExchange(ref _error, ex, null);
+            }
+            finally
+            {
+                Interlocked.Increment(ref _donePart);
+            }
         }
     }
 
@@ -120,7 +149,6 @@ public sealed class WorkerPool : IDisposable
     private sealed class Worker
     {
         private readonly WorkerPool _pool;
-        private readonly int _part;
         private readonly ManualResetEventSlim _wake = new(false, 0);
         private readonly Thread _thread;
 
@@ -130,7 +158,6 @@ public sealed class WorkerPool : IDisposable
         public Worker(WorkerPool pool, int part)
         {
             _pool = pool;
-            _part = part;
             _thread = new Thread(Loop) { IsBackground = true, Name = $"EdgeLstm worker {part}" };
             _thread.Start();
         }
@@ -165,25 +192,16 @@ public sealed class WorkerPool : IDisposable
                     }
                 }
 
-                seen = target;
+                seen = Volatile.Read(ref _pool._generation);
                 if (_pool._disposed)
                 {
                     return;
                 }
 
-                try
-                {
-                    _pool._job!.Execute(_part, _pool.Threads);
-                }
-                catch (Exception ex)
-                {
-                    Interlocked.CompareExchange(ref _pool._error, ex, null);
-                }
-                finally
-                {
-                    Volatile.Write(ref AllocatedBytes, GC.GetAllocatedBytesForCurrentThread());
-                    Interlocked.Decrement(ref _pool._pending);
-                }
+                // A late worker may find every part claimed (the caller ran them), or the next run's parts: both fine.
+                _pool.RunClaimedParts();
+
+                Volatile.Write(ref AllocatedBytes, GC.GetAllocatedBytesForCurrentThread());
             }
         }
     }

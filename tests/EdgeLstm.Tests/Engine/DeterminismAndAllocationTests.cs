@@ -49,12 +49,14 @@ public class DeterminismAndAllocationTests
         using var trainer = new LstmTrainer(model, new TrainerOptions { Threads = 2 });
         using var predictor = new LstmPredictor(model, threads: 2);
         using var stream = new LstmStream(model, 1);
+        using var single = new LstmPredictor(model, threads: 1);
         var probabilities = new float[16 * 10];
         var stepProbabilities = new float[10];
         for (int warm = 0; warm < 2; warm++)
         {
             trainer.TrainBatch(x, labels);
             predictor.Predict(x, 16, probabilities);
+            single.Predict(x.AsSpan(0, 28 * 28), 1, stepProbabilities);
             stream.Step(x.AsSpan(0, 28), default, stepProbabilities);
         }
 
@@ -64,6 +66,7 @@ public class DeterminismAndAllocationTests
         {
             trainer.TrainBatch(x, labels);
             predictor.Predict(x, 16, probabilities);
+            single.Predict(x.AsSpan(0, 28 * 28), 1, stepProbabilities);
             stream.Step(x.AsSpan(0, 28), default, stepProbabilities);
         }
 

@@ -1,0 +1,82 @@
+using BenchmarkDotNet.Attributes;
+using EdgeLstm.Diagnostics;
+using EdgeLstm.Inference;
+using EdgeLstm.Model;
+using EdgeLstm.Training;
+
+namespace EdgeLstm.Benchmarks;
+
+/// <summary>The recipe's 2×256 MNIST model: what a user waits for. FLOP counts from <see cref="FlopCount"/>.</summary>
+public class ModelBenchmarks : IFlopCounted
+{
+    private static readonly LstmConfig Config = LstmConfig.Mnist;
+    private LstmTrainer? _trainer;
+    private LstmPredictor? _predictor;
+    private LstmStream? _stream;
+    private float[] _x64 = [], _x1 = [], _probabilities = [];
+    private int[] _labels = [];
+
+    public enum Work
+    {
+        TrainingIterationBatch64,
+        InferenceBatch64,
+        InferenceBatch1,
+        StreamingStepBatch1,
+    }
+
+    [Params(Work.TrainingIterationBatch64, Work.InferenceBatch64, Work.InferenceBatch1, Work.StreamingStepBatch1)]
+    public Work Case { get; set; }
+
+    [Params(1, 2)]
+    public int Threads { get; set; }
+
+    public double FlopsPerOperation => Case switch
+    {
+        Work.TrainingIterationBatch64 => 64 * FlopCount.Training(Config, Config.Steps),
+        Work.InferenceBatch64 => 64 * FlopCount.Forward(Config, Config.Steps),
+        Work.InferenceBatch1 => FlopCount.Forward(Config, Config.Steps),
+        _ => FlopCount.StreamingStep(Config),
+    };
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var model = LstmModel.Create(Config, 1);
+        var rng = new SeededRandom(2);
+        _x64 = Enumerable.Range(0, 64 * 28 * 28).Select(_ => rng.NextSingle()).ToArray();
+        _x1 = _x64[..(28 * 28)];
+        _labels = Enumerable.Range(0, 64).Select(_ => rng.NextInt(10)).ToArray();
+        _probabilities = new float[64 * 10];
+        _trainer = new LstmTrainer(model, new TrainerOptions { Threads = Threads });
+        _predictor = new LstmPredictor(model, Threads);
+        _stream = new LstmStream(model, 1, Threads);
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _trainer?.Dispose();
+        _predictor?.Dispose();
+        _stream?.Dispose();
+    }
+
+    [Benchmark]
+    public void Run()
+    {
+        switch (Case)
+        {
+            case Work.TrainingIterationBatch64:
+                _trainer!.TrainBatch(_x64, _labels);
+                break;
+            case Work.InferenceBatch64:
+                _predictor!.Predict(_x64, 64, _probabilities);
+                break;
+            case Work.InferenceBatch1:
+                _predictor!.Predict(_x1, 1, _probabilities.AsSpan(0, 10));
+                break;
+            default:
+                _stream!.Step(_x1.AsSpan(0, 28), default, _probabilities.AsSpan(0, 10));
+                break;
+        }
+    }
+}
