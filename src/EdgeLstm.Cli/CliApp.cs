@@ -1,0 +1,73 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using EdgeLstm.Cli.Commands;
+using EdgeLstm.Data;
+using EdgeLstm.IO;
+
+namespace EdgeLstm.Cli;
+
+/// <summary>
+/// The <c>edgelstm</c> command line: builds the commands, parses, runs, and turns every outcome into one of
+/// <see cref="ExitCodes"/>. A command is a class with a <c>Create(CliContext)</c>; adding one is one line here.
+/// </summary>
+internal static class CliApp
+{
+    /// <summary>Runs the command line <paramref name="args"/>; returns the exit code.</summary>
+    public static int Run(string[] args, CliContext context)
+    {
+        var root = new RootCommand("EdgeLstm: train and run stacked-LSTM classifiers on MNIST-style data (the reference TF1 recipe, in C#).")
+        {
+            TrainCommand.Create(context),
+            EvaluateCommand.Create(context),
+            PredictCommand.Create(context),
+            InspectCommand.Create(context),
+        };
+
+        var parsed = root.Parse(args);
+        if (parsed.Action is ParseErrorAction)
+        {
+            foreach (var error in parsed.Errors)
+            {
+                context.Error.WriteLine($"error: {error.Message}");
+            }
+
+            context.Error.WriteLine($"Run 'edgelstm {string.Join(' ', CommandPath(parsed))} --help' for the options.".Replace("  ", " ", StringComparison.Ordinal));
+            return ExitCodes.Usage;
+        }
+
+        var invocation = new InvocationConfiguration
+        {
+            Output = context.Out,
+            Error = context.Error,
+            EnableDefaultExceptionHandler = false,
+
+            // Ctrl-C is handled by Program (a cancellation token in the context), not by the library.
+            ProcessTerminationTimeout = null,
+        };
+        try
+        {
+            return parsed.Invoke(invocation);
+        }
+        catch (UsageException e)
+        {
+            context.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Usage;
+        }
+        catch (Exception e) when (e is DataFormatException or ModelFormatException or IOException or UnauthorizedAccessException or CliException)
+        {
+            context.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Error;
+        }
+    }
+
+    private static IEnumerable<string> CommandPath(ParseResult parsed)
+    {
+        var names = new List<string>();
+        for (var result = parsed.CommandResult; result.Command is not RootCommand; result = (System.CommandLine.Parsing.CommandResult)result.Parent!)
+        {
+            names.Insert(0, result.Command.Name);
+        }
+
+        return names;
+    }
+}

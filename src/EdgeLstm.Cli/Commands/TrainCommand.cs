@@ -1,0 +1,156 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using EdgeLstm.Cli.Output;
+using EdgeLstm.Data;
+using EdgeLstm.IO;
+using EdgeLstm.Model;
+using EdgeLstm.Training;
+
+namespace EdgeLstm.Cli.Commands;
+
+/// <summary>
+/// <c>edgelstm train</c>: the reference recipe's part 1. Its defaults are the recipe (2 layers × 256, keep 0.5, Adam
+/// 1e-3, batches of 64, 2000 iterations); it prints the recipe's line every 200 iterations and the test accuracy at the end.
+/// </summary>
+internal static class TrainCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var data = CommonOptions.Data();
+        var iterations = CommonOptions.Int("--iterations", "Training iterations (mini-batches) in all. With --resume: the new total.", 2000, 0, int.MaxValue);
+        var epochs = new Option<double?>("--epochs") { Description = "Train for this many passes over the training set instead of --iterations (may be fractional).", HelpName = "E" };
+        epochs.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double?>() is not (> 0 and <= 100_000))
+            {
+                r.AddError("--epochs must be above 0 and at most 100000.");
+            }
+        });
+        var batchSize = CommonOptions.Int("--batch-size", "Images per mini-batch.", 64, 1, 65536);
+        var hidden = CommonOptions.Int("--hidden", "Units in each LSTM layer.", 256, 1, 16384);
+        var layers = CommonOptions.Int("--layers", "Stacked LSTM layers.", 2, 1, 64);
+        var keep = CommonOptions.Float("--keep-prob", "Probability of keeping each LSTM output in training (dropout); 1 = no dropout.", 0.5f, 0f, 1f, minExclusive: true);
+        var lr = CommonOptions.Float("--lr", "Adam's learning rate.", 1e-3f, 0f, 1f, minExclusive: true);
+        var clip = CommonOptions.Float("--clip-norm", "Clip the global gradient norm to this; 0 = off.", 0f, 0f, 1e6f);
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the initial weights, the dropout masks and the shuffling.", DefaultValueFactory = _ => 1, HelpName = "N" };
+        var threads = CommonOptions.Threads();
+        var output = new Option<string>("--out") { Description = "Where to save the trained model (safetensors).", DefaultValueFactory = _ => "model.safetensors", HelpName = "FILE" };
+        var checkpointEvery = CommonOptions.Int("--checkpoint-every", "Save a checkpoint every N iterations; 0 = only on Ctrl-C.", 0, 0, int.MaxValue);
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint file. Default: the --out name with .checkpoint.safetensors.", HelpName = "FILE" };
+        var resume = new Option<string?>("--resume") { Description = "Continue exactly from a checkpoint (its model, settings, optimizer and data order).", HelpName = "FILE" };
+
+        var command = new Command(
+            "train",
+            "Train a stacked LSTM on the training images, 28 rows read as 28 steps (the reference recipe by default). Prints the recipe's line every 200 iterations, then the test accuracy and the wall time, and saves the model. Ctrl-C saves a checkpoint and exits (code 130).")
+        {
+            data, iterations, epochs, batchSize, hidden, layers, keep, lr, clip, seed, threads, output, checkpointEvery, checkpoint, resume,
+        };
+
+        // Options that decide the model or the optimisation cannot change when resuming.
+        Option[] fixedOnResume = [batchSize, hidden, layers, keep, lr, clip, seed];
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(iterations) is { Implicit: false } && result.GetResult(epochs) is not null)
+            {
+                result.AddError("--iterations and --epochs are alternatives; give one.");
+            }
+
+            if (result.GetResult(resume) is not null)
+            {
+                foreach (var option in fixedOnResume.Where(o => result.GetResult(o) is { Implicit: false }))
+                {
+                    result.AddError($"{option.Name} cannot be changed with --resume: the checkpoint's value is used.");
+                }
+            }
+        });
+
+        command.SetAction(parsed =>
+        {
+            var wall = Stopwatch.StartNew();
+            var o = context.Out;
+            string outPath = context.Resolve(parsed.GetValue(output)!);
+            string checkpointPath = parsed.GetValue(checkpoint) is { } c
+                ? context.Resolve(c)
+                : Path.Combine(Path.GetDirectoryName(outPath)!, Path.GetFileNameWithoutExtension(outPath) + ".checkpoint.safetensors");
+
+            TrainingCheckpoint? resumeFrom = null;
+            if (parsed.GetValue(resume) is { } resumePath)
+            {
+                resumeFrom = CheckpointFile.Load(context.Resolve(resumePath));
+            }
+
+            var location = DataLocator.Find(parsed.GetValue(data), context);
+            o.WriteLine($"data: {location.Describe()}");
+            var train = location.Load(DatasetSplit.Train);
+            var test = location.Load(DatasetSplit.Test);
+            o.WriteLine(Invariant($"      {train.Count} training and {test.Count} test images of {train.Images.Rows}×{train.Images.Columns}"));
+
+            var baseSettings = resumeFrom?.Settings ?? new RecipeSettings
+            {
+                Model = new LstmConfig(train.Images.Columns, parsed.GetValue(hidden), parsed.GetValue(layers), 10, train.Images.Rows),
+                BatchSize = parsed.GetValue(batchSize),
+                KeepProbability = parsed.GetValue(keep),
+                LearningRate = parsed.GetValue(lr),
+                GradientClipNorm = parsed.GetValue(clip),
+                Seed = parsed.GetValue(seed),
+            };
+            long total = parsed.GetValue(epochs) is { } e
+                ? (long)Math.Ceiling(e * train.Count / baseSettings.BatchSize)
+                : (parsed.GetResult(iterations) is { Implicit: false } || resumeFrom is null ? parsed.GetValue(iterations) : resumeFrom.Settings.Iterations);
+            var settings = baseSettings with
+            {
+                Iterations = total,
+                CheckpointEvery = parsed.GetValue(checkpointEvery),
+                Threads = parsed.GetValue(threads),
+            };
+            ModelCompatibility.Check(settings.Model, train, resumeFrom is null ? "--hidden/--layers" : "--resume");
+
+            using var trainer = resumeFrom is null
+                ? new RecipeTrainer(settings, train)
+                : RecipeTrainer.Resume(resumeFrom, train, _ => settings);
+            var config = settings.Model;
+            o.WriteLine(Invariant($"model: {config.Steps} steps × {config.InputSize} inputs → {config.Layers} LSTM layers × {config.HiddenSize} → {config.Classes} classes ({trainer.Model.Parameters.Length:N0} parameters)"));
+            o.WriteLine(Invariant($"train: Adam lr {settings.LearningRate}, batch {settings.BatchSize}, keep {settings.KeepProbability}, {settings.Iterations} iterations ({(double)settings.Iterations * settings.BatchSize / train.Count:0.##} epochs), seed {settings.Seed}, {trainer.Threads} threads{(settings.GradientClipNorm > 0 ? $", clip {settings.GradientClipNorm}" : string.Empty)}"));
+            if (resumeFrom is not null)
+            {
+                o.WriteLine(Invariant($"resumed at iteration {trainer.Iteration} (epoch {trainer.EpochsCompleted}) from {parsed.GetValue(resume)}"));
+            }
+
+            var progress = new ProgressLine(o, context.OutputIsTerminal, plainEvery: 100);
+            trainer.Reported = r => progress.WriteLine(Invariant($"train epoch {r.EpochsCompleted} train iteration {r.Iteration} train accur {r.Accuracy:G6}"));
+            trainer.StepCompleted = progress.Update;
+            trainer.CheckpointDue = cp =>
+            {
+                CheckpointFile.Save(cp, checkpointPath);
+                progress.WriteLine(Invariant($"checkpoint at iteration {cp.Cursor.Iteration}: {checkpointPath}"));
+            };
+
+            var trainClock = Stopwatch.StartNew();
+            var outcome = trainer.Run(context.Cancellation);
+            trainClock.Stop();
+            progress.Clear();
+            if (outcome == TrainingOutcome.Cancelled)
+            {
+                CheckpointFile.Save(trainer.CreateCheckpoint(), checkpointPath);
+                o.WriteLine(Invariant($"interrupted at iteration {trainer.Iteration}/{settings.Iterations}; checkpoint saved to {checkpointPath}"));
+                o.WriteLine($"continue with: edgelstm train --resume {checkpointPath}");
+                return ExitCodes.Interrupted;
+            }
+
+            var result = trainer.Evaluate(test);
+            o.WriteLine(Invariant($"test accur {result.Accuracy:G6}  ({result.Correct} of {result.Total} test images)"));
+            var facts = CheckpointFile.Facts(settings, trainer.Iteration, trainer.EpochsCompleted);
+            facts["train.test_accuracy"] = result.Accuracy.ToString("R", CultureInfo.InvariantCulture);
+            facts["train.data"] = location.Origin == "bundled MNIST" ? "MNIST (bundled)" : location.Directory;
+            facts["train.seconds"] = trainClock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
+            ModelFile.Save(trainer.Model, outPath, facts);
+            o.WriteLine($"model saved to {outPath}");
+            o.WriteLine(Invariant($"wall time {wall.Elapsed.TotalSeconds:0.0} s (training {trainClock.Elapsed.TotalSeconds:0.0} s, {(trainer.Iteration - (resumeFrom?.Cursor.Iteration ?? 0)) * settings.BatchSize / Math.Max(trainClock.Elapsed.TotalSeconds, 1e-9):0} samples/s)"));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,48 @@
+using System.CommandLine;
+
+namespace EdgeLstm.Cli;
+
+/// <summary>Options and arguments shared by several commands, with their range checks (failures are usage errors).</summary>
+internal static class CommonOptions
+{
+    public static Option<string?> Data() => new("--data")
+    {
+        Description = $"Directory in the MNIST layout (train-images-idx3-ubyte[.gz] and the other three). Default: ${DataLocator.EnvironmentVariable}, else the bundled data/mnist.",
+        HelpName = "DIR",
+    };
+
+    public static Option<int> Threads() => Int("--threads", "Threads to use; 0 = one per processor. Results do not depend on it.", 0, 0, 256);
+
+    public static Argument<string> Model() => new("MODEL")
+    {
+        Description = "A model file (.safetensors) written by 'edgelstm train' (a checkpoint works too).",
+    };
+
+    public static Option<int> Int(string name, string description, int defaultValue, int min, int max)
+    {
+        var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue, HelpName = "N" };
+        option.Validators.Add(result =>
+        {
+            int value = result.GetValueOrDefault<int>();
+            if (value < min || value > max)
+            {
+                result.AddError($"{name} must be from {min} to {max}; got {value}.");
+            }
+        });
+        return option;
+    }
+
+    public static Option<float> Float(string name, string description, float defaultValue, float min, float max, bool minExclusive = false)
+    {
+        var option = new Option<float>(name) { Description = description, DefaultValueFactory = _ => defaultValue, HelpName = "X" };
+        option.Validators.Add(result =>
+        {
+            float value = result.GetValueOrDefault<float>();
+            if (!(minExclusive ? value > min : value >= min) || !(value <= max))
+            {
+                result.AddError($"{name} must be {(minExclusive ? "above" : "at least")} {min} and at most {max}; got {value}.");
+            }
+        });
+        return option;
+    }
+}
