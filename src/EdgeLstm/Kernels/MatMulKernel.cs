@@ -9,9 +9,9 @@ namespace EdgeLstm.Kernels;
 /// (depthStride 1) and Aᵀ·B (rowStride 1). B is row-major with leading dimension ldb.
 /// </summary>
 /// <remarks>
-/// The micro-kernel keeps a 4-row × 4-vector tile of C in registers (16 accumulators: fits the 16 registers of AVX2 as
-/// well as the 32 of AVX-512 and NEON), broadcasts 4 values of A and streams 4 vectors of a row of B per step of the
-/// depth. Every element of C, whichever body computes it (4 rows or 1, vector or scalar tail), is the same chain of
+/// The micro-kernel keeps a tile of C in registers: 4 rows × 4 vectors (16 accumulators) where there are 32 vector
+/// registers (NEON, AVX-512), 6 rows × 2 vectors (12) for 256-bit vectors on AVX2's 16; it broadcasts one value of A
+/// per row and streams a row of B per step of the depth. Every element of C, whichever body computes it (4 rows or 1, vector or scalar tail), is the same chain of
 /// fused multiply-adds in depth order, starting from C (accumulate) or from 0: results do not depend on how C is split
 /// between threads, which is what makes training bit-identical for any thread count.
 /// </remarks>
@@ -26,9 +26,9 @@ internal static unsafe class MatMulKernel<TOps, TV>
     // (chunk × tile width floats, 16 KB) stays in L1 while every row tile of a panel reuses it, and rows are taken a
     // panel at a time so the slice of A they read stays in L2 across all column tiles. The chunks of every element are
     // summed in the same order whatever the split, so the results stay bit-identical.
-    private const int PanelRows = 64;
+    private const int PanelRows = 60;
 
-    private static int DepthChunk => 4096 / (TileVectors * TOps.Count);
+    private static int DepthChunk => TOps.Count == 8 ? 256 : 4096 / (TileVectors * TOps.Count);
 
     /// <summary>Computes rows [rowStart, rowEnd) × columns [colStart, colEnd) of C.</summary>
     public static void Compute(
@@ -57,6 +57,57 @@ internal static unsafe class MatMulKernel<TOps, TV>
         float* c, int ldc,
         int rowStart, int rowEnd, int colStart, int colEnd, int depth, bool accumulate)
     {
+        // x64 without AVX-512 has 16 vector registers: a 4×4 tile (16 accumulators, plus the row of B and the
+        // broadcast) would spill, so 256-bit vectors use the classic 6×2 tile (12 accumulators). NEON and AVX-512 have
+        // 32 registers and keep 4×4. TOps.Count is a constant per width, so only one branch is compiled.
+        if (TOps.Count == 8)
+        {
+            ComputeBlock6x2(a, rowStride, depthStride, b, ldb, c, ldc, rowStart, rowEnd, colStart, colEnd, depth, accumulate);
+        }
+        else
+        {
+            ComputeBlock4x4(a, rowStride, depthStride, b, ldb, c, ldc, rowStart, rowEnd, colStart, colEnd, depth, accumulate);
+        }
+    }
+
+    private static void ComputeBlock6x2(
+        float* a, int rowStride, int depthStride,
+        float* b, int ldb,
+        float* c, int ldc,
+        int rowStart, int rowEnd, int colStart, int colEnd, int depth, bool accumulate)
+    {
+        int w = TOps.Count;
+        int tileWidth = 2 * w;
+        int j = colStart;
+        for (; j + tileWidth <= colEnd; j += tileWidth)
+        {
+            int i = rowStart;
+            for (; i + 6 <= rowEnd; i += 6)
+            {
+                Tile6x2(a + (i * rowStride), rowStride, depthStride, b + j, ldb, c + (i * ldc) + j, ldc, depth, accumulate);
+            }
+
+            // Leftover rows (a batch of 64 leaves 4 per panel) in the widest tile that fits, not one row at a time.
+            for (; i + 3 <= rowEnd; i += 3)
+            {
+                Tile3x2(a + (i * rowStride), rowStride, depthStride, b + j, ldb, c + (i * ldc) + j, ldc, depth, accumulate);
+            }
+
+            for (; i < rowEnd; i++)
+            {
+                Tile1x2(a + (i * rowStride), depthStride, b + j, ldb, c + (i * ldc) + j, depth, accumulate);
+            }
+        }
+
+        ComputeNarrowColumns(a, rowStride, depthStride, b, ldb, c, ldc, rowStart, rowEnd, j, colEnd, depth, accumulate);
+    }
+
+    private static void ComputeBlock4x4(
+        float* a, int rowStride, int depthStride,
+        float* b, int ldb,
+        float* c, int ldc,
+        int rowStart, int rowEnd, int colStart, int colEnd, int depth, bool accumulate)
+    {
         int w = TOps.Count;
         int tileWidth = TileVectors * w;
         int j = colStart;
@@ -74,6 +125,17 @@ internal static unsafe class MatMulKernel<TOps, TV>
             }
         }
 
+        ComputeNarrowColumns(a, rowStride, depthStride, b, ldb, c, ldc, rowStart, rowEnd, j, colEnd, depth, accumulate);
+    }
+
+    /// <summary>The columns left after the full tiles: single vectors, then scalars.</summary>
+    private static void ComputeNarrowColumns(
+        float* a, int rowStride, int depthStride,
+        float* b, int ldb,
+        float* c, int ldc,
+        int rowStart, int rowEnd, int j, int colEnd, int depth, bool accumulate)
+    {
+        int w = TOps.Count;
         for (; j + w <= colEnd; j += w)
         {
             int i = rowStart;
@@ -102,6 +164,104 @@ internal static unsafe class MatMulKernel<TOps, TV>
                 c[(i * ldc) + j] = acc;
             }
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Tile6x2(float* a, int rowStride, int depthStride, float* b, int ldb, float* c, int ldc, int depth, bool accumulate)
+    {
+        int w = TOps.Count;
+        float* c0 = c, c1 = c + ldc, c2 = c + (2 * ldc), c3 = c + (3 * ldc), c4 = c + (4 * ldc), c5 = c + (5 * ldc);
+        TV r00, r01, r10, r11, r20, r21, r30, r31, r40, r41, r50, r51;
+        if (accumulate)
+        {
+            r00 = TOps.Load(c0); r01 = TOps.Load(c0 + w); r10 = TOps.Load(c1); r11 = TOps.Load(c1 + w);
+            r20 = TOps.Load(c2); r21 = TOps.Load(c2 + w); r30 = TOps.Load(c3); r31 = TOps.Load(c3 + w);
+            r40 = TOps.Load(c4); r41 = TOps.Load(c4 + w); r50 = TOps.Load(c5); r51 = TOps.Load(c5 + w);
+        }
+        else
+        {
+            r00 = r01 = r10 = r11 = r20 = r21 = TOps.Zero;
+            r30 = r31 = r40 = r41 = r50 = r51 = TOps.Zero;
+        }
+
+        float* a0 = a, a1 = a + rowStride, a2 = a + (2 * rowStride), a3 = a + (3 * rowStride), a4 = a + (4 * rowStride), a5 = a + (5 * rowStride);
+        float* bp = b;
+        for (int p = 0; p < depth; p++)
+        {
+            TV b0 = TOps.Load(bp), b1 = TOps.Load(bp + w);
+            int ap = p * depthStride;
+            TV x = TOps.Broadcast(a0[ap]);
+            r00 = TOps.MultiplyAdd(x, b0, r00); r01 = TOps.MultiplyAdd(x, b1, r01);
+            x = TOps.Broadcast(a1[ap]);
+            r10 = TOps.MultiplyAdd(x, b0, r10); r11 = TOps.MultiplyAdd(x, b1, r11);
+            x = TOps.Broadcast(a2[ap]);
+            r20 = TOps.MultiplyAdd(x, b0, r20); r21 = TOps.MultiplyAdd(x, b1, r21);
+            x = TOps.Broadcast(a3[ap]);
+            r30 = TOps.MultiplyAdd(x, b0, r30); r31 = TOps.MultiplyAdd(x, b1, r31);
+            x = TOps.Broadcast(a4[ap]);
+            r40 = TOps.MultiplyAdd(x, b0, r40); r41 = TOps.MultiplyAdd(x, b1, r41);
+            x = TOps.Broadcast(a5[ap]);
+            r50 = TOps.MultiplyAdd(x, b0, r50); r51 = TOps.MultiplyAdd(x, b1, r51);
+            bp += ldb;
+        }
+
+        TOps.Store(r00, c0); TOps.Store(r01, c0 + w); TOps.Store(r10, c1); TOps.Store(r11, c1 + w);
+        TOps.Store(r20, c2); TOps.Store(r21, c2 + w); TOps.Store(r30, c3); TOps.Store(r31, c3 + w);
+        TOps.Store(r40, c4); TOps.Store(r41, c4 + w); TOps.Store(r50, c5); TOps.Store(r51, c5 + w);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Tile3x2(float* a, int rowStride, int depthStride, float* b, int ldb, float* c, int ldc, int depth, bool accumulate)
+    {
+        int w = TOps.Count;
+        float* c0 = c, c1 = c + ldc, c2 = c + (2 * ldc);
+        TV r00, r01, r10, r11, r20, r21;
+        if (accumulate)
+        {
+            r00 = TOps.Load(c0); r01 = TOps.Load(c0 + w); r10 = TOps.Load(c1); r11 = TOps.Load(c1 + w);
+            r20 = TOps.Load(c2); r21 = TOps.Load(c2 + w);
+        }
+        else
+        {
+            r00 = r01 = r10 = r11 = r20 = r21 = TOps.Zero;
+        }
+
+        float* a0 = a, a1 = a + rowStride, a2 = a + (2 * rowStride);
+        float* bp = b;
+        for (int p = 0; p < depth; p++)
+        {
+            TV b0 = TOps.Load(bp), b1 = TOps.Load(bp + w);
+            int ap = p * depthStride;
+            TV x = TOps.Broadcast(a0[ap]);
+            r00 = TOps.MultiplyAdd(x, b0, r00); r01 = TOps.MultiplyAdd(x, b1, r01);
+            x = TOps.Broadcast(a1[ap]);
+            r10 = TOps.MultiplyAdd(x, b0, r10); r11 = TOps.MultiplyAdd(x, b1, r11);
+            x = TOps.Broadcast(a2[ap]);
+            r20 = TOps.MultiplyAdd(x, b0, r20); r21 = TOps.MultiplyAdd(x, b1, r21);
+            bp += ldb;
+        }
+
+        TOps.Store(r00, c0); TOps.Store(r01, c0 + w); TOps.Store(r10, c1); TOps.Store(r11, c1 + w);
+        TOps.Store(r20, c2); TOps.Store(r21, c2 + w);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Tile1x2(float* a, int depthStride, float* b, int ldb, float* c, int depth, bool accumulate)
+    {
+        int w = TOps.Count;
+        TV r0 = accumulate ? TOps.Load(c) : TOps.Zero;
+        TV r1 = accumulate ? TOps.Load(c + w) : TOps.Zero;
+        float* bp = b;
+        for (int p = 0; p < depth; p++)
+        {
+            TV x = TOps.Broadcast(a[p * depthStride]);
+            r0 = TOps.MultiplyAdd(x, TOps.Load(bp), r0);
+            r1 = TOps.MultiplyAdd(x, TOps.Load(bp + w), r1);
+            bp += ldb;
+        }
+
+        TOps.Store(r0, c);
+        TOps.Store(r1, c + w);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
