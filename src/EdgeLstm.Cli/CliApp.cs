@@ -21,6 +21,7 @@ internal static class CliApp
             EvaluateCommand.Create(context),
             PredictCommand.Create(context),
             InspectCommand.Create(context),
+            BenchCommand.Create(context),
         };
 
         var parsed = root.Parse(args);

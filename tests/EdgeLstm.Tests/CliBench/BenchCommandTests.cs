@@ -1,0 +1,36 @@
+using EdgeLstm.Cli;
+
+namespace EdgeLstm.Tests.CliBench;
+
+public class BenchCommandTests
+{
+    [Fact]
+    public void Bench_prints_every_row_with_a_fraction_of_the_measured_peak()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var context = new CliContext { Out = output, Error = error };
+        int code = CliApp.Run(["bench", "--hidden", "16", "--layers", "1", "--threads", "2"], context);
+
+        Assert.True(code == 0, error.ToString());
+        string text = output.ToString();
+        foreach (string row in new[] { "training iteration, batch 64", "inference, batch 64, 28 steps", "inference, batch 1, 28 steps", "streaming step, batch 1" })
+        {
+            // Once per thread count (1 and 2), each with a percentage of the peak.
+            var lines = text.Split('\n').Where(l => l.Contains(row, StringComparison.Ordinal)).ToArray();
+            Assert.Equal(2, lines.Length);
+            Assert.All(lines, l => Assert.Matches(@"\d+\.\d%", l));
+        }
+
+        Assert.Contains("FMA peak", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bench_rejects_a_negative_thread_count_as_a_usage_error()
+    {
+        var error = new StringWriter();
+        int code = CliApp.Run(["bench", "--threads", "-1"], new CliContext { Out = new StringWriter(), Error = error });
+        Assert.Equal(2, code);
+        Assert.Contains("--threads", error.ToString(), StringComparison.Ordinal);
+    }
+}
