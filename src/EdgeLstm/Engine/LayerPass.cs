@@ -41,19 +41,19 @@ internal static unsafe class LayerPass
         public readonly float* CellAt(int t) => C + ((long)(KeepAllSteps ? t : t & 1) * Batch * Hidden);
     }
 
-    public static void RunForward(in Forward f, float* inputT, float* recurrentT, float* bias, WorkerPool? pool, SimdWidth width, StepForwardJob step)
+    public static void RunForward(in Forward f, (MatMulForm Form, nint Weights) inputT, (MatMulForm Form, nint Weights) recurrentT, float* bias, WorkerPool? pool, SimdWidth width, StepForwardJob step)
     {
         int h4 = 4 * f.Hidden;
         long bh = (long)f.Batch * f.Hidden;
 
         // The input projection of every step at once: the one large product of the forward pass.
-        MatMul.Run(pool, MatMulForm.AB, f.Input, f.InputSize, inputT, h4, f.Gates, h4, f.Steps * f.Batch, h4, f.InputSize, false, width);
+        MatMul.Run(pool, inputT.Form, f.Input, f.InputSize, (float*)inputT.Weights, h4, f.Gates, h4, f.Steps * f.Batch, h4, f.InputSize, false, width);
         for (int t = 0; t < f.Steps; t++)
         {
             float* hPrev = t == 0 ? f.H0 : f.H + ((t - 1) * bh);
             float* cPrev = t == 0 ? f.C0 : f.CellAt(t - 1);
             float* tanhC = f.TanhC + (f.KeepAllSteps ? t * bh : 0);
-            step.Run(pool, width, f.Batch, f.Hidden, f.Gates + (t * f.Batch * (long)h4), bias, hPrev, cPrev, recurrentT, f.CellAt(t), tanhC, f.H + (t * bh));
+            step.Run(pool, width, f.Batch, f.Hidden, f.Gates + (t * f.Batch * (long)h4), bias, hPrev, cPrev, recurrentT.Form, (float*)recurrentT.Weights, f.CellAt(t), tanhC, f.H + (t * bh));
         }
     }
 

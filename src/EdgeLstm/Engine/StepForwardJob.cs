@@ -12,17 +12,20 @@ internal sealed unsafe class StepForwardJob : IParallelJob
 {
     private float* _gates, _bias, _hPrev, _cPrev, _recurrentT, _c, _tanhC, _h;
     private int _batch, _hidden;
+    private MatMulForm _recurrentForm;
     private SimdWidth _width;
 
     /// <param name="gates">[B×4H] input projection of this step, turned into gate activations in place.</param>
     /// <param name="hPrev">[B×H] previous output, or null for a zero state (the product is skipped).</param>
-    public void Run(WorkerPool? pool, SimdWidth width, int batch, int hidden, float* gates, float* bias, float* hPrev, float* cPrev, float* recurrentT, float* c, float* tanhC, float* h)
+    /// <param name="recurrentForm">How <paramref name="recurrentT"/> (W_hhᵀ) is laid out: row-major or panels.</param>
+    public void Run(WorkerPool? pool, SimdWidth width, int batch, int hidden, float* gates, float* bias, float* hPrev, float* cPrev, MatMulForm recurrentForm, float* recurrentT, float* c, float* tanhC, float* h)
     {
         _gates = gates;
         _bias = bias;
         _hPrev = hPrev;
         _cPrev = cPrev;
         _recurrentT = recurrentT;
+        _recurrentForm = recurrentForm;
         _c = c;
         _tanhC = tanhC;
         _h = h;
@@ -36,7 +39,7 @@ internal sealed unsafe class StepForwardJob : IParallelJob
             // Too few rows to share: split the product by columns instead, then run the cell on this thread.
             if (hPrev != null)
             {
-                MatMul.Run(pool, MatMulForm.AB, hPrev, hidden, recurrentT, 4 * hidden, gates, 4 * hidden, batch, 4 * hidden, hidden, true, width);
+                MatMul.Run(pool, recurrentForm, hPrev, hidden, recurrentT, 4 * hidden, gates, 4 * hidden, batch, 4 * hidden, hidden, true, width);
             }
 
             LstmCell.Forward(gates, bias, cPrev, c, tanhC, h, hidden, 0, batch);
@@ -48,7 +51,7 @@ internal sealed unsafe class StepForwardJob : IParallelJob
         var (start, end) = RowRange.Of(_batch, part, parts);
         if (_hPrev != null)
         {
-            MatMulJob.ComputeRange(MatMulForm.AB, _hPrev, _hidden, _recurrentT, 4 * _hidden, _gates, 4 * _hidden, start, end, 0, 4 * _hidden, _hidden, true, _width);
+            MatMulJob.ComputeRange(_recurrentForm, _hPrev, _hidden, _recurrentT, 4 * _hidden, _gates, 4 * _hidden, start, end, 0, 4 * _hidden, _hidden, true, _width);
         }
 
         LstmCell.Forward(_gates, _bias, _cPrev, _c, _tanhC, _h, _hidden, start, end);

@@ -115,7 +115,7 @@ public sealed unsafe class LstmPredictor : IDisposable
                 H = w.H[l & 1].Pointer,
                 KeepAllSteps = false,
             };
-            LayerPass.RunForward(f, packed.InputT(l), packed.RecurrentT(l), packed.Bias(l), _pool, _width, _step);
+            LayerPass.RunForward(f, packed.Input(l, _width), packed.Recurrent(l, _width), packed.Bias(l), _pool, _width, _step);
             if (!finalC.IsEmpty)
             {
                 new ReadOnlySpan<float>(f.CellAt(steps - 1), (int)bh).CopyTo(finalC.Slice((int)(l * bh), (int)bh));

@@ -87,11 +87,13 @@ public sealed unsafe class LstmStream : IDisposable
         {
             int inputSize = config.LayerInputSize(l);
             int h4 = 4 * config.HiddenSize;
-            MatMul.Run(_pool, MatMulForm.AB, layerInput, inputSize, packed.InputT(l), h4, _gates.Pointer, h4, BatchSize, h4, inputSize, false, _width);
+            var (inputForm, inputT) = packed.Input(l, _width);
+            var (recurrentForm, recurrentT) = packed.Recurrent(l, _width);
+            MatMul.Run(_pool, inputForm, layerInput, inputSize, (float*)inputT, h4, _gates.Pointer, h4, BatchSize, h4, inputSize, false, _width);
             float* hPrev = _stateIsZero ? null : State(_h, l, previous).Pointer;
             float* cPrev = _stateIsZero ? null : State(_c, l, previous).Pointer;
             var hNext = State(_h, l, next);
-            _step.Run(_pool, _width, BatchSize, config.HiddenSize, _gates.Pointer, packed.Bias(l), hPrev, cPrev, packed.RecurrentT(l), State(_c, l, next).Pointer, _tanhC.Pointer, hNext.Pointer);
+            _step.Run(_pool, _width, BatchSize, config.HiddenSize, _gates.Pointer, packed.Bias(l), hPrev, cPrev, recurrentForm, (float*)recurrentT, State(_c, l, next).Pointer, _tanhC.Pointer, hNext.Pointer);
             layerInput = hNext.Pointer;
         }
 

@@ -14,6 +14,12 @@ internal enum MatMulForm
 
     /// <summary>C = A·Bᵀ, A [m×k], B [n×k].</summary>
     ABt,
+
+    /// <summary>
+    /// C = A·B with B [k×n] stored as <see cref="WeightPanels.Width"/>-column panels, each k rows contiguous (see
+    /// <see cref="WeightPanels"/>): the same products as <see cref="AB"/>, bit for bit, with B streamed sequentially.
+    /// </summary>
+    ABPanels,
 }
 
 /// <summary>
@@ -109,6 +115,15 @@ internal sealed unsafe class MatMulJob : IParallelJob
                 break;
             case MatMulForm.AtB:
                 MatMulKernel<TOps, TV>.Compute(a, 1, lda, b, ldb, c, ldc, rowStart, rowEnd, colStart, colEnd, k, accumulate);
+                break;
+            case MatMulForm.ABPanels:
+                // Column ranges are whole panels: every split of the columns is in multiples of the tile width.
+                for (int j = colStart; j < colEnd; j += WeightPanels.Width)
+                {
+                    float* panel = b + ((long)(j / WeightPanels.Width) * k * WeightPanels.Width);
+                    MatMulKernel<TOps, TV>.Compute(a, lda, 1, panel, WeightPanels.Width, c + j, ldc, rowStart, rowEnd, 0, WeightPanels.Width, k, accumulate);
+                }
+
                 break;
             default:
                 MatMulKernel<TOps, TV>.ComputeTransposedB(a, lda, b, ldb, c, ldc, rowStart, rowEnd, colStart, colEnd, k, accumulate);

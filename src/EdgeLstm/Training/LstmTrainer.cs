@@ -123,7 +123,7 @@ public sealed unsafe class LstmTrainer : IDisposable
         for (int l = 0; l < layers; l++)
         {
             var f = w.ForwardOf(l, l == 0 ? w.Input.Pointer : w.OutputOf(l - 1, keep));
-            LayerPass.RunForward(f, packed.InputT(l), packed.RecurrentT(l), packed.Bias(l), _pool, _width, _stepForward);
+            LayerPass.RunForward(f, packed.Input(l, _width), packed.Recurrent(l, _width), packed.Bias(l), _pool, _width, _stepForward);
             if (keep < 1f)
             {
                 // Inverted dropout on the layer's output (not on the state it carries to its next step, as TF's

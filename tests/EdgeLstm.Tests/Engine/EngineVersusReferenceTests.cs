@@ -18,6 +18,8 @@ public class EngineVersusReferenceTests
             data.Add(width, 1, 3, 7);    // batch 3: below the row split, products split by columns
             data.Add(width, 2, 9, 17);   // batch 9 on 2 threads: the fused per-step jobs split rows
             data.Add(width, 3, 13, 33);
+            data.Add(width, 2, 10, 12);  // 4H = 48: the forward weights are read as 16-column panels
+            data.Add(width, 1, 1, 20);   // batch 1 through the panel path
         }
 
         return data;

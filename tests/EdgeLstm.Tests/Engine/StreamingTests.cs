@@ -10,6 +10,7 @@ public class StreamingTests
     [InlineData(1, 1, 31)]
     [InlineData(3, 1, 7)]
     [InlineData(9, 2, 17)]
+    [InlineData(2, 1, 24)]
     public void Stepping_T_times_gives_exactly_the_full_sequence(int batch, int threads, int hidden)
     {
         const int steps = 5, inputs = 6, classes = 4;

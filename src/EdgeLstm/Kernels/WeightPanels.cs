@@ -1,0 +1,33 @@
+using EdgeLstm.Simd;
+
+namespace EdgeLstm.Kernels;
+
+/// <summary>
+/// A weight matrix B [k×n] repacked as panels of <see cref="Width"/> columns, each panel's k rows contiguous, so the
+/// micro-kernel reads B as one sequential stream instead of one cache line per row, 4 KB apart. That matters most for
+/// the matrix-vector products of batch-1 inference and streaming, which are bound by how fast the weights arrive.
+/// </summary>
+internal static unsafe class WeightPanels
+{
+    /// <summary>
+    /// Columns per panel: the tile width of the 256-bit (6×2 × 8 floats) and 128-bit (4×4 × 4 floats) kernels. The
+    /// 512-bit kernel's tiles are 64 columns wide and read the row-major copy instead.
+    /// </summary>
+    public const int Width = 16;
+
+    /// <summary>True when a product of <paramref name="columns"/> columns at <paramref name="width"/> can read panels.</summary>
+    public static bool Usable(int columns, SimdWidth width) => columns % Width == 0 && width != SimdWidth.Vector512;
+
+    /// <summary>Copies row-major <paramref name="source"/> [rows×cols] into panels.</summary>
+    public static void Pack(ReadOnlySpan<float> source, int rows, int cols, Span<float> panels)
+    {
+        for (int panel = 0; panel < cols / Width; panel++)
+        {
+            var destination = panels.Slice(panel * rows * Width, rows * Width);
+            for (int r = 0; r < rows; r++)
+            {
+                source.Slice((r * cols) + (panel * Width), Width).CopyTo(destination.Slice(r * Width, Width));
+            }
+        }
+    }
+}
