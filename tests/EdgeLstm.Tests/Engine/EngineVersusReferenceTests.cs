@@ -20,6 +20,7 @@ public class EngineVersusReferenceTests
             data.Add(width, 3, 13, 33);
             data.Add(width, 2, 10, 12);  // 4H = 48: the forward weights are read as 16-column panels
             data.Add(width, 1, 1, 20);   // batch 1 through the panel path
+            data.Add(width, 2, 10, 16);  // H = 16: the backward products read W_hh and layer 1's W_ih as panels too
         }
 
         return data;
