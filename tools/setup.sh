@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test stages need, when they are missing. CI runs as root on a fresh machine.
 set -euo pipefail
-needed=(gcc)
+# gcc links x64 Native AOT; clang, the aarch64 binutils, libc and libgcc cross-link linux-arm64; qemu-user-static runs
+# the arm64 binary (and the x64 one on an emulated older CPU) in the AOT stage (tools/test.d/20-aot.sh).
+needed=(gcc clang binutils-aarch64-linux-gnu libc6-dev-arm64-cross libgcc-12-dev-arm64-cross qemu-user-static)
 missing=()
 for pkg in "${needed[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

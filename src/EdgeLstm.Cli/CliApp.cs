@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using EdgeLstm.Cli.Commands;
 using EdgeLstm.Data;
@@ -15,13 +16,18 @@ internal static class CliApp
     /// <summary>Runs the command line <paramref name="args"/>; returns the exit code.</summary>
     public static int Run(string[] args, CliContext context)
     {
-        var root = new RootCommand("EdgeLstm: train and run stacked-LSTM classifiers on MNIST-style data (the reference TF1 recipe, in C#).")
+        // A plain Command named "edgelstm", not a RootCommand: a RootCommand takes its name from the executable, which is
+        // EdgeLstm.Cli under dotnet (see the project file), so usage lines would not show the command users type.
+        var root = new Command("edgelstm", "EdgeLstm: train and run stacked-LSTM classifiers on MNIST-style data (the reference TF1 recipe, in C#).")
         {
+            new HelpOption(),
+            new VersionOption(),
             TrainCommand.Create(context),
             EvaluateCommand.Create(context),
             PredictCommand.Create(context),
             InspectCommand.Create(context),
             BenchCommand.Create(context),
+            InfoCommand.Create(context),
         };
 
         var parsed = root.Parse(args);
@@ -64,7 +70,7 @@ internal static class CliApp
     private static IEnumerable<string> CommandPath(ParseResult parsed)
     {
         var names = new List<string>();
-        for (var result = parsed.CommandResult; result.Command is not RootCommand; result = (System.CommandLine.Parsing.CommandResult)result.Parent!)
+        for (var result = parsed.CommandResult; result.Parent is System.CommandLine.Parsing.CommandResult parent; result = parent)
         {
             names.Insert(0, result.Command.Name);
         }
