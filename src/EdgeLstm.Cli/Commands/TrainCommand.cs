@@ -39,12 +39,13 @@ internal static class TrainCommand
         var checkpointEvery = CommonOptions.Int("--checkpoint-every", "Save a checkpoint every N iterations; 0 = only on Ctrl-C.", 0, 0, int.MaxValue);
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint file. Default: the --out name with .checkpoint.safetensors.", HelpName = "FILE" };
         var resume = new Option<string?>("--resume") { Description = "Continue exactly from a checkpoint (its model, settings, optimizer and data order).", HelpName = "FILE" };
+        var init = new Option<string?>("--init") { Description = "Start from the weights of this model (ours or exported from PyTorch; a checkpoint works too) with a fresh optimizer and data order: fine-tuning. The architecture comes from the model.", HelpName = "MODEL" };
 
         var command = new Command(
             "train",
             "Train a stacked LSTM on the training images, 28 rows read as 28 steps (the reference recipe by default). Prints the recipe's line every 200 iterations, then the test accuracy and the wall time, and saves the model. Ctrl-C saves a checkpoint and exits (code 130).")
         {
-            data, iterations, epochs, batchSize, hidden, layers, keep, lr, clip, seed, threads, output, checkpointEvery, checkpoint, resume,
+            data, iterations, epochs, batchSize, hidden, layers, keep, lr, clip, seed, threads, output, checkpointEvery, checkpoint, resume, init,
         };
 
         // Options that decide the model or the optimisation cannot change when resuming.
@@ -54,6 +55,19 @@ internal static class TrainCommand
             if (result.GetResult(iterations) is { Implicit: false } && result.GetResult(epochs) is not null)
             {
                 result.AddError("--iterations and --epochs are alternatives; give one.");
+            }
+
+            if (result.GetResult(init) is not null && result.GetResult(resume) is not null)
+            {
+                result.AddError("--init and --resume are alternatives: --resume continues a run exactly, --init starts a new one from a model's weights.");
+            }
+
+            if (result.GetResult(init) is not null)
+            {
+                foreach (var option in new Option[] { hidden, layers }.Where(o => result.GetResult(o) is { Implicit: false }))
+                {
+                    result.AddError($"{option.Name} cannot be given with --init: the architecture comes from the model.");
+                }
             }
 
             if (result.GetResult(resume) is not null)
@@ -86,9 +100,17 @@ internal static class TrainCommand
             var test = location.Load(DatasetSplit.Test);
             o.WriteLine(Invariant($"      {train.Count} training and {test.Count} test images of {train.Images.Rows}×{train.Images.Columns}"));
 
+            LoadedModel? initial = null;
+            if (parsed.GetValue(init) is { } initPath)
+            {
+                initial = ModelFile.Load(context.Resolve(initPath));
+                ModelCompatibility.Check(initial.Model.Config, train, context.Resolve(initPath));
+                o.WriteLine($"init: weights from {context.Resolve(initPath)} (fresh optimizer)");
+            }
+
             var baseSettings = resumeFrom?.Settings ?? new RecipeSettings
             {
-                Model = new LstmConfig(train.Images.Columns, parsed.GetValue(hidden), parsed.GetValue(layers), 10, train.Images.Rows),
+                Model = initial?.Model.Config ?? new LstmConfig(train.Images.Columns, parsed.GetValue(hidden), parsed.GetValue(layers), 10, train.Images.Rows),
                 BatchSize = parsed.GetValue(batchSize),
                 KeepProbability = parsed.GetValue(keep),
                 LearningRate = parsed.GetValue(lr),
@@ -106,9 +128,9 @@ internal static class TrainCommand
             };
             ModelCompatibility.Check(settings.Model, train, resumeFrom is null ? "--hidden/--layers" : "--resume");
 
-            using var trainer = resumeFrom is null
-                ? new RecipeTrainer(settings, train)
-                : RecipeTrainer.Resume(resumeFrom, train, _ => settings);
+            using var trainer = resumeFrom is not null ? RecipeTrainer.Resume(resumeFrom, train, _ => settings)
+                : initial is not null ? new RecipeTrainer(settings, train, initial.Model)
+                : new RecipeTrainer(settings, train);
             var config = settings.Model;
             o.WriteLine(Invariant($"model: {config.Steps} steps × {config.InputSize} inputs → {config.Layers} LSTM layers × {config.HiddenSize} → {config.Classes} classes ({trainer.Model.Parameters.Length:N0} parameters)"));
             o.WriteLine(Invariant($"train: Adam lr {settings.LearningRate}, batch {settings.BatchSize}, keep {settings.KeepProbability}, {settings.Iterations} iterations ({(double)settings.Iterations * settings.BatchSize / train.Count:0.##} epochs), seed {settings.Seed}, {trainer.Threads} threads{(settings.GradientClipNorm > 0 ? $", clip {settings.GradientClipNorm}" : string.Empty)}"));

@@ -29,11 +29,21 @@ public sealed class RecipeTrainer : IDisposable
 
     /// <summary>Starts a new run with fresh weights from <paramref name="settings"/>.Seed.</summary>
     public RecipeTrainer(RecipeSettings settings, LabeledImages train)
-        : this(settings, train, null)
+        : this(settings, train, resume: null)
     {
     }
 
-    private RecipeTrainer(RecipeSettings settings, LabeledImages train, TrainingCheckpoint? resume)
+    /// <summary>
+    /// Starts a new run from the weights of <paramref name="initial"/> (fine-tuning: a model of ours or one made by
+    /// PyTorch) with a fresh optimiser and a fresh data order. The weights are copied; <paramref name="initial"/> is not
+    /// changed. Its architecture must be <paramref name="settings"/>.Model.
+    /// </summary>
+    public RecipeTrainer(RecipeSettings settings, LabeledImages train, LstmModel initial)
+        : this(settings, train, resume: null, initial)
+    {
+    }
+
+    private RecipeTrainer(RecipeSettings settings, LabeledImages train, TrainingCheckpoint? resume, LstmModel? initial = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(train);
@@ -54,7 +64,12 @@ public sealed class RecipeTrainer : IDisposable
         var seeds = new SeededRandom(settings.Seed);
         ulong dropoutSeed = seeds.NextUInt64();
         ulong shuffleSeed = seeds.NextUInt64();
-        Model = resume?.Model ?? LstmModel.Create(config, settings.Seed);
+        if (initial is not null && initial.Config != config)
+        {
+            throw new ArgumentException($"The initial model is {Describe(initial.Config)}; the run is set up for {Describe(config)}.", nameof(initial));
+        }
+
+        Model = resume?.Model ?? initial?.Clone() ?? LstmModel.Create(config, settings.Seed);
         _trainer = new LstmTrainer(Model, settings.ToTrainerOptions(dropoutSeed));
         _predictor = new LstmPredictor(Model, settings.Threads);
         if (resume is null)
@@ -197,4 +212,6 @@ public sealed class RecipeTrainer : IDisposable
         _trainer.Dispose();
         _predictor.Dispose();
     }
+
+    private static string Describe(LstmConfig c) => $"{c.Steps} steps × {c.InputSize} inputs → {c.Layers}×{c.HiddenSize} → {c.Classes} classes";
 }

@@ -54,6 +54,31 @@ public class RecipeTrainerTests
     }
 
     [Fact]
+    public void A_run_from_an_initial_model_starts_from_its_weights_and_leaves_it_unchanged()
+    {
+        var set = SmallSet();
+        var initial = LstmModel.Create(Small.Model, 99);
+        var before = initial.Parameters.ToArray();
+        using var trainer = new RecipeTrainer(Small with { Iterations = 3 }, set, initial);
+        Assert.Equal(before, trainer.Model.Parameters.ToArray());
+        Assert.NotEqual(LstmModel.Create(Small.Model, Small.Seed).Parameters.ToArray(), trainer.Model.Parameters.ToArray());
+        Assert.Equal(0, trainer.Iteration);
+
+        trainer.Run();
+        Assert.Equal(before, initial.Parameters.ToArray());
+        Assert.NotEqual(before, trainer.Model.Parameters.ToArray());
+    }
+
+    [Fact]
+    public void An_initial_model_of_another_architecture_is_refused_with_both_shapes_named()
+    {
+        var other = LstmModel.Create(Small.Model with { HiddenSize = 13 }, 1);
+        var error = Assert.Throws<ArgumentException>(() => new RecipeTrainer(Small, SmallSet(), other));
+        Assert.Contains("2×13", error.Message, StringComparison.Ordinal);
+        Assert.Contains("2×12", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Cancellation_stops_between_iterations_in_a_resumable_state()
     {
         var set = SmallSet();
