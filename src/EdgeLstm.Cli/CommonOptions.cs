@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 
 namespace EdgeLstm.Cli;
 
@@ -23,8 +24,7 @@ internal static class CommonOptions
         var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue, HelpName = "N" };
         option.Validators.Add(result =>
         {
-            int value = result.GetValueOrDefault<int>();
-            if (value < min || value > max)
+            if (TryGetValue(result, out int value) && (value < min || value > max))
             {
                 result.AddError($"{name} must be from {min} to {max}; got {value}.");
             }
@@ -37,12 +37,29 @@ internal static class CommonOptions
         var option = new Option<float>(name) { Description = description, DefaultValueFactory = _ => defaultValue, HelpName = "X" };
         option.Validators.Add(result =>
         {
-            float value = result.GetValueOrDefault<float>();
-            if (!(minExclusive ? value > min : value >= min) || !(value <= max))
+            if (TryGetValue(result, out float value) && (!(minExclusive ? value > min : value >= min) || !(value <= max)))
             {
                 result.AddError($"{name} must be {(minExclusive ? "above" : "at least")} {min} and at most {max}; got {value}.");
             }
         });
         return option;
+    }
+
+    /// <summary>
+    /// The option's value, or false when it did not parse: validators run even then, and the parse error is
+    /// already reported, so a range check must not throw on top of it.
+    /// </summary>
+    public static bool TryGetValue<T>(OptionResult result, out T value)
+    {
+        try
+        {
+            value = result.GetValueOrDefault<T>();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            value = default!;
+            return false;
+        }
     }
 }

@@ -1,11 +1,15 @@
+using System.Runtime.InteropServices;
 using EdgeLstm.Cli;
 
-// Ctrl-C asks the running command to stop (train then saves a checkpoint); a second Ctrl-C ends the process at once.
+// Ctrl-C (SIGINT) or a polite kill (SIGTERM, as from systemd or a job scheduler) asks the running command to stop:
+// train then saves a checkpoint. A second signal ends the process at once.
 using var interrupt = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+void Stop(PosixSignalContext signal)
 {
-    e.Cancel = !interrupt.IsCancellationRequested;
+    signal.Cancel = !interrupt.IsCancellationRequested;
     interrupt.Cancel();
-};
+}
 
+using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 return CliApp.Run(args, CliContext.FromConsole(interrupt.Token));

@@ -16,7 +16,7 @@ internal static class PredictCommand
         var index = new Option<int?>("--index") { Description = "Classify test image N (0-based) of the data set.", HelpName = "N" };
         index.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<int?>() is < 0)
+            if (CommonOptions.TryGetValue(r, out int? value) && value is < 0)
             {
                 r.AddError("--index must be 0 or more.");
             }

@@ -22,7 +22,7 @@ internal static class TrainCommand
         var epochs = new Option<double?>("--epochs") { Description = "Train for this many passes over the training set instead of --iterations (may be fractional).", HelpName = "E" };
         epochs.Validators.Add(r =>
         {
-            if (r.GetValueOrDefault<double?>() is not (> 0 and <= 100_000))
+            if (CommonOptions.TryGetValue(r, out double? value) && value is not (> 0 and <= 100_000))
             {
                 r.AddError("--epochs must be above 0 and at most 100000.");
             }
