@@ -152,7 +152,8 @@ internal static class TrainCommand
                 return ExitCodes.Interrupted;
             }
 
-            var result = trainer.Evaluate(test);
+            var result = trainer.Evaluate(test, done => progress.Status(Invariant($"testing: {done}/{test.Count} images")));
+            progress.Clear();
             o.WriteLine(Invariant($"test accur {result.Accuracy:G6}  ({result.Correct} of {result.Total} test images)"));
             var facts = CheckpointFile.Facts(settings, trainer.Iteration, trainer.EpochsCompleted);
             facts["train.test_accuracy"] = result.Accuracy.ToString("R", CultureInfo.InvariantCulture);
