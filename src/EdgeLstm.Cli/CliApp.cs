@@ -38,7 +38,7 @@ internal static class CliApp
                 context.Error.WriteLine($"error: {error.Message}");
             }
 
-            context.Error.WriteLine($"Run 'edgelstm {string.Join(' ', CommandPath(parsed))} --help' for the options.".Replace("  ", " ", StringComparison.Ordinal));
+            context.Error.WriteLine(HelpHint(parsed));
             return ExitCodes.Usage;
         }
 
@@ -58,6 +58,7 @@ internal static class CliApp
         catch (UsageException e)
         {
             context.Error.WriteLine($"error: {e.Message}");
+            context.Error.WriteLine(HelpHint(parsed));
             return ExitCodes.Usage;
         }
         catch (Exception e) when (e is DataFormatException or ModelFormatException or IOException or UnauthorizedAccessException or CliException)
@@ -66,6 +67,9 @@ internal static class CliApp
             return ExitCodes.Error;
         }
     }
+
+    private static string HelpHint(ParseResult parsed) =>
+        $"Run 'edgelstm {string.Join(' ', CommandPath(parsed))} --help' for the options.".Replace("  ", " ", StringComparison.Ordinal);
 
     private static IEnumerable<string> CommandPath(ParseResult parsed)
     {

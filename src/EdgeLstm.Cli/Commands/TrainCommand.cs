@@ -32,6 +32,14 @@ internal static class TrainCommand
         var layers = CommonOptions.Int("--layers", "Stacked LSTM layers.", 2, 1, 64);
         var keep = CommonOptions.Float("--keep-prob", "Probability of keeping each LSTM output in training (dropout); 1 = no dropout.", 0.5f, 0f, 1f, minExclusive: true);
         var lr = CommonOptions.Float("--lr", "Adam's learning rate.", 1e-3f, 0f, 1f, minExclusive: true);
+        var lrFinal = new Option<float?>("--lr-final") { Description = "Decay the learning rate along a cosine to this value at the last iteration (e.g. 1e-5 for a longer run). Default: constant, as the recipe.", HelpName = "X" };
+        lrFinal.Validators.Add(r =>
+        {
+            if (CommonOptions.TryGetValue(r, out float? value) && value is not (> 0 and <= 1))
+            {
+                r.AddError("--lr-final must be above 0 and at most 1.");
+            }
+        });
         var clip = CommonOptions.Float("--clip-norm", "Clip the global gradient norm to this; 0 = off.", 0f, 0f, 1e6f);
         var seed = new Option<ulong>("--seed") { Description = "Seed of the initial weights, the dropout masks and the shuffling.", DefaultValueFactory = _ => 1, HelpName = "N" };
         var threads = CommonOptions.Threads();
@@ -45,11 +53,11 @@ internal static class TrainCommand
             "train",
             "Train a stacked LSTM on the training images, 28 rows read as 28 steps (the reference recipe by default). Prints the recipe's line every 200 iterations, then the test accuracy and the wall time, and saves the model. Ctrl-C saves a checkpoint and exits (code 130).")
         {
-            data, iterations, epochs, batchSize, hidden, layers, keep, lr, clip, seed, threads, output, checkpointEvery, checkpoint, resume, init,
+            data, iterations, epochs, batchSize, hidden, layers, keep, lr, lrFinal, clip, seed, threads, output, checkpointEvery, checkpoint, resume, init,
         };
 
         // Options that decide the model or the optimisation cannot change when resuming.
-        Option[] fixedOnResume = [batchSize, hidden, layers, keep, lr, clip, seed];
+        Option[] fixedOnResume = [batchSize, hidden, layers, keep, lr, lrFinal, clip, seed];
         command.Validators.Add(result =>
         {
             if (result.GetResult(iterations) is { Implicit: false } && result.GetResult(epochs) is not null)
@@ -82,6 +90,11 @@ internal static class TrainCommand
         command.SetAction(parsed =>
         {
             var wall = Stopwatch.StartNew();
+            if (parsed.GetValue(lrFinal) > parsed.GetValue(lr))
+            {
+                throw new UsageException($"--lr-final ({parsed.GetValue(lrFinal)}) must not exceed --lr ({parsed.GetValue(lr)}).");
+            }
+
             var o = context.Out;
             string outPath = context.Resolve(parsed.GetValue(output)!);
             string checkpointPath = parsed.GetValue(checkpoint) is { } c
@@ -114,6 +127,7 @@ internal static class TrainCommand
                 BatchSize = parsed.GetValue(batchSize),
                 KeepProbability = parsed.GetValue(keep),
                 LearningRate = parsed.GetValue(lr),
+                FinalLearningRate = parsed.GetValue(lrFinal),
                 GradientClipNorm = parsed.GetValue(clip),
                 Seed = parsed.GetValue(seed),
             };
@@ -133,7 +147,7 @@ internal static class TrainCommand
                 : new RecipeTrainer(settings, train);
             var config = settings.Model;
             o.WriteLine(Invariant($"model: {config.Steps} steps × {config.InputSize} inputs → {config.Layers} LSTM layers × {config.HiddenSize} → {config.Classes} classes ({trainer.Model.Parameters.Length:N0} parameters)"));
-            o.WriteLine(Invariant($"train: Adam lr {settings.LearningRate}, batch {settings.BatchSize}, keep {settings.KeepProbability}, {settings.Iterations} iterations ({(double)settings.Iterations * settings.BatchSize / train.Count:0.##} epochs), seed {settings.Seed}, {trainer.Threads} threads{(settings.GradientClipNorm > 0 ? $", clip {settings.GradientClipNorm}" : string.Empty)}"));
+            o.WriteLine(Invariant($"train: Adam lr {settings.LearningRate}{(settings.FinalLearningRate is { } f ? $" → {f} (cosine)" : string.Empty)}, batch {settings.BatchSize}, keep {settings.KeepProbability}, {settings.Iterations} iterations ({(double)settings.Iterations * settings.BatchSize / train.Count:0.##} epochs), seed {settings.Seed}, {trainer.Threads} threads{(settings.GradientClipNorm > 0 ? $", clip {settings.GradientClipNorm}" : string.Empty)}"));
             if (resumeFrom is not null)
             {
                 o.WriteLine(Invariant($"resumed at iteration {trainer.Iteration} (epoch {trainer.EpochsCompleted}) from {parsed.GetValue(resume)}"));
@@ -160,7 +174,8 @@ internal static class TrainCommand
                 return ExitCodes.Interrupted;
             }
 
-            var result = trainer.Evaluate(test);
+            var result = trainer.Evaluate(test, done => progress.Status(Invariant($"testing: {done}/{test.Count} images")));
+            progress.Clear();
             o.WriteLine(Invariant($"test accur {result.Accuracy:G6}  ({result.Correct} of {result.Total} test images)"));
             var facts = CheckpointFile.Facts(settings, trainer.Iteration, trainer.EpochsCompleted);
             facts["train.test_accuracy"] = result.Accuracy.ToString("R", CultureInfo.InvariantCulture);

@@ -37,6 +37,17 @@ internal sealed class ProgressLine(TextWriter output, bool terminal, long plainE
         _sinceDraw.Restart();
     }
 
+    /// <summary>Shows a transient status (terminal only), e.g. the test pass after training.</summary>
+    public void Status(string text)
+    {
+        if (terminal)
+        {
+            output.Write("\r" + text.PadRight(_shownLength));
+            output.Flush();
+            _shownLength = text.Length;
+        }
+    }
+
     /// <summary>Writes a permanent line above the progress line.</summary>
     public void WriteLine(string line)
     {

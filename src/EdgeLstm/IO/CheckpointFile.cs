@@ -60,6 +60,7 @@ public static class CheckpointFile
             [Prefix + "batch_size"] = ModelFile.Text(settings.BatchSize),
             [Prefix + "keep_prob"] = Text(settings.KeepProbability),
             [Prefix + "learning_rate"] = Text(settings.LearningRate),
+            [Prefix + "final_learning_rate"] = settings.FinalLearningRate is { } final ? Text(final) : "constant",
             [Prefix + "seed"] = settings.Seed.ToString(CultureInfo.InvariantCulture),
             [Prefix + "loss"] = settings.Loss.ToString(),
             [Prefix + "clip_norm"] = Text(settings.GradientClipNorm),
@@ -110,6 +111,9 @@ public static class CheckpointFile
             BatchSize = ModelFile.Int(reader, Prefix + "batch_size", 1, 1 << 16),
             KeepProbability = Float(reader, Prefix + "keep_prob"),
             LearningRate = Float(reader, Prefix + "learning_rate"),
+
+            // Absent in files written before schedules existed: those runs had a constant rate.
+            FinalLearningRate = reader.Metadata.GetValueOrDefault(Prefix + "final_learning_rate", "constant") == "constant" ? null : Float(reader, Prefix + "final_learning_rate"),
             Seed = ULong(reader, Prefix + "seed"),
             Loss = Enum.TryParse<LossReduction>(reader.Metadata.GetValueOrDefault(Prefix + "loss"), out var loss) && Enum.IsDefined(loss)
                 ? loss

@@ -23,6 +23,13 @@ public sealed record RecipeSettings
     /// <summary>Adam's step size.</summary>
     public float LearningRate { get; init; } = 1e-3f;
 
+    /// <summary>
+    /// The learning rate at the last iteration: when it differs from <see cref="LearningRate"/>, the rate follows a
+    /// cosine from one to the other over <see cref="Iterations"/> (a longer run's usual last few tenths of a percent).
+    /// Null (the recipe) keeps the rate constant.
+    /// </summary>
+    public float? FinalLearningRate { get; init; }
+
     /// <summary>Seed of the initial weights, the dropout masks and the shuffling.</summary>
     public ulong Seed { get; init; } = 1;
 
@@ -65,7 +72,24 @@ public sealed record RecipeSettings
             throw new ArgumentException($"CheckpointEvery must be 0 (off) or more; it is {CheckpointEvery}.");
         }
 
+        if (FinalLearningRate is { } final && !(final > 0 && final <= LearningRate))
+        {
+            throw new ArgumentException($"FinalLearningRate must be above 0 and at most LearningRate ({LearningRate}); it is {final}.");
+        }
+
         ToTrainerOptions(0).Validate();
+    }
+
+    /// <summary>The learning rate for the step that follows <paramref name="iterationsDone"/> iterations.</summary>
+    public float LearningRateAt(long iterationsDone)
+    {
+        if (FinalLearningRate is not { } final || Iterations <= 1)
+        {
+            return LearningRate;
+        }
+
+        double progress = Math.Clamp((double)iterationsDone / (Iterations - 1), 0, 1);
+        return (float)(final + ((LearningRate - final) * 0.5 * (1 + Math.Cos(Math.PI * progress))));
     }
 
     /// <summary>The per-batch trainer's options for these settings, with the dropout stream's seed.</summary>

@@ -132,6 +132,7 @@ public sealed class RecipeTrainer : IDisposable
         }
 
         var settings = overrides?.Invoke(checkpoint.Settings) ?? checkpoint.Settings;
+        // A new total stretches a learning-rate schedule; that is the caller's choice, so Iterations may change.
         var fixedPart = settings with { Iterations = 0, ReportEvery = 1, CheckpointEvery = 0, Threads = 0 };
         if (fixedPart != checkpoint.Settings with { Iterations = 0, ReportEvery = 1, CheckpointEvery = 0, Threads = 0 })
         {
@@ -170,6 +171,7 @@ public sealed class RecipeTrainer : IDisposable
                 report(new BatchAccuracyReport(EpochsCompleted, Iteration, (double)correct / batch));
             }
 
+            _trainer.Optimizer.LearningRate = Settings.LearningRateAt(Iteration);
             float loss = _trainer.TrainBatch(_inputs, _labels);
             Iteration++;
             if (StepCompleted is { } step)

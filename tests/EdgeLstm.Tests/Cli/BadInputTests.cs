@@ -142,6 +142,8 @@ public class BadInputTests
     [InlineData("evaluate", "error: Required argument missing for command: 'evaluate'.")]
     [InlineData("inspect m.safetensors --index -2", "error: --index must be from 0 to 2147483647; got -2.")]
     [InlineData("", "error: Required command was not provided.")]
+    [InlineData("train --lr 0.001 --lr-final 0.01", "error: --lr-final (0.01) must not exceed --lr (0.001).")]
+    [InlineData("train --lr-final 0", "error: --lr-final must be above 0 and at most 1.")]
     public void A_wrong_command_line_is_a_usage_error_with_exit_code_2(string commandLine, string message)
     {
         using var cli = new CliHarness(train: 1, test: 1);

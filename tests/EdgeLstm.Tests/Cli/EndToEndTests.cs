@@ -1,4 +1,3 @@
-using System.Text;
 using System.Xml.Linq;
 using EdgeLstm.IO;
 
@@ -125,6 +124,6 @@ public class EndToEndTests
         Assert.Contains("[default: 4]", cli.Run("inspect", "--help").Out, StringComparison.Ordinal);
         Assert.Contains("--svg <FILE>", cli.Run("inspect", "--help").Out, StringComparison.Ordinal);
         Assert.Contains("--pgm <FILE>", cli.Run("predict", "--help").Out, StringComparison.Ordinal);
-        Assert.Equal(Encoding.UTF8.GetByteCount(string.Empty), cli.Run("--help").Error.Length);
+        Assert.Equal(string.Empty, cli.Run("--help").Error);
     }
 }

@@ -142,4 +142,43 @@ public class RecipeTrainerTests
         var e = Assert.Throws<ArgumentException>(() => RecipeTrainer.Resume(checkpoint, smaller));
         Assert.Contains("100 examples", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_cosine_schedule_runs_from_the_rate_to_the_final_rate_and_resumes_exactly()
+    {
+        var schedule = Small with { Iterations = 101, LearningRate = 1e-3f, FinalLearningRate = 1e-5f };
+        Assert.Equal(1e-3f, schedule.LearningRateAt(0));
+        Assert.Equal(5.05e-4f, schedule.LearningRateAt(50), 6);
+        Assert.Equal(1e-5f, schedule.LearningRateAt(100), 9);
+        Assert.Equal(1e-3f, Small.LearningRateAt(77));
+
+        var set = SmallSet();
+        var decayed = Small with { FinalLearningRate = 1e-4f, CheckpointEvery = 7 };
+        var full = new List<float>();
+        byte[]? checkpoint = null;
+        using (var trainer = new RecipeTrainer(decayed, set))
+        {
+            trainer.StepCompleted = s => full.Add(s.Loss);
+            trainer.CheckpointDue = c => checkpoint ??= CheckpointFile.ToBytes(c);
+            trainer.Run();
+        }
+
+        var constant = new List<float>();
+        using (var trainer = new RecipeTrainer(Small, set))
+        {
+            trainer.StepCompleted = s => constant.Add(s.Loss);
+            trainer.Run();
+        }
+
+        Assert.Equal(full[..2], constant[..2]);
+        Assert.NotEqual(full[^1], constant[^1]);
+
+        var loaded = CheckpointFile.Load(checkpoint!, "c");
+        Assert.Equal(1e-4f, loaded.Settings.FinalLearningRate);
+        var rest = new List<float>();
+        using var resumed = RecipeTrainer.Resume(loaded, set);
+        resumed.StepCompleted = s => rest.Add(s.Loss);
+        resumed.Run();
+        Assert.Equal(full.Skip(7), rest);
+    }
 }
