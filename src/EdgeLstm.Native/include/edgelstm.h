@@ -138,8 +138,8 @@ edgelstm_status edgelstm_version(edgelstm_version_info* out);
 /**
  * One line describing the build, e.g. "EdgeLstm 0.1.0 (C ABI 1); linux-x64; .NET 10.0.0 Native AOT; SIMD 128-bit;
  * 4 processors; 4 threads". Writes at most `size` bytes including the terminating NUL into `buffer` and the size it
- * needs (including the NUL) into *needed. `buffer` may be NULL when `size` is 0, to ask for the size. When the
- * buffer is too small, returns EDGELSTM_ERROR_BUFFER_TOO_SMALL and writes nothing into it.
+ * needs (including the NUL) into *needed. To ask for the size, pass NULL and 0: the call then returns
+ * EDGELSTM_ERROR_BUFFER_TOO_SMALL with *needed set, as it does for any buffer too small (nothing is written into it).
  */
 edgelstm_status edgelstm_build_info(char* buffer, size_t size, size_t* needed);
 
@@ -186,8 +186,9 @@ edgelstm_status edgelstm_model_load_memory(const void* data, size_t size, edgels
 edgelstm_status edgelstm_model_save(edgelstm_model model, const char* path);
 
 /**
- * Writes the model file's bytes into `buffer` (`size` bytes) and their count into *needed. `buffer` may be NULL when
- * `size` is 0, to ask for the size; EDGELSTM_ERROR_BUFFER_TOO_SMALL when it does not fit (nothing written then).
+ * Writes the model file's bytes into `buffer` (`size` bytes) and their count into *needed. To ask for the size, pass
+ * NULL and 0: the call then returns EDGELSTM_ERROR_BUFFER_TOO_SMALL with *needed set, as it does for any buffer too
+ * small (nothing is written into it).
  */
 edgelstm_status edgelstm_model_save_memory(edgelstm_model model, void* buffer, size_t size, size_t* needed);
 
