@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test stages need, when they are missing. CI runs as root on a fresh machine.
 set -euo pipefail
-# gcc links x64 Native AOT; clang, the aarch64 binutils, libc and libgcc cross-link linux-arm64; qemu-user-static runs
-# the arm64 binary (and the x64 one on an emulated older CPU) in the AOT stage (tools/test.d/20-aot.sh).
-needed=(gcc clang binutils-aarch64-linux-gnu libc6-dev-arm64-cross libgcc-12-dev-arm64-cross qemu-user-static)
+# gcc links x64 Native AOT and builds the C test suite (g++ checks the header as C++); clang, the aarch64 binutils,
+# libc and libgcc cross-link linux-arm64 (the CLI and libedgelstm.so) and build the arm64 C suite; qemu-user-static
+# runs the arm64 binaries (and the x64 CLI on an emulated older CPU); valgrind: the memcheck run of the C suite.
+needed=(gcc g++ gzip clang binutils-aarch64-linux-gnu libc6-dev-arm64-cross libgcc-12-dev-arm64-cross qemu-user-static valgrind)
 missing=()
 for pkg in "${needed[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -6,7 +6,7 @@ namespace EdgeLstm.Model;
 /// <param name="Offset">Index of the first element in the flat buffer.</param>
 public sealed record ParameterTensor(string Name, int[] Shape, int Offset)
 {
-    /// <summary>Elements in the tensor.</summary>
+    /// <summary>Elements in the tensor; <see cref="OverflowException"/> when they are more than an array holds.</summary>
     public int Length
     {
         get
@@ -14,7 +14,9 @@ public sealed record ParameterTensor(string Name, int[] Shape, int Offset)
             int n = 1;
             foreach (int d in Shape)
             {
-                n *= d;
+                // Checked: LstmConfig allows 4·16384 × 65536 for weight_ih, which would wrap round to 0 and leave the
+                // kernels writing far past a buffer sized from the wrapped count.
+                n = checked(n * d);
             }
 
             return n;

@@ -1,0 +1,160 @@
+using System.Runtime.InteropServices;
+using EdgeLstm.Inference;
+using EdgeLstm.Training;
+
+namespace EdgeLstm.Native;
+
+internal static unsafe partial class Exports
+{
+    [UnmanagedCallersOnly(EntryPoint = "edgelstm_trainer_create")]
+    internal static Status TrainerCreate(ulong model, float learningRate, float keepProbability, ulong seed, ulong* output)
+    {
+        LastError.Clear();
+        try
+        {
+            Args.NotNull(output, "out");
+            *output = 0;
+            var entry = HandleTable.Get<ModelEntry>(model, HandleKind.Model);
+            var options = new TrainerOptions
+            {
+                LearningRate = learningRate,
+                KeepProbability = keepProbability,
+                Seed = seed,
+                Threads = Settings.Threads,
+            };
+            var trainer = new LstmTrainer(entry.Model, options);
+            *output = HandleTable.Add(HandleKind.Trainer, new TrainerEntry(entry, trainer));
+            return Status.Ok;
+        }
+        catch (Exception e)
+        {
+            return LastError.Fail("edgelstm_trainer_create", e);
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "edgelstm_trainer_train_batch")]
+    internal static Status TrainerTrainBatch(ulong trainer, float* x, nuint xLength, int* labels, int batch, int steps, float* loss)
+    {
+        LastError.Clear();
+        try
+        {
+            var entry = HandleTable.Get<TrainerEntry>(trainer, HandleKind.Trainer);
+            entry.Enter();
+            try
+            {
+                Batch(entry, x, xLength, labels, batch, steps, out var inputs, out var classes);
+                Args.NotNull(loss, "loss");
+                entry.Model.Weights.EnterWriteLock();
+                try
+                {
+                    *loss = entry.Trainer.TrainBatch(inputs, classes);
+                }
+                finally
+                {
+                    entry.Model.Weights.ExitWriteLock();
+                }
+            }
+            finally
+            {
+                entry.Exit();
+            }
+
+            return Status.Ok;
+        }
+        catch (Exception e)
+        {
+            return LastError.Fail("edgelstm_trainer_train_batch", e);
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "edgelstm_trainer_evaluate")]
+    internal static Status TrainerEvaluate(ulong trainer, float* x, nuint xLength, int* labels, int batch, int steps, float* loss, int* correct)
+    {
+        LastError.Clear();
+        try
+        {
+            var entry = HandleTable.Get<TrainerEntry>(trainer, HandleKind.Trainer);
+            entry.Enter();
+            try
+            {
+                Batch(entry, x, xLength, labels, batch, steps, out var inputs, out var classes);
+                Args.NotNull(loss, "loss");
+                Args.NotNull(correct, "correct");
+                float value;
+                entry.Model.Weights.EnterReadLock();
+                try
+                {
+                    value = entry.Trainer.ComputeGradients(inputs, classes, training: false);
+                }
+                finally
+                {
+                    entry.Model.Weights.ExitReadLock();
+                }
+
+                int right = 0, count = entry.Model.Model.Config.Classes;
+                var probabilities = entry.Trainer.LastProbabilities;
+                for (int b = 0; b < batch; b++)
+                {
+                    if (Evaluator.ArgMax(probabilities.Slice(b * count, count)) == classes[b])
+                    {
+                        right++;
+                    }
+                }
+
+                *loss = value;
+                *correct = right;
+            }
+            finally
+            {
+                entry.Exit();
+            }
+
+            return Status.Ok;
+        }
+        catch (Exception e)
+        {
+            return LastError.Fail("edgelstm_trainer_evaluate", e);
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "edgelstm_trainer_free")]
+    internal static Status TrainerFree(ulong trainer)
+    {
+        LastError.Clear();
+        try
+        {
+            if (trainer == 0)
+            {
+                return Status.Ok;
+            }
+
+            var entry = HandleTable.Get<TrainerEntry>(trainer, HandleKind.Trainer);
+            entry.Enter();
+            try
+            {
+                HandleTable.Remove(trainer, HandleKind.Trainer);
+                entry.Free();
+            }
+            finally
+            {
+                entry.Exit();
+            }
+
+            return Status.Ok;
+        }
+        catch (Exception e)
+        {
+            return LastError.Fail("edgelstm_trainer_free", e);
+        }
+    }
+
+    private static void Batch(TrainerEntry entry, float* x, nuint xLength, int* labels, int batch, int steps, out Span<float> inputs, out Span<int> classes)
+    {
+        var config = entry.Model.Model.Config;
+        Args.Positive(batch, "batch");
+        Args.Positive(steps, "steps");
+        inputs = Args.Exact(x, xLength, Args.Count(batch, steps, config.InputSize), "x", InputShape, batch, steps, config.InputSize);
+        Args.NotNull(labels, "labels");
+        classes = new Span<int>(labels, batch);
+    }
+}

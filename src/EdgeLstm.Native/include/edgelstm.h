@@ -1,0 +1,303 @@
+/*
+ * edgelstm.h — the C API of EdgeLstm: stacked-LSTM classifiers (inference, streaming and training) for C and C++.
+ *
+ * Library: libedgelstm.so, built with .NET Native AOT from src/EdgeLstm.Native (no .NET install is needed to use it):
+ *   dotnet publish src/EdgeLstm.Native -c Release -r linux-x64     -o out/native/linux-x64
+ *   dotnet publish src/EdgeLstm.Native -c Release -r linux-arm64   -o out/native/linux-arm64
+ * Link:   gcc -std=c99 app.c -Iout/native/linux-x64 -Lout/native/linux-x64 -ledgelstm -Wl,-rpath,'$ORIGIN'
+ *
+ * Conventions (they hold for every function below):
+ *  - Every function returns an edgelstm_status (EDGELSTM_OK = 0), except edgelstm_last_error, which returns the
+ *    message of the last failed call on the calling thread. No exception or signal ever crosses the boundary.
+ *  - Every pointer parameter must be non-NULL, except where a parameter says "or NULL". A NULL pointer is
+ *    EDGELSTM_ERROR_NULL_POINTER; nothing is written then.
+ *  - Arrays are passed as (pointer, length) with the length counted in elements (floats, int32s or bytes), not bytes
+ *    unless said. The length must be exactly what the shapes require: anything else is EDGELSTM_ERROR_WRONG_LENGTH,
+ *    and the message says what was expected. The library never reads or writes past the length you give.
+ *  - Buffers are the caller's: the library never keeps a pointer you pass after the call returns, and never returns
+ *    memory you must free (except through the *_free functions of handles).
+ *  - Handles (edgelstm_model, edgelstm_session, edgelstm_trainer) are 64-bit values from a handle table with a
+ *    generation count per slot, not pointers. A zero, freed, made-up or wrong-kind handle (e.g. a session passed as a
+ *    model) is EDGELSTM_ERROR_INVALID_HANDLE. A create/load function writes 0 to its handle output when it fails.
+ *    Freeing the zero handle is a no-op that returns EDGELSTM_OK (like free(NULL)); freeing any other invalid handle,
+ *    a handle freed already included, is EDGELSTM_ERROR_INVALID_HANDLE.
+ *  - Shapes: a batch of B sequences of T steps of I inputs is batch-major, x[b][t][i] (an image stored row after row
+ *    is one sequence: step t = row t). Per-step outputs are time-major [T][B][H]; states are [L][B][H] or [B][H].
+ *    H = hidden units, L = layers, C = classes.
+ *
+ * Threads:
+ *  - Any function may be called from any thread. Handles of different objects never need a lock between them.
+ *  - A model may be shared: several sessions made from one model may run on different threads at the same time
+ *    (each session on one thread at a time), alongside edgelstm_predict/edgelstm_run on that model. Calls of
+ *    edgelstm_predict/edgelstm_run on the SAME model from several threads are safe but take turns (the model has one
+ *    set of prediction buffers); for parallel whole-sequence inference, give each thread its own edgelstm_model_clone.
+ *  - A session or a trainer serves one thread at a time: a call made while another thread is inside a call on the same
+ *    session/trainer returns EDGELSTM_ERROR_BUSY instead of racing.
+ *  - Training writes the model's weights. A training batch waits for the inference calls in flight on that model, and
+ *    inference calls wait for a training batch in flight: each call sees the weights either before or after a batch.
+ *  - Results do not depend on the thread count: they are bit for bit the same for any edgelstm_set_threads value.
+ *
+ * Lifetimes: sessions and trainers keep their model's weights alive. Freeing a model handle while sessions or trainers
+ * made from it exist is allowed: they keep working, and the weights go when the last of them is freed.
+ *
+ * Version: the library version is semantic (major.minor.patch); EDGELSTM_ABI_VERSION changes whenever this header
+ * changes incompatibly. Compare edgelstm_version()'s abi field with EDGELSTM_ABI_VERSION at start-up.
+ */
+#ifndef EDGELSTM_H
+#define EDGELSTM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The version of this header's binary interface. */
+#define EDGELSTM_ABI_VERSION 1
+
+/** What every function returns. The message of a failure is in edgelstm_last_error() on the same thread. */
+typedef enum edgelstm_status {
+    EDGELSTM_OK = 0,
+    /** A pointer that must not be NULL was NULL. */
+    EDGELSTM_ERROR_NULL_POINTER = 1,
+    /** A value out of range: a negative batch, a keep probability of 0, an architecture too large, a bad label... */
+    EDGELSTM_ERROR_INVALID_ARGUMENT = 2,
+    /** An array length does not match the shapes (the message gives the expected length). */
+    EDGELSTM_ERROR_WRONG_LENGTH = 3,
+    /** The handle is 0, freed, not from this library, or of another kind. */
+    EDGELSTM_ERROR_INVALID_HANDLE = 4,
+    /** Another thread is inside a call on the same session or trainer. Nothing was done. */
+    EDGELSTM_ERROR_BUSY = 5,
+    /** A file could not be read or written (missing, no permission, a directory, disk full...). */
+    EDGELSTM_ERROR_IO = 6,
+    /** The bytes are not a valid model file (the message names the field and what was expected). */
+    EDGELSTM_ERROR_FORMAT = 7,
+    /** An output buffer is too small; the needed size was written to the size output. */
+    EDGELSTM_ERROR_BUFFER_TOO_SMALL = 8,
+    /** Memory ran out. */
+    EDGELSTM_ERROR_OUT_OF_MEMORY = 9,
+    /** The request is valid but this build or processor cannot do it. */
+    EDGELSTM_ERROR_UNSUPPORTED = 10,
+    /** A bug in EdgeLstm: please report the message. */
+    EDGELSTM_ERROR_INTERNAL = 11
+} edgelstm_status;
+
+/** A model: architecture and weights. */
+typedef struct edgelstm_model {
+    uint64_t id;
+} edgelstm_model;
+
+/** A streaming session: one or more streams fed one time step at a time, carrying (c, h) of every layer. */
+typedef struct edgelstm_session {
+    uint64_t id;
+} edgelstm_session;
+
+/** A trainer: Adam and dropout state for training one model in place. */
+typedef struct edgelstm_trainer {
+    uint64_t id;
+} edgelstm_trainer;
+
+/** The architecture of a stacked-LSTM classifier (the reference MNIST model: 28, 256, 2, 10, 28). */
+typedef struct edgelstm_config {
+    int32_t input_size;  /**< I: inputs per time step (28 pixels of an MNIST row), 1..65536 */
+    int32_t hidden_size; /**< H: units per LSTM layer, 1..16384 */
+    int32_t layers;      /**< L: stacked LSTM layers, 1..64 */
+    int32_t classes;     /**< C: outputs of the dense layer, 1..65536 */
+    int32_t steps;       /**< T: the sequence length the model was made for (28 rows); any length may be fed */
+} edgelstm_config;
+
+/** The library's version. */
+typedef struct edgelstm_version_info {
+    int32_t major;
+    int32_t minor;
+    int32_t patch;
+    int32_t abi; /**< equals EDGELSTM_ABI_VERSION of the header the library was built with */
+} edgelstm_version_info;
+
+/** What edgelstm_predict writes per sequence. */
+typedef enum edgelstm_output {
+    EDGELSTM_PROBABILITIES = 0, /**< softmax of the dense layer, C floats per sequence, summing to 1 */
+    EDGELSTM_LOGITS = 1         /**< the dense layer before the softmax, C floats per sequence */
+} edgelstm_output;
+
+/* ---------------------------------------------------------------------------------------------------------------- */
+/* Library                                                                                                          */
+/* ---------------------------------------------------------------------------------------------------------------- */
+
+/**
+ * The message of the last call on this thread that failed, as UTF-8: "function: what was wrong". An empty string when
+ * the last call on this thread succeeded (every call but this one resets it). Never NULL. The text stays valid until
+ * the next edgelstm_* call on the same thread; copy it to keep it. Messages longer than 1023 bytes are cut.
+ */
+const char* edgelstm_last_error(void);
+
+/** Writes the library's version into *out. */
+edgelstm_status edgelstm_version(edgelstm_version_info* out);
+
+/**
+ * One line describing the build, e.g. "EdgeLstm 0.1.0 (C ABI 1); linux-x64; .NET 10.0.0 Native AOT; SIMD 128-bit;
+ * 4 processors; 4 threads". Writes at most `size` bytes including the terminating NUL into `buffer` and the size it
+ * needs (including the NUL) into *needed. To ask for the size, pass NULL and 0: the call then returns
+ * EDGELSTM_ERROR_BUFFER_TOO_SMALL with *needed set, as it does for any buffer too small (nothing is written into it).
+ */
+edgelstm_status edgelstm_build_info(char* buffer, size_t size, size_t* needed);
+
+/**
+ * Sets how many threads edgelstm_predict, edgelstm_run and trainers created afterwards use, the caller's included:
+ * 1 to 256, or 0 for one per processor (the default). Sessions always run on the calling thread alone.
+ */
+edgelstm_status edgelstm_set_threads(int32_t threads);
+
+/** Writes the thread count in effect (0 resolved to the processor count) into *threads. */
+edgelstm_status edgelstm_get_threads(int32_t* threads);
+
+/**
+ * Writes how many handles of each kind are live (created and not freed yet). For finding leaks: when a program has
+ * freed everything it made, all three are 0.
+ */
+edgelstm_status edgelstm_live_handles(int64_t* models, int64_t* sessions, int64_t* trainers);
+
+/* ---------------------------------------------------------------------------------------------------------------- */
+/* Models                                                                                                           */
+/* ---------------------------------------------------------------------------------------------------------------- */
+
+/**
+ * A new model of the given architecture, initialised as the reference recipe does (Glorot-uniform LSTM weights,
+ * forget-gate bias 1, truncated-normal dense weights), reproducibly from `seed`.
+ */
+edgelstm_status edgelstm_model_create(const edgelstm_config* config, uint64_t seed, edgelstm_model* out);
+
+/**
+ * Loads a model file (safetensors with PyTorch's nn.LSTM/nn.Linear names, as the edgelstm CLI writes; a CLI
+ * checkpoint file works too). `path` is UTF-8, relative to the working directory or absolute; an empty path is
+ * EDGELSTM_ERROR_INVALID_ARGUMENT. EDGELSTM_ERROR_IO if it cannot be read, EDGELSTM_ERROR_FORMAT if it is not a valid
+ * model (every offset, shape and weight is checked).
+ */
+edgelstm_status edgelstm_model_load(const char* path, edgelstm_model* out);
+
+/** Loads a model from `size` bytes of a model file in memory. The bytes are copied: free them when this returns. */
+edgelstm_status edgelstm_model_load_memory(const void* data, size_t size, edgelstm_model* out);
+
+/**
+ * Saves the model to `path` (UTF-8) atomically: a temporary file is written in the same directory, flushed and renamed
+ * over the target, so a failed save leaves any previous file as it was. Missing directories are created.
+ */
+edgelstm_status edgelstm_model_save(edgelstm_model model, const char* path);
+
+/**
+ * Writes the model file's bytes into `buffer` (`size` bytes) and their count into *needed. To ask for the size, pass
+ * NULL and 0: the call then returns EDGELSTM_ERROR_BUFFER_TOO_SMALL with *needed set, as it does for any buffer too
+ * small (nothing is written into it).
+ */
+edgelstm_status edgelstm_model_save_memory(edgelstm_model model, void* buffer, size_t size, size_t* needed);
+
+/** An independent copy of the model (its own weights and prediction buffers). */
+edgelstm_status edgelstm_model_clone(edgelstm_model model, edgelstm_model* out);
+
+/** Frees the handle. Sessions and trainers made from the model keep working (see Lifetimes above). */
+edgelstm_status edgelstm_model_free(edgelstm_model model);
+
+/** Writes the architecture (input size, hidden size, layers, classes, steps) into *out. */
+edgelstm_status edgelstm_model_config(edgelstm_model model, edgelstm_config* out);
+
+/** Writes the number of weights (floats) into *count. */
+edgelstm_status edgelstm_model_parameter_count(edgelstm_model model, int64_t* count);
+
+/* ---------------------------------------------------------------------------------------------------------------- */
+/* Inference on whole sequences                                                                                     */
+/* ---------------------------------------------------------------------------------------------------------------- */
+
+/**
+ * Runs `batch` sequences of `steps` steps: x is [batch][steps][I] (x_len = batch·steps·I floats). Writes per sequence
+ * the class probabilities or the logits (`kind`) into out [batch][C] (out_len = batch·C floats). No dropout.
+ */
+edgelstm_status edgelstm_predict(edgelstm_model model, const float* x, size_t x_len, int32_t batch, int32_t steps,
+                                 edgelstm_output kind, float* out, size_t out_len);
+
+/**
+ * As edgelstm_predict, and what is inside. Each output is optional: pass NULL with length 0 to skip it.
+ *   outputs        [steps][batch][H]   the top layer's h at every step (len steps·batch·H)
+ *   final_c        [L][batch][H]       every layer's cell state after the last step (len L·batch·H)
+ *   final_h        [L][batch][H]       every layer's h after the last step; final_h of the top layer equals the last
+ *                                      step of outputs
+ *   probabilities  [batch][C]          as edgelstm_predict with EDGELSTM_PROBABILITIES
+ * A NULL output with a non-zero length is EDGELSTM_ERROR_NULL_POINTER.
+ */
+edgelstm_status edgelstm_run(edgelstm_model model, const float* x, size_t x_len, int32_t batch, int32_t steps,
+                             float* outputs, size_t outputs_len, float* final_c, size_t final_c_len,
+                             float* final_h, size_t final_h_len, float* probabilities, size_t probabilities_len);
+
+/* ---------------------------------------------------------------------------------------------------------------- */
+/* Streaming sessions                                                                                               */
+/* ---------------------------------------------------------------------------------------------------------------- */
+
+/**
+ * A session of `batch` streams (1 for one sensor, audio channel...) over `model`, starting from the zero state.
+ * Stepping a session T times gives bit for bit what edgelstm_run/edgelstm_predict give for the whole sequence.
+ * Several sessions may share one model and run on different threads at the same time; each session must be used by
+ * one thread at a time (else EDGELSTM_ERROR_BUSY). A session runs on the calling thread only.
+ */
+edgelstm_status edgelstm_session_create(edgelstm_model model, int32_t batch, edgelstm_session* out);
+
+/** Back to the zero state (as just created). */
+edgelstm_status edgelstm_session_reset(edgelstm_session session);
+
+/**
+ * Feeds one time step: x is [batch][I] (x_len = batch·I). Writes the top layer's new h into top_h [batch][H] and the
+ * class probabilities after this step into probabilities [batch][C]. Either output may be NULL with length 0.
+ */
+edgelstm_status edgelstm_session_step(edgelstm_session session, const float* x, size_t x_len, float* top_h,
+                                      size_t top_h_len, float* probabilities, size_t probabilities_len);
+
+/** Copies layer `layer`'s (0 = bottom) state into c and h, each [batch][H] (len batch·H). */
+edgelstm_status edgelstm_session_get_state(edgelstm_session session, int32_t layer, float* c, size_t c_len, float* h,
+                                           size_t h_len);
+
+/**
+ * Sets layer `layer`'s state from c and h, each [batch][H]. Layers not set keep their state (zero for a fresh or reset
+ * session). Saving every layer's state with get_state and setting it later (in this or another session of the same
+ * model) continues a stream exactly.
+ */
+edgelstm_status edgelstm_session_set_state(edgelstm_session session, int32_t layer, const float* c, size_t c_len,
+                                           const float* h, size_t h_len);
+
+/** Frees the session. EDGELSTM_ERROR_BUSY (nothing freed) if another thread is inside a call on it. */
+edgelstm_status edgelstm_session_free(edgelstm_session session);
+
+/* ---------------------------------------------------------------------------------------------------------------- */
+/* Training                                                                                                         */
+/* ---------------------------------------------------------------------------------------------------------------- */
+
+/**
+ * A trainer that updates `model`'s weights in place with Adam (`learning_rate` > 0, the recipe's 1e-3), softmax
+ * cross-entropy on the last step's output (averaged over batch and classes, as the recipe's TF1 graph does) and
+ * dropout on each LSTM layer's output, keeping each with probability `keep_probability` in (0, 1] (1 = no dropout;
+ * the recipe's 0.5). `seed` seeds the dropout masks: the same seed, model and batches give the same weights.
+ */
+edgelstm_status edgelstm_trainer_create(edgelstm_model model, float learning_rate, float keep_probability,
+                                        uint64_t seed, edgelstm_trainer* out);
+
+/**
+ * One training step on a batch: x is [batch][steps][I] (x_len = batch·steps·I), labels [batch] in 0..C-1. Writes the
+ * batch's loss before the update into *loss.
+ */
+edgelstm_status edgelstm_trainer_train_batch(edgelstm_trainer trainer, const float* x, size_t x_len,
+                                             const int32_t* labels, int32_t batch, int32_t steps, float* loss);
+
+/**
+ * The loss (as train_batch reports it, but without dropout) and the number of sequences classified right, on a batch,
+ * without changing the model. Memory grows with batch·steps: evaluate a large set a few hundred sequences at a time.
+ */
+edgelstm_status edgelstm_trainer_evaluate(edgelstm_trainer trainer, const float* x, size_t x_len,
+                                          const int32_t* labels, int32_t batch, int32_t steps, float* loss,
+                                          int32_t* correct);
+
+/** Frees the trainer (the model stays). EDGELSTM_ERROR_BUSY (nothing freed) if another thread is inside a call on it. */
+edgelstm_status edgelstm_trainer_free(edgelstm_trainer trainer);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EDGELSTM_H */

@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# Stage: the C ABI (libedgelstm.so + include/edgelstm.h, src/EdgeLstm.Native).
+#  1. Publishes the library with Native AOT once per architecture: linux-x64 and, cross-compiled, linux-arm64.
+#     Any publish warning (trim, AOT) fails the stage.
+#  2. Gets a trained MNIST model: from the CLI ("edgelstm train --iterations 20") when src/EdgeLstm.Cli is in the
+#     tree, with "edgelstm predict --index 0" to compare against; else trained through the C API (tests/native/make_model.c).
+#  3. Builds the C suite (tests/native/test_edgelstm.c) with gcc against the x64 library and runs it; runs it again
+#     under valgrind (memcheck: no invalid access, no leak from our side; see tests/native/valgrind.supp); builds it
+#     with clang --target=aarch64-linux-gnu against the arm64 library and runs it under qemu-aarch64-static.
+#  4. Builds and runs the README's C example (tests/native/classify.c, which must equal the README's copy).
+# Ends with "N passed, N failed" over all of it: the test cases of each suite run plus this script's own checks.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+out="$root/artifacts/native"
+work="$out/work"
+passed=0
+failed=0
+
+pass() {
+    echo "PASS: $*"
+    passed=$((passed + 1))
+}
+fail() {
+    echo "FAIL: $*"
+    failed=$((failed + 1))
+}
+finish() {
+    echo
+    echo "$passed passed, $failed failed"
+    [ "$failed" = 0 ]
+    exit
+}
+# Adds the closing "N passed, N failed" of a suite run's log, or fails when there is none.
+count_suite() {
+    local log=$1 what=$2 line
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+    if [ -z "$line" ]; then
+        fail "$what: the suite printed no result line (crashed?)"
+        return
+    fi
+    passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
+    failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
+    echo "$what: $line"
+}
+
+# ---- tools: none may be missing (tools/setup.sh installs them)
+missing=()
+for tool in dotnet gcc g++ clang valgrind qemu-aarch64-static aarch64-linux-gnu-objcopy gunzip; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+for file in /usr/aarch64-linux-gnu/lib/libc.so.6 /usr/aarch64-linux-gnu/lib/crt1.o; do
+    [ -e "$file" ] || missing+=("$file")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    fail "missing: ${missing[*]} (run tools/setup.sh as root)"
+    finish
+fi
+pass "tools present"
+
+rm -rf "$work"
+mkdir -p "$work/mnist" "$work/x64" "$work/arm64"
+
+# ---- 1. publish, once per architecture
+publish() {
+    local rid=$1 log="$out/publish-$1.log"
+    rm -rf "${out:?}/$rid"
+    if ! dotnet publish src/EdgeLstm.Native -c Release -r "$rid" -o "$out/$rid" -nologo >"$log" 2>&1; then
+        cat "$log"
+        fail "publish $rid"
+        return 1
+    fi
+    if grep -qiE ': warning [A-Z]+[0-9]+' "$log"; then
+        grep -iE ': warning [A-Z]+[0-9]+' "$log" | sort -u
+        fail "publish $rid: warnings (trim/AOT warnings must be zero)"
+    else
+        pass "publish $rid: no warnings ($(du -h "$out/$rid/libedgelstm.so" | cut -f1) libedgelstm.so)"
+    fi
+    [ -e "$out/$rid/libedgelstm.so" ] || {
+        fail "publish $rid: no libedgelstm.so"
+        return 1
+    }
+}
+start=$SECONDS
+publish linux-x64 || finish
+publish linux-arm64
+arm64_ok=$?
+echo "published in $((SECONDS - start)) s"
+
+# The symbols the library exports are exactly the header's functions.
+header_functions=$(grep -oE '^[a-z_]+[a-z_ *]*[ *]edgelstm_[a-z_]+\(' src/EdgeLstm.Native/include/edgelstm.h | sed -E 's/.*(edgelstm_[a-z_]+)\($/\1/' | sort)
+exported=$(nm -D --defined-only "$out/linux-x64/libedgelstm.so" | grep -oE ' edgelstm_[a-z_]+' | tr -d ' ' | sort)
+if [ -n "$header_functions" ] && [ "$header_functions" = "$exported" ]; then
+    pass "the library exports exactly the header's $(echo "$exported" | wc -l) functions"
+else
+    diff <(echo "$header_functions") <(echo "$exported")
+    fail "exports differ from the header (< header, > library)"
+fi
+
+# ---- the header is C99 and C++ clean on its own
+if echo '#include "edgelstm.h"' | gcc -std=c99 -pedantic -Wall -Wextra -Werror -Isrc/EdgeLstm.Native/include -x c -fsyntax-only - &&
+    echo '#include "edgelstm.h"' | g++ -std=c++11 -pedantic -Wall -Wextra -Werror -Isrc/EdgeLstm.Native/include -x c++ -fsyntax-only -; then
+    pass "edgelstm.h compiles alone as C99 and as C++11"
+else
+    fail "edgelstm.h does not compile alone as C99 and C++11"
+fi
+
+# ---- MNIST, raw, for the C programs
+for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+    gunzip -c "data/mnist/$f.gz" >"$work/mnist/$f" || {
+        fail "gunzip data/mnist/$f.gz"
+        finish
+    }
+done
+
+# ---- builds of the C programs
+cflags=(-std=c99 -O2 -g -gdwarf-4 -Wall -Wextra -Werror -pthread -Isrc/EdgeLstm.Native/include)
+x64_link=(-L"$out/linux-x64" -ledgelstm -Wl,-rpath,"$out/linux-x64" -lm)
+arm64_link=(-L"$out/linux-arm64" -ledgelstm -Wl,-rpath,"$out/linux-arm64" -lm)
+if gcc "${cflags[@]}" tests/native/test_edgelstm.c -o "$work/x64/test_edgelstm" "${x64_link[@]}" &&
+    gcc "${cflags[@]}" tests/native/make_model.c -o "$work/x64/make_model" "${x64_link[@]}" &&
+    gcc "${cflags[@]}" tests/native/classify.c -o "$work/x64/classify" "${x64_link[@]}"; then
+    pass "gcc builds the C suite, make_model and the README example (x64, -Wall -Wextra -Werror)"
+else
+    fail "gcc build"
+    finish
+fi
+
+# ---- 2. a trained model
+model="$work/model.safetensors"
+cli_args=()
+if [ -d src/EdgeLstm.Cli ]; then
+    echo "training with the CLI: edgelstm train --iterations 20"
+    if dotnet run -c Release --project src/EdgeLstm.Cli -- train --iterations 20 --out "$model" >"$work/cli-train.log" 2>&1 &&
+        dotnet run -c Release --no-build --project src/EdgeLstm.Cli -- predict "$model" --index 0 >"$work/cli-predict.log" 2>&1; then
+        tail -n 3 "$work/cli-train.log"
+        cat "$work/cli-predict.log"
+        # The table after "class  probability": class, probability (4 decimals), bar.
+        awk '/^class +probability/ {table = 1; next} table && $1 ~ /^[0-9]+$/ && $2 ~ /^[0-9]+\.[0-9]+$/ {print $2}' \
+            "$work/cli-predict.log" >"$work/cli-probs.txt"
+        if [ "$(wc -l <"$work/cli-probs.txt")" = 10 ]; then
+            pass "the CLI trained a model and predicted test image 0"
+            cli_args=(--cli-probs "$work/cli-probs.txt" --cli-index 0)
+        else
+            fail "could not read ten probabilities from edgelstm predict's output"
+        fi
+    else
+        cat "$work/cli-train.log" "$work/cli-predict.log" 2>/dev/null
+        fail "the CLI could not train or predict"
+    fi
+else
+    echo "no src/EdgeLstm.Cli: training the model through the C API (tests/native/make_model.c)"
+    if "$work/x64/make_model" "$work/mnist" "$model" 20; then
+        pass "make_model trained a model through the C API"
+    else
+        fail "make_model"
+    fi
+fi
+[ -s "$model" ] || {
+    fail "no model to test with"
+    finish
+}
+
+# ---- 3a. the suite on x64
+"$work/x64/test_edgelstm" --model "$model" --data "$work/mnist" "${cli_args[@]}" 2>&1 | tee "$work/x64.log"
+count_suite "$work/x64.log" "x64"
+
+# ---- 4. the README example: same code as in the README, and the same class as the suite's batch prediction
+readme_code=$(awk '/<!-- classify.c -->/ {copy = 1; next} copy && /^```c$/ {inside = 1; next} inside && /^```$/ {exit} inside' src/EdgeLstm.Native/README.md)
+if [ -n "$readme_code" ] && [ "$readme_code" = "$(cat tests/native/classify.c)" ]; then
+    pass "the README's example is tests/native/classify.c, $(wc -l <tests/native/classify.c) lines"
+else
+    diff <(echo "$readme_code") tests/native/classify.c
+    fail "the README's example differs from tests/native/classify.c"
+fi
+expected=$(grep -oE 'reference: test image 0 class [0-9]+' "$work/x64.log" | grep -oE '[0-9]+$')
+got=$("$work/x64/classify" "$model" "$work/mnist/t10k-images-idx3-ubyte" 0)
+echo "$got"
+if [ -n "$expected" ] && echo "$got" | grep -qE "^test image 0: class $expected \(probability 0\.[0-9]{4}\)$"; then
+    pass "the README example classifies test image 0 as the suite's batch prediction does (class $expected)"
+else
+    fail "the README example said \"$got\"; the suite's batch prediction says class ${expected:-?}"
+fi
+
+# ---- 3b. once under valgrind (memcheck), on x64
+# The engine and the shell allocate no native memory (all buffers are managed arrays): see tests/native/valgrind.supp
+# for how the runtime's own blocks are told from ours.
+if grep -rnE 'NativeMemory\.|Marshal\.(AllocHGlobal|AllocCoTaskMem|StringToHGlobal|StringToCoTaskMem)' src/EdgeLstm src/EdgeLstm.Native --include='*.cs'; then
+    fail "the sources allocate native memory: the valgrind reasoning in tests/native/valgrind.supp no longer holds"
+else
+    pass "no native allocation in src/EdgeLstm and src/EdgeLstm.Native"
+fi
+# Memcheck runs 50-100 times slower than native, so this run uses a small model (2 × 32, trained here through the
+# C API) and one thread (valgrind runs threads one at a time, and the worker pool would spin against itself).
+# valgrind 3.19 cannot read the DWARF 5 of libedgelstm.so.dbg (it gives up on the whole run), so it runs against a
+# copy of the library without its .dbg file; LD_LIBRARY_PATH takes precedence over the suite's RUNPATH.
+small="$work/small.safetensors"
+mkdir -p "$work/valgrind-lib"
+cp "$out/linux-x64/libedgelstm.so" "$work/valgrind-lib/"
+if "$work/x64/make_model" "$work/mnist" "$small" 30 32 >"$work/small-train.log" 2>&1; then
+    start=$SECONDS
+    LD_LIBRARY_PATH="$work/valgrind-lib" valgrind --error-exitcode=99 --leak-check=full --fair-sched=yes \
+        --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
+        --suppressions=tests/native/valgrind.supp --num-callers=40 --log-file="$work/valgrind.log" \
+        "$work/x64/test_edgelstm" --model "$small" --data "$work/mnist" --images 8 --threads 1 2>&1 | tee "$work/valgrind-suite.log"
+    vg_status=${PIPESTATUS[0]}
+    echo "valgrind run: $((SECONDS - start)) s"
+    count_suite "$work/valgrind-suite.log" "valgrind"
+    grep -E 'ERROR SUMMARY|definitely lost|indirectly lost|possibly lost|still reachable|suppressed:' "$work/valgrind.log"
+    if [ "$vg_status" = 99 ] || ! grep -q 'ERROR SUMMARY: 0 errors' "$work/valgrind.log"; then
+        head -300 "$work/valgrind.log"
+        fail "valgrind: invalid accesses or leaks (log: $work/valgrind.log)"
+    else
+        pass "valgrind: no invalid access, no leak (definite, indirect or possible) but glibc's suppressed thread TLS"
+    fi
+else
+    cat "$work/small-train.log"
+    fail "make_model (small model for valgrind)"
+fi
+
+# ---- 3c. arm64: clang cross-build, run under qemu
+if [ "$arm64_ok" = 0 ]; then
+    if clang --target=aarch64-linux-gnu "${cflags[@]}" tests/native/test_edgelstm.c -o "$work/arm64/test_edgelstm" "${arm64_link[@]}"; then
+        pass "clang --target=aarch64-linux-gnu builds the C suite"
+        qemu-aarch64-static -L /usr/aarch64-linux-gnu "$work/arm64/test_edgelstm" --model "$model" --data "$work/mnist" \
+            --images 16 --threads 1 "${cli_args[@]}" 2>&1 | tee "$work/arm64.log"
+        count_suite "$work/arm64.log" "arm64 (qemu)"
+    else
+        fail "clang arm64 build"
+    fi
+fi
+
+finish
