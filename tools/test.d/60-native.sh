@@ -166,13 +166,15 @@ fi
 count_suite "$work/x64.log" "x64"
 
 # ---- 4. the README example: same code as in the README, and the same class as the suite's batch prediction
-readme_code=$(awk '/<!-- classify.c -->/ {copy = 1; next} copy && /^```c$/ {inside = 1; next} inside && /^```$/ {exit} inside' src/EdgeLstm.Native/README.md)
-if [ -n "$readme_code" ] && [ "$readme_code" = "$(cat tests/native/classify.c)" ]; then
-    pass "the README's example is tests/native/classify.c, $(wc -l <tests/native/classify.c) lines"
-else
-    diff <(echo "$readme_code") tests/native/classify.c
-    fail "the README's example differs from tests/native/classify.c"
-fi
+for readme in src/EdgeLstm.Native/README.md README.md; do
+    readme_code=$(awk '/<!-- classify.c -->/ {copy = 1; next} copy && /^```c$/ {inside = 1; next} inside && /^```$/ {exit} inside' "$readme")
+    if [ -n "$readme_code" ] && [ "$readme_code" = "$(cat tests/native/classify.c)" ]; then
+        pass "$readme's example is tests/native/classify.c, $(wc -l <tests/native/classify.c) lines"
+    else
+        diff <(echo "$readme_code") tests/native/classify.c
+        fail "$readme's example differs from tests/native/classify.c"
+    fi
+done
 expected=$(grep -oE 'reference: test image 0 class [0-9]+' "$work/x64.log" | grep -oE '[0-9]+$')
 got=$("$work/x64/classify" "$model" "$work/mnist/t10k-images-idx3-ubyte" 0)
 echo "$got"

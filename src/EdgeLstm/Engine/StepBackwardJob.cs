@@ -28,7 +28,7 @@ internal sealed unsafe class StepBackwardJob : IParallelJob
         _dc = dc;
         _dGates = dGates;
         (_batch, _hidden, _width) = (batch, hidden, width);
-        if (pool is not null && RowRange.CanSplit(batch, pool.Threads))
+        if (pool is not null && RowRange.CanSplit(batch, pool.Threads) && (long)batch * 4 * hidden * hidden >= MatMulJob.ParallelThreshold)
         {
             pool.Run(this);
         }

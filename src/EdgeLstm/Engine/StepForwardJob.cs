@@ -30,7 +30,7 @@ internal sealed unsafe class StepForwardJob : IParallelJob
         _tanhC = tanhC;
         _h = h;
         (_batch, _hidden, _width) = (batch, hidden, width);
-        if (pool is not null && RowRange.CanSplit(batch, pool.Threads))
+        if (pool is not null && RowRange.CanSplit(batch, pool.Threads) && (long)batch * 4 * hidden * hidden >= MatMulJob.ParallelThreshold)
         {
             pool.Run(this);
         }

@@ -30,7 +30,8 @@ internal sealed unsafe class MatMulJob : IParallelJob
 {
     // Below this many multiply-adds (about 10 µs of work) a product runs on the caller alone: splitting it saves at most
     // a few microseconds, while a worker that the OS has descheduled (a busy or shared machine) costs a whole time slice.
-    private const long ParallelThreshold = 512 * 1024;
+    // The tests lower it to 0 so that every parallel path runs on their small shapes too.
+    internal static long ParallelThreshold { get; set; } = 512 * 1024;
 
     private MatMulForm _form;
     private float* _a, _b, _c;
