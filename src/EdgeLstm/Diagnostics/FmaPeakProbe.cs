@@ -58,6 +58,8 @@ public static class FmaPeakProbe
             }
         }
 
+        // Fully optimised from the first call: a probe that ran tier-0 code would understate the peak.
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
         private static float Run<TOps, TV>()
             where TOps : struct, IVectorOps<TV>
             where TV : struct

@@ -60,7 +60,9 @@ internal static unsafe class MatMulKernel<TOps, TV>
         // x64 without AVX-512 has 16 vector registers: a 4×4 tile (16 accumulators, plus the row of B and the
         // broadcast) would spill, so 256-bit vectors use the classic 6×2 tile (12 accumulators). NEON and AVX-512 have
         // 32 registers and keep 4×4. TOps.Count is a constant per width, so only one branch is compiled.
-        if (TOps.Count == 8)
+        // One or two rows (a matrix-vector product) gain nothing from the 6×2 tile; the 1×4 tile streams twice the
+        // columns of B per pass.
+        if (TOps.Count == 8 && (rowEnd - rowStart >= 3 || colEnd - colStart < TileVectors * TOps.Count))
         {
             ComputeBlock6x2(a, rowStride, depthStride, b, ldb, c, ldc, rowStart, rowEnd, colStart, colEnd, depth, accumulate);
         }

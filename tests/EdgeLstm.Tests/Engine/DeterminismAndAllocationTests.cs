@@ -76,4 +76,31 @@ public class DeterminismAndAllocationTests
         Assert.Equal(0, workersAllocated);
         Assert.True(trainer.WorkerAllocatedBytes >= 0 && trainer.Threads == 2);
     }
+
+    [Fact]
+    public void Workers_that_fell_asleep_between_calls_allocate_nothing_when_woken()
+    {
+        var config = new LstmConfig(28, 32, 2, 10, 28);
+        var model = LstmModel.Create(config, 1);
+        var x = TestModels.Inputs(16, 28, 28, 2);
+        var labels = TestModels.Labels(16, 10, 3);
+        using var trainer = new LstmTrainer(model, new TrainerOptions { Threads = 2 });
+        for (int warm = 0; warm < 3; warm++)
+        {
+            trainer.TrainBatch(x, labels);
+            Thread.Sleep(20);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        long workersBefore = trainer.WorkerAllocatedBytes;
+        for (int i = 0; i < 3; i++)
+        {
+            // Long enough for the workers to stop spinning and block: the next call wakes them from sleep.
+            Thread.Sleep(20);
+            trainer.TrainBatch(x, labels);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, trainer.WorkerAllocatedBytes - workersBefore);
+    }
 }
