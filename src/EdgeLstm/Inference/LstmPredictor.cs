@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using EdgeLstm.Engine;
 using EdgeLstm.Kernels;
 using EdgeLstm.Memory;
@@ -147,18 +146,7 @@ public sealed unsafe class LstmPredictor : IDisposable
         }
     }
 
-    private void Dense(float* hidden, int rows, float* output)
-    {
-        var config = _model.Config;
-        int classes = config.Classes;
-        MatMul.Run(_pool, MatMulForm.AB, hidden, config.HiddenSize, _model.Packed.FcT, classes, output, classes, rows, classes, config.HiddenSize, false, _width);
-        var bias = _model.Parameters.Slice(_model.FcBiasOffset, classes);
-        for (int r = 0; r < rows; r++)
-        {
-            var row = new Span<float>(output + ((long)r * classes), classes);
-            TensorPrimitives.Add(row, bias, row);
-        }
-    }
+    private void Dense(float* hidden, int rows, float* output) => DenseLayer.Forward(_model, _model.Packed, hidden, rows, output, _pool, _width);
 
     private static void Require(ReadOnlySpan<float> span, long length, string name)
     {

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using EdgeLstm.Engine;
 using EdgeLstm.Kernels;
 using EdgeLstm.Memory;
@@ -107,14 +106,7 @@ public sealed unsafe class LstmStream : IDisposable
         if (!probabilities.IsEmpty)
         {
             int classes = config.Classes;
-            MatMul.Run(_pool, MatMulForm.AB, layerInput, config.HiddenSize, packed.FcT, classes, _logits.Pointer, classes, BatchSize, classes, config.HiddenSize, false, _width);
-            var bias = _model.Parameters.Slice(_model.FcBiasOffset, classes);
-            for (int b = 0; b < BatchSize; b++)
-            {
-                var row = _logits.Span.Slice(b * classes, classes);
-                TensorPrimitives.Add(row, bias, row);
-            }
-
+            DenseLayer.Forward(_model, packed, layerInput, BatchSize, _logits.Pointer, _pool, _width);
             SoftmaxCrossEntropy.Softmax(_logits.Span, probabilities, BatchSize, classes);
         }
     }

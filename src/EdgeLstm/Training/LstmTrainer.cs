@@ -135,12 +135,7 @@ public sealed unsafe class LstmTrainer : IDisposable
 
         float* top = w.OutputOf(layers - 1, keep) + ((steps - 1) * bh);
         float* fcWeight = _model.ParameterPointer + _model.FcWeightOffset;
-        var fcBias = _model.Parameters.Slice(_model.FcBiasOffset, classes);
-        MatMul.Run(_pool, MatMulForm.AB, top, hidden, packed.FcT, classes, w.Logits.Pointer, classes, batch, classes, hidden, false, _width);
-        for (int b = 0; b < batch; b++)
-        {
-            TensorPrimitives.Add(w.Logits.Span.Slice(b * classes, classes), fcBias, w.Logits.Span.Slice(b * classes, classes));
-        }
+        DenseLayer.Forward(_model, packed, top, batch, w.Logits.Pointer, _pool, _width);
 
         SoftmaxCrossEntropy.Softmax(w.Logits.Span, w.Probabilities.Span, batch, classes);
         double divisor = _options.Loss == LossReduction.MeanOverBatchAndClasses ? (double)batch * classes : batch;
