@@ -93,8 +93,15 @@ internal static unsafe class LayerPass
         Transpose(scratch, f.InputSize, h4, g.WeightIh);
 
         // dW_hh = Σ_t dG_tᵀ·h_{t-1}: rows of dG from step 1 on pair with rows of h up to step T-2.
-        new Span<float>(scratch, h4 * h).Clear();
-        MatMul.Run(pool, MatMulForm.AtB, f.H, h, dGates + bh4, h4, scratch, h4, h, h4, rows - b, false, width);
+        if (f.Steps > 1)
+        {
+            MatMul.Run(pool, MatMulForm.AtB, f.H, h, dGates + bh4, h4, scratch, h4, h, h4, rows - b, false, width);
+        }
+        else
+        {
+            // One step: no product runs (depth 0), so the gradient starts from zero.
+            new Span<float>(scratch, h4 * h).Clear();
+        }
         if (f.H0 != null)
         {
             // A given initial state contributes h0ᵀ·dG_0 too.

@@ -62,10 +62,6 @@ internal sealed unsafe class PackedWeights
     /// <summary>The parameter version these copies were made from (0: never).</summary>
     public long Version { get; private set; }
 
-    public float* InputT(int layer) => _inputT[layer].Pointer;
-
-    public float* RecurrentT(int layer) => _recurrentT[layer].Pointer;
-
     public float* Bias(int layer) => _bias[layer].Pointer;
 
     public float* FcT => _fcT.Pointer;

@@ -102,6 +102,25 @@ public class EngineVersusReferenceTests
         }
     }
 
+    [Fact]
+    public void A_single_step_sequence_has_the_reference_gradients_and_no_recurrent_weight_gradient()
+    {
+        var config = new LstmConfig(5, 16, 2, 3, 1);
+        var model = TestModels.Make(config, 61);
+        var x = TestModels.Inputs(9, 1, 5, 62);
+        var labels = TestModels.Labels(9, 3, 63);
+        using var trainer = new LstmTrainer(model, new TrainerOptions { KeepProbability = 1f, Threads = 2 });
+        trainer.ComputeGradients(x, labels, training: false);
+        var (grads, _) = new ReferenceLstm(model).Backward(x.Select(v => (double)v).ToArray(), labels, LossReduction.MeanOverBatchAndClasses);
+        foreach (var tensor in model.Tensors)
+        {
+            AssertClose(grads[tensor.Name], trainer.Gradients.Slice(tensor.Offset, tensor.Length), $"T=1: grad {tensor.Name}");
+        }
+
+        var whh = model.Tensor("lstm.weight_hh_l1");
+        Assert.All(trainer.Gradients.Slice(whh.Offset, whh.Length).ToArray(), g => Assert.Equal(0f, g));
+    }
+
     internal static void AssertClose(ReadOnlySpan<double> expected, ReadOnlySpan<float> actual, string what)
     {
         Assert.Equal(expected.Length, actual.Length);
