@@ -83,7 +83,8 @@ internal sealed class GzipReader : Stream
     /// <inheritdoc/>
     public override int Read(Span<byte> buffer)
     {
-        int produced = 0;
+        // The CRC runs over the bytes produced, in bulk: from crcFrom to where the call (or the member) ends.
+        int produced = 0, crcFrom = 0;
         while (produced < buffer.Length)
         {
             if (_matchLength > 0)
@@ -107,10 +108,13 @@ internal sealed class GzipReader : Stream
                     }
 
                     ReadMemberHeader();
+                    crcFrom = produced;
                     break;
                 case State.BlockHeader:
                     if (_finalBlock)
                     {
+                        _crc = Crc32.Update(_crc, buffer[crcFrom..produced]);
+                        crcFrom = produced;
                         ReadMemberTrailer();
                         break;
                     }
@@ -134,10 +138,12 @@ internal sealed class GzipReader : Stream
                     DecodeSymbol(buffer, ref produced);
                     break;
                 default:
+                    _crc = Crc32.Update(_crc, buffer[crcFrom..produced]);
                     return produced;
             }
         }
 
+        _crc = Crc32.Update(_crc, buffer[crcFrom..produced]);
         return produced;
     }
 
@@ -162,7 +168,6 @@ internal sealed class GzipReader : Stream
         buffer[produced++] = value;
         _window[_windowPosition] = value;
         _windowPosition = (_windowPosition + 1) & (WindowSize - 1);
-        _crc = Crc32.Update(_crc, new ReadOnlySpan<byte>(in value));
         _memberOutput++;
     }
 

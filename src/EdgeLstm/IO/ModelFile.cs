@@ -215,24 +215,8 @@ public static class ModelFile
     internal static bool IsCanonicalWholeNumber(string text) =>
         text.Length is > 0 and <= 20 && text.All(char.IsAsciiDigit) && (text[0] != '0' || text.Length == 1);
 
-    /// <summary><paramref name="text"/> for a one-line message: control characters escaped, at most 40 characters.</summary>
-    internal static string Printable(string text)
-    {
-        var builder = new System.Text.StringBuilder();
-        foreach (char c in text.Length > 40 ? text[..40] : text)
-        {
-            if (char.IsControl(c))
-            {
-                builder.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
-            }
-            else
-            {
-                builder.Append(c);
-            }
-        }
-
-        return text.Length > 40 ? builder.Append('…').ToString() : builder.ToString();
-    }
+    /// <summary><paramref name="text"/> for a message: at most 40 characters (the exception escapes control characters).</summary>
+    internal static string Printable(string text) => text.Length > 40 ? text[..40] + "…" : text;
 
     internal static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 
