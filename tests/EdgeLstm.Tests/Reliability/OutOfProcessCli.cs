@@ -8,8 +8,13 @@ namespace EdgeLstm.Tests.Reliability;
 /// </summary>
 internal static class OutOfProcessCli
 {
-    /// <summary>The CLI's apphost in the test output directory.</summary>
-    public static string Executable { get; } = Path.Combine(AppContext.BaseDirectory, "EdgeLstm.Cli");
+    /// <summary>
+    /// The CLI's apphost in the test output directory, or <c>EDGELSTM_TEST_CLI</c> when set (to run these tests against
+    /// another build, e.g. the one before a fix, and see them fail).
+    /// </summary>
+    public static string Executable { get; } = Environment.GetEnvironmentVariable("EDGELSTM_TEST_CLI") is { Length: > 0 } other
+        ? other
+        : Path.Combine(AppContext.BaseDirectory, "EdgeLstm.Cli");
 
     /// <summary>
     /// Runs <paramref name="script"/> with bash; <c>$CLI</c> is the CLI and <paramref name="variables"/> are exported.
