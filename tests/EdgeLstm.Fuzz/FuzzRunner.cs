@@ -12,7 +12,9 @@ namespace EdgeLstm.Fuzz;
 /// </summary>
 internal sealed class FuzzRunner(IReadOnlyList<FuzzTarget> targets, ulong seed, string scratch, string reportDirectory, TextWriter log)
 {
+    private const int MaxReportedFailures = 50;
     private readonly Dictionary<(string Target, string Group), GroupResult> _groups = [];
+    private int _reported;
 
     /// <summary>Results per group, in the order first run.</summary>
     public IReadOnlyDictionary<(string Target, string Group), GroupResult> Groups => _groups;
@@ -21,6 +23,14 @@ internal sealed class FuzzRunner(IReadOnlyList<FuzzTarget> targets, ulong seed, 
     public void Run(long first, long count, bool verbose)
     {
         Directory.CreateDirectory(reportDirectory);
+        if (count > 1)
+        {
+            foreach (string stale in Directory.GetFiles(reportDirectory, "failure-*.bin"))
+            {
+                File.Delete(stale);
+            }
+        }
+
         using var current = new FileStream(Path.Combine(reportDirectory, "current-case.txt"), FileMode.Create, FileAccess.Write, FileShare.Read);
         for (long c = first; c < first + count; c++)
         {
@@ -83,6 +93,13 @@ internal sealed class FuzzRunner(IReadOnlyList<FuzzTarget> targets, ulong seed, 
         if (failure is not null)
         {
             result.Failed++;
+
+            // The first failures in full (a broken loader fails thousands of cases alike); the rest are counted.
+            if (++_reported > MaxReportedFailures)
+            {
+                return;
+            }
+
             string saved = Path.Combine(reportDirectory, $"failure-seed{seed}-case{number}.bin");
             File.WriteAllBytes(saved, input);
             log.WriteLine($"FAIL {where}: {failure}");
