@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace EdgeLstm.Data;
 
 /// <summary>
@@ -89,12 +91,7 @@ internal sealed class GzipReader : Stream
         {
             if (_matchLength > 0)
             {
-                while (_matchLength > 0 && produced < buffer.Length)
-                {
-                    Emit(buffer, ref produced, _window[(_windowPosition - _matchDistance) & (WindowSize - 1)]);
-                    _matchLength--;
-                }
-
+                CopyMatch(buffer, ref produced);
                 continue;
             }
 
@@ -161,7 +158,7 @@ internal sealed class GzipReader : Stream
     /// <inheritdoc/>
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
-    private DataFormatException Fail(string field, string problem) => new(_source, $"gzip member {_members}: {field}", $"{problem} (compressed byte {_compressedOffset})");
+    private DataFormatException Fail(string field, string problem) => new(_source, $"gzip member {_members}: {field}", $"{problem} (compressed byte {_compressedOffset - (_bitCount >> 3)})");
 
     private void Emit(Span<byte> buffer, ref int produced, byte value)
     {
@@ -169,6 +166,27 @@ internal sealed class GzipReader : Stream
         _window[_windowPosition] = value;
         _windowPosition = (_windowPosition + 1) & (WindowSize - 1);
         _memberOutput++;
+    }
+
+    /// <summary>Copies as much of the pending match as fits, through the window (a match may overlap itself).</summary>
+    private void CopyMatch(Span<byte> buffer, ref int produced)
+    {
+        int count = Math.Min(_matchLength, buffer.Length - produced);
+        int position = _windowPosition, distance = _matchDistance;
+        byte[] window = _window;
+        var output = buffer.Slice(produced, count);
+        for (int i = 0; i < output.Length; i++)
+        {
+            byte value = window[(position - distance) & (WindowSize - 1)];
+            window[position] = value;
+            position = (position + 1) & (WindowSize - 1);
+            output[i] = value;
+        }
+
+        produced += count;
+        _windowPosition = position;
+        _matchLength -= count;
+        _memberOutput += count;
     }
 
     private void ReadMemberHeader()
@@ -491,6 +509,23 @@ internal sealed class GzipReader : Stream
     /// <summary>Brings at least <paramref name="count"/> bits into the register, or all that remain.</summary>
     private void Refill(int count)
     {
+        if (_bitCount >= count)
+        {
+            return;
+        }
+
+        // Fast path: eight bytes at once while the buffer holds them; the register keeps whole bytes only.
+        if (_inputLength - _inputPosition >= 8)
+        {
+            int take = (63 - _bitCount) >> 3;
+            _bits |= BinaryPrimitives.ReadUInt64LittleEndian(_inputBuffer.AsSpan(_inputPosition)) << _bitCount;
+            _bits &= _bitCount + (8 * take) == 64 ? ulong.MaxValue : (1UL << (_bitCount + (8 * take))) - 1;
+            _inputPosition += take;
+            _bitCount += 8 * take;
+            _compressedOffset += take;
+            return;
+        }
+
         while (_bitCount < count)
         {
             if (_inputPosition == _inputLength)
