@@ -36,6 +36,9 @@ public sealed unsafe class LstmStream : IDisposable
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+
+        // One step at a time: the buffers are batch × (4·hidden, input, classes), bounded by the limits.
+        ModelLimits.CheckBatch(model.Config, batchSize, 1);
         _model = model;
         BatchSize = batchSize;
         _width = SimdSupport.Resolve(width);

@@ -11,24 +11,12 @@ public sealed record LstmConfig(int InputSize, int HiddenSize, int Layers, int C
     /// <summary>The reference recipe: 28 steps of 28 pixels, 2 layers of 256, 10 classes.</summary>
     public static LstmConfig Mnist { get; } = new(28, 256, 2, 10, 28);
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first field that is out of range.</summary>
-    public void Validate()
-    {
-        Check(InputSize, nameof(InputSize), 1, 1 << 16);
-        Check(HiddenSize, nameof(HiddenSize), 1, 1 << 14);
-        Check(Layers, nameof(Layers), 1, 64);
-        Check(Classes, nameof(Classes), 1, 1 << 16);
-        Check(Steps, nameof(Steps), 1, 1 << 20);
-    }
+    /// <summary>
+    /// Throws <see cref="ArgumentOutOfRangeException"/> (an <see cref="ArgumentException"/>) naming the first field out of
+    /// range, or the parameter count when the sizes together pass the limit: see <see cref="ModelLimits.CheckConfig"/>.
+    /// </summary>
+    public void Validate() => ModelLimits.CheckConfig(this);
 
     /// <summary>Inputs to layer <paramref name="layer"/>: the data for layer 0, the layer below's output otherwise.</summary>
     public int LayerInputSize(int layer) => layer == 0 ? InputSize : HiddenSize;
-
-    private static void Check(int value, string name, int min, int max)
-    {
-        if (value < min || value > max)
-        {
-            throw new ArgumentException($"{name} must be between {min} and {max}; it is {value}.");
-        }
-    }
 }

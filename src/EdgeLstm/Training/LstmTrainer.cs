@@ -105,6 +105,9 @@ public sealed unsafe class LstmTrainer : IDisposable
         var config = _model.Config;
         int batch = labels.Length;
         int steps = InputShape.StepsOf(inputs.Length, batch, config.InputSize);
+
+        // Before any buffer of this shape exists: the limits keep every product below int32 (see ModelLimits).
+        ModelLimits.CheckBatch(config, batch, steps);
         InputShape.CheckLabels(labels, config.Classes);
         var w = _workspace is { } existing && existing.Batch == batch && existing.Steps == steps
             ? existing
@@ -222,12 +225,13 @@ public sealed unsafe class LstmTrainer : IDisposable
                 Dropped[l] = new AlignedBuffer(rowsH);
             }
 
-            Logits = new AlignedBuffer(batch * config.Classes);
-            Probabilities = new AlignedBuffer(batch * config.Classes);
-            DLogits = new AlignedBuffer(batch * config.Classes);
+            int batchClasses = checked(batch * config.Classes);
+            Logits = new AlignedBuffer(batchClasses);
+            Probabilities = new AlignedBuffer(batchClasses);
+            DLogits = new AlignedBuffer(batchClasses);
             DH = [new AlignedBuffer(rowsH), new AlignedBuffer(rowsH)];
             DGates = new AlignedBuffer(checked(4 * rowsH));
-            DC = new AlignedBuffer(batch * config.HiddenSize);
+            DC = new AlignedBuffer(checked(batch * config.HiddenSize));
             WeightScratch = new AlignedBuffer(checked(Math.Max(config.InputSize, config.HiddenSize) * 4 * config.HiddenSize));
         }
 
