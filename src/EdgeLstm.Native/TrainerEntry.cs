@@ -17,6 +17,7 @@ internal sealed class TrainerEntry : ExclusiveEntry
     private readonly TrainingCursor _dataCursor;
     private readonly int _examples;
     private readonly bool _createdInC;
+    private int _lastBatch = 1;
 
     /// <summary>A new run: <paramref name="options"/>' seed starts the dropout masks.</summary>
     public TrainerEntry(ModelEntry model, TrainerOptions options)
@@ -74,12 +75,7 @@ internal sealed class TrainerEntry : ExclusiveEntry
         Trainer.Optimizer.LearningRate = Settings.LearningRateAt(Iteration);
         float loss = Trainer.TrainBatch(inputs, labels);
         Iteration++;
-        if (_createdInC)
-        {
-            // A run of C's own: the checkpoint says how far it went and at what batch size.
-            Settings = Settings with { Iterations = Iteration, BatchSize = Math.Min(labels.Length, 1 << 16) };
-        }
-
+        _lastBatch = labels.Length;
         return loss;
     }
 
@@ -109,7 +105,8 @@ internal sealed class TrainerEntry : ExclusiveEntry
         FirstMoment = Trainer.Optimizer.FirstMoment.ToArray(),
         SecondMoment = Trainer.Optimizer.SecondMoment.ToArray(),
         AdamStep = Trainer.Optimizer.Step,
-        Settings = Settings,
+        // A run of C's own records how far it went and its last batch size (the CLI's range caps it).
+        Settings = _createdInC ? Settings with { Iterations = Iteration, BatchSize = Math.Min(_lastBatch, 1 << 16) } : Settings,
         Cursor = _dataCursor with { Iteration = Iteration },
         DropoutState = Trainer.DropoutRandom.GetState(),
         TrainingExamples = _examples,
