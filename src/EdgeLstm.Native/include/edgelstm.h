@@ -15,8 +15,8 @@
  *    whenever it fails (when that output pointer is not NULL), and a copy-out function writes the size it needs to
  *    *needed when it fails with EDGELSTM_ERROR_BUFFER_TOO_SMALL (and only then).
  *  - Copy-out functions (build info, model bytes, checkpoint bytes, metadata, tensor names, shapes and values) take
- *    (buffer, size, needed): `size` counts elements of the buffer's type. To ask for the size, pass NULL and 0: the call
- *    returns EDGELSTM_ERROR_BUFFER_TOO_SMALL with *needed set. A NULL buffer with a non-zero size is
+ *    (buffer, size, needed): `size` counts elements of the buffer's type. To ask for the size, pass NULL and 0: the
+ *    call returns EDGELSTM_ERROR_BUFFER_TOO_SMALL with *needed set. A NULL buffer with a non-zero size is
  *    EDGELSTM_ERROR_NULL_POINTER.
  *  - Arrays are passed as (pointer, length) with the length counted in elements (floats, int32s or bytes), not bytes
  *    unless said. The length must be exactly what the shapes require: anything else is EDGELSTM_ERROR_WRONG_LENGTH,
@@ -113,7 +113,7 @@ typedef enum edgelstm_status {
     EDGELSTM_ERROR_UNSUPPORTED = 10,
     /** A bug in EdgeLstm: please report the message. */
     EDGELSTM_ERROR_INTERNAL = 11,
-    /** edgelstm_shutdown has run: every call but edgelstm_last_error, edgelstm_status_name and edgelstm_shutdown fails. */
+    /** edgelstm_shutdown has run: every call but last_error, status_name and shutdown itself fails so. */
     EDGELSTM_ERROR_SHUT_DOWN = 12
 } edgelstm_status;
 
@@ -161,8 +161,9 @@ typedef enum edgelstm_output {
 
 /**
  * The message of the last call on this thread that failed, as UTF-8: "function: what was wrong". An empty string when
- * the last call on this thread succeeded (every call but this one resets it). Never NULL. The text stays valid until
- * the next edgelstm_* call on the same thread; copy it to keep it. Messages longer than 1023 bytes are cut.
+ * the last call on this thread succeeded (every call but this one and edgelstm_status_name resets it). Never NULL.
+ * The text stays valid until the next edgelstm_* call on the same thread; copy it to keep it. Messages longer than
+ * 1023 bytes are cut.
  */
 const char* edgelstm_last_error(void);
 
