@@ -71,8 +71,7 @@
  *    background thread later. Each model used by edgelstm_predict/edgelstm_run and each trainer keeps (threads − 1)
  *    worker threads (see edgelstm_set_threads and the per-handle setters) until it is freed or edgelstm_shutdown runs.
  *  - reserves a large range of virtual address space for its heap (about 48 GB on x64, with no memory behind it); under
- *    an address-space limit (ulimit -v) it reserves less and works (checked with 2 GB).
- *  - reads DOTNET_* environment variables (garbage-collector settings such as DOTNET_GCHeapHardLimit).
+ *    an address-space limit (ulimit -v) it reserves less and works (checked by hand with 2 GB).
  * After fork(), the child must not call the library (its runtime threads do not exist there); exec first.
  */
 #ifndef EDGELSTM_H
