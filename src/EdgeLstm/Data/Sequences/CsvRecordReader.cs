@@ -1,0 +1,288 @@
+using System.Text;
+
+namespace EdgeLstm.Data.Sequences;
+
+/// <summary>
+/// Reads RFC 4180 records from UTF-8 text: fields separated by commas, a field in double quotes may hold commas, line
+/// breaks and doubled quotes (<c>""</c> for one quote); lines end with CRLF, LF or CR; a UTF-8 byte order mark at the
+/// start is skipped; empty lines at the end of the file are ignored (an empty line before the end is a record with one
+/// empty field). Anything else — a quote inside an unquoted field, text after a closing quote, a quote left open, a
+/// record longer than <see cref="MaxRecordChars"/>, bytes that are not UTF-8 — is a <see cref="DataFormatException"/>
+/// naming the file and the line.
+/// </summary>
+internal sealed class CsvRecordReader : IDisposable
+{
+    /// <summary>The longest record accepted, so one endless quoted field cannot take the memory of the whole file.</summary>
+    public const int MaxRecordChars = 1 << 20;
+
+    private readonly TextReader _reader;
+    private readonly string _source;
+    private readonly char[] _block = new char[1 << 14];
+    private int _blockLength;
+    private int _blockPosition;
+    private bool _atStart = true;
+    private int _line = 1;
+    private Record _current = new();
+    private Record _stashed = new();
+    private bool _hasStashed;
+    private int _pendingBlanks;
+
+    public CsvRecordReader(Stream stream, string source)
+    {
+        _reader = new StreamReader(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: false, bufferSize: 1 << 14, leaveOpen: true);
+        _source = source;
+    }
+
+    /// <summary>The line the current record starts on (1-based).</summary>
+    public int Line => _current.Line;
+
+    /// <summary>Fields in the current record.</summary>
+    public int FieldCount => _current.Count;
+
+    /// <summary>Field <paramref name="index"/> of the current record, quotes removed.</summary>
+    public ReadOnlySpan<char> Field(int index) => _current.Field(index);
+
+    /// <summary>Moves to the next record; false at the end of the file.</summary>
+    public bool Read()
+    {
+        if (_pendingBlanks > 0)
+        {
+            _pendingBlanks--;
+            _current.SetBlank(_current.Line + 1);
+            return true;
+        }
+
+        if (_hasStashed)
+        {
+            (_current, _stashed) = (_stashed, _current);
+            _hasStashed = false;
+            return true;
+        }
+
+        if (!Parse(_current))
+        {
+            return false;
+        }
+
+        if (!_current.IsBlank)
+        {
+            return true;
+        }
+
+        // A blank line counts only when a record follows it: look ahead past the run of blank lines.
+        int blankLine = _current.Line;
+        int blanks = 1;
+        while (Parse(_stashed))
+        {
+            if (!_stashed.IsBlank)
+            {
+                _hasStashed = true;
+                _pendingBlanks = blanks - 1;
+                _current.SetBlank(blankLine);
+                return true;
+            }
+
+            blanks++;
+        }
+
+        return false;
+    }
+
+    public void Dispose() => _reader.Dispose();
+
+    private bool Parse(Record record)
+    {
+        int c = Next();
+        if (c < 0)
+        {
+            return false;
+        }
+
+        record.Start(_line);
+        while (true)
+        {
+            // At the start of a field.
+            if (c == '"')
+            {
+                int quoteLine = _line;
+                while (true)
+                {
+                    c = Next();
+                    if (c < 0)
+                    {
+                        throw new DataFormatException(_source, $"line {quoteLine}", $"field {record.Count + 1}: expected a closing quote, found the end of the file");
+                    }
+
+                    if (c == '"')
+                    {
+                        c = Next();
+                        if (c != '"')
+                        {
+                            break;
+                        }
+                    }
+                    else if (c == '\n')
+                    {
+                        _line++;
+                    }
+
+                    Append(record, (char)c);
+                }
+
+                if (c >= 0 && c != ',' && c != '\n' && c != '\r')
+                {
+                    throw new DataFormatException(_source, $"line {_line}", $"field {record.Count + 1}: expected a comma or the end of the line after the closing quote, found '{(char)c}'");
+                }
+            }
+            else
+            {
+                while (c >= 0 && c != ',' && c != '\n' && c != '\r')
+                {
+                    if (c == '"')
+                    {
+                        throw new DataFormatException(_source, $"line {_line}", $"field {record.Count + 1}: expected no quote inside an unquoted field (quote the whole field and double the quote)");
+                    }
+
+                    Append(record, (char)c);
+                    c = Next();
+                }
+            }
+
+            if (record.Count >= MaxRecordChars - record.Chars)
+            {
+                throw TooLong(record);
+            }
+
+            record.EndField();
+            if (c == ',')
+            {
+                c = Next();
+                continue;
+            }
+
+            if (c == '\r' && Peek() == '\n')
+            {
+                Next();
+            }
+
+            if (c >= 0)
+            {
+                _line++;
+            }
+
+            return true;
+        }
+    }
+
+    private void Append(Record record, char c)
+    {
+        if (record.Chars + record.Count >= MaxRecordChars)
+        {
+            throw TooLong(record);
+        }
+
+        record.Append(c);
+    }
+
+    private DataFormatException TooLong(Record record) =>
+        new(_source, $"line {record.Line}", $"expected a record of at most {MaxRecordChars:N0} characters and separators, found a longer one");
+
+    private int Next()
+    {
+        int c = Peek();
+        if (c >= 0)
+        {
+            _blockPosition++;
+        }
+
+        return c;
+    }
+
+    private int Peek()
+    {
+        if (_blockPosition == _blockLength)
+        {
+            try
+            {
+                _blockLength = _reader.Read(_block, 0, _block.Length);
+            }
+            catch (DecoderFallbackException e)
+            {
+                throw new DataFormatException(_source, $"line {_line}", "expected UTF-8 text, found bytes that are not UTF-8", e);
+            }
+
+            _blockPosition = 0;
+            if (_atStart && _blockLength > 0)
+            {
+                _atStart = false;
+                if (_block[0] == '\uFEFF')
+                {
+                    _blockPosition = 1;
+                    return Peek();
+                }
+            }
+
+            if (_blockLength == 0)
+            {
+                return -1;
+            }
+        }
+
+        return _block[_blockPosition];
+    }
+
+    /// <summary>One record's characters and field boundaries, reused from record to record.</summary>
+    private sealed class Record
+    {
+        private char[] _chars = new char[256];
+        private int[] _ends = new int[16];
+
+        public int Line { get; private set; }
+
+        public int Count { get; private set; }
+
+        public int Chars { get; private set; }
+
+        public bool IsBlank => Count == 1 && Chars == 0;
+
+        public void Start(int line)
+        {
+            Line = line;
+            Count = 0;
+            Chars = 0;
+        }
+
+        public void SetBlank(int line)
+        {
+            Start(line);
+            EndField();
+        }
+
+        public void Append(char c)
+        {
+            if (Chars == _chars.Length)
+            {
+                Array.Resize(ref _chars, _chars.Length * 2);
+            }
+
+            _chars[Chars++] = c;
+        }
+
+        public void EndField()
+        {
+            if (Count == _ends.Length)
+            {
+                Array.Resize(ref _ends, _ends.Length * 2);
+            }
+
+            _ends[Count++] = Chars;
+        }
+
+        public ReadOnlySpan<char> Field(int index)
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)Count, nameof(index));
+            int start = index == 0 ? 0 : _ends[index - 1];
+            return _chars.AsSpan(start, _ends[index] - start);
+        }
+    }
+}
