@@ -92,11 +92,6 @@ public static class CsvSequenceReader
         int time = options.Time is { } t ? table.Resolve(t, "time") : -1;
         int[] targets = [.. options.Targets.Select(c => table.Resolve(c, "target"))];
         var reserved = new List<int> { id };
-        if (time >= 0)
-        {
-            reserved.Add(time);
-        }
-
         RequireDistinct(table, reserved, "time", time >= 0 ? [time] : []);
         RequireDistinct(table, reserved, "target", targets);
         int[] features = options.Features is null
@@ -388,7 +383,7 @@ public static class CsvSequenceReader
                 {
                     int first = Math.Min(rowLines[order[i - 1]], rowLines[order[i]]);
                     int second = Math.Max(rowLines[order[i - 1]], rowLines[order[i]]);
-                    throw new DataFormatException(table.Source, $"line {second}, column {table.Label(column)}", $"expected each time once in sequence '{ids[s]}', found the time of line {first} again");
+                    throw new DataFormatException(table.Source, $"line {second}, column {table.Label(column)}", $"expected each time once in sequence '{CsvTable.Shorten(ids[s])}', found the time of line {first} again");
                 }
             }
         }
@@ -467,7 +462,7 @@ public static class CsvSequenceReader
             if (distinct < 2)
             {
                 string only = classNames?[stepClasses[0]] ?? stepClasses[0].ToString(CultureInfo.InvariantCulture);
-                throw new DataFormatException(table.Source, $"target column {table.Label(plan.Targets[0])}", $"expected at least two classes, found only '{only}'");
+                throw new DataFormatException(table.Source, $"target column {table.Label(plan.Targets[0])}", $"expected at least two classes, found only '{CsvTable.Shorten(only)}'");
             }
 
             bool perSequence = PerSequence((i, j) => stepClasses[i] == stepClasses[j], i => classNames?[stepClasses[i]] ?? stepClasses[i].ToString(CultureInfo.InvariantCulture));
@@ -513,7 +508,7 @@ public static class CsvSequenceReader
                             return false;
                         }
 
-                        throw new DataFormatException(table.Source, $"line {rowLines[order[i]]}, column {table.Label(plan.Targets[0])}", $"expected the same target on every row of sequence '{ids[s]}' (a per-sequence target), found '{show(i)}' after '{show(offsets[s])}' on line {rowLines[order[offsets[s]]]}");
+                        throw new DataFormatException(table.Source, $"line {rowLines[order[i]]}, column {table.Label(plan.Targets[0])}", $"expected the same target on every row of sequence '{CsvTable.Shorten(ids[s])}' (a per-sequence target), found '{CsvTable.Shorten(show(i))}' after '{CsvTable.Shorten(show(offsets[s]))}' on line {rowLines[order[offsets[s]]]}");
                     }
                 }
             }
@@ -522,6 +517,6 @@ public static class CsvSequenceReader
         }
 
         private DataFormatException StartsEmpty(int sequence, int step, int column) =>
-            new(table.Source, $"line {rowLines[order[step]]}, column {table.Label(column)}", $"expected a value: sequence '{ids[sequence]}' starts with an empty field, so forward fill has no earlier value in the sequence to carry");
+            new(table.Source, $"line {rowLines[order[step]]}, column {table.Label(column)}", $"expected a value: sequence '{CsvTable.Shorten(ids[sequence])}' starts with an empty field, so forward fill has no earlier value in the sequence to carry");
     }
 }

@@ -119,7 +119,7 @@ internal sealed class CsvTable : IDisposable
     public string Name(int column) => Names?[column] ?? "column " + column.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>How messages name <paramref name="column"/>: "'name' (index i)" or "index i".</summary>
-    public string Label(int column) => Names is null ? $"index {column}" : $"'{Names[column]}' (index {column})";
+    public string Label(int column) => Names is null ? $"index {column}" : $"'{Shorten(Names[column])}' (index {column})";
 
     /// <summary>An error at the current row and <paramref name="column"/>.</summary>
     public DataFormatException Error(int column, string problem) => new(Source, $"line {Line}, column {Label(column)}", problem);
@@ -140,7 +140,7 @@ internal sealed class CsvTable : IDisposable
         int found = Names is null ? -1 : Array.IndexOf(Names, column.Name);
         if (found < 0)
         {
-            throw new DataFormatException(Source, $"{role} column", $"expected a column named '{column.Name}', found only {string.Join(", ", (Names ?? []).Select(n => $"'{n}'"))}");
+            throw new DataFormatException(Source, $"{role} column", $"expected a column named '{Shorten(column.Name)}', found only {string.Join(", ", (Names ?? []).Select(n => $"'{Shorten(n)}'"))}");
         }
 
         return found;
@@ -148,6 +148,22 @@ internal sealed class CsvTable : IDisposable
 
     public void Dispose() => _reader.Dispose();
 
-    /// <summary>At most 40 characters of a field, so a message stays one short line.</summary>
-    public static string Shorten(ReadOnlySpan<char> text) => text.Length <= 40 ? text.ToString() : string.Concat(text[..37], "...");
+    /// <summary>At most 40 characters of a field, control characters escaped, so a message stays one short line.</summary>
+    public static string Shorten(ReadOnlySpan<char> text)
+    {
+        var shown = new System.Text.StringBuilder();
+        foreach (char c in text.Length <= 40 ? text : text[..37])
+        {
+            shown.Append(c switch
+            {
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                < ' ' or '\u007f' => $"\\x{(int)c:x2}",
+                _ => c.ToString(),
+            });
+        }
+
+        return text.Length <= 40 ? shown.ToString() : shown.Append("...").ToString();
+    }
 }
