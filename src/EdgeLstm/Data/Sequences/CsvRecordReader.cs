@@ -1,4 +1,5 @@
-using System.Text;
+using System.Buffers;
+using System.Text.Unicode;
 
 namespace EdgeLstm.Data.Sequences;
 
@@ -15,7 +16,12 @@ internal sealed class CsvRecordReader : IDisposable
     /// <summary>The longest record accepted, so one endless quoted field cannot take the memory of the whole file.</summary>
     public const int MaxRecordChars = 1 << 20;
 
-    private readonly TextReader _reader;
+    private readonly Stream _stream;
+    private readonly byte[] _bytes = new byte[1 << 14];
+    private int _byteStart;
+    private int _byteEnd;
+    private bool _endOfStream;
+    private bool _invalidNext;
     private readonly string _source;
     private readonly char[] _block = new char[1 << 14];
     private int _blockLength;
@@ -29,7 +35,7 @@ internal sealed class CsvRecordReader : IDisposable
 
     public CsvRecordReader(Stream stream, string source)
     {
-        _reader = new StreamReader(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: false, bufferSize: 1 << 14, leaveOpen: true);
+        _stream = stream;
         _source = source;
     }
 
@@ -88,7 +94,10 @@ internal sealed class CsvRecordReader : IDisposable
         return false;
     }
 
-    public void Dispose() => _reader.Dispose();
+    public void Dispose()
+    {
+        // The stream belongs to the caller.
+    }
 
     private bool Parse(Record record)
     {
@@ -200,35 +209,67 @@ internal sealed class CsvRecordReader : IDisposable
 
     private int Peek()
     {
-        if (_blockPosition == _blockLength)
+        if (_blockPosition == _blockLength && !Decode())
         {
-            try
-            {
-                _blockLength = _reader.Read(_block, 0, _block.Length);
-            }
-            catch (DecoderFallbackException e)
-            {
-                throw new DataFormatException(_source, $"line {_line}", "expected UTF-8 text, found bytes that are not UTF-8", e);
-            }
-
-            _blockPosition = 0;
-            if (_atStart && _blockLength > 0)
-            {
-                _atStart = false;
-                if (_block[0] == '\uFEFF')
-                {
-                    _blockPosition = 1;
-                    return Peek();
-                }
-            }
-
-            if (_blockLength == 0)
-            {
-                return -1;
-            }
+            return -1;
         }
 
         return _block[_blockPosition];
+    }
+
+    /// <summary>
+    /// Decodes the next characters; false at the end. Decoding stops just before an invalid byte sequence, so the error
+    /// is raised when the tokenizer reaches it, at its exact line.
+    /// </summary>
+    private bool Decode()
+    {
+        _blockPosition = 0;
+        _blockLength = 0;
+        while (_blockLength == 0)
+        {
+            if (_invalidNext)
+            {
+                throw new DataFormatException(_source, $"line {_line}", "expected UTF-8 text, found bytes that are not UTF-8");
+            }
+
+            OperationStatus status = Utf8.ToUtf16(_bytes.AsSpan(_byteStart, _byteEnd - _byteStart), _block, out int read, out int written, replaceInvalidSequences: false, isFinalBlock: _endOfStream);
+            _byteStart += read;
+            _blockLength = written;
+            _invalidNext = status == OperationStatus.InvalidData;
+            if (status == OperationStatus.NeedMoreData || (status == OperationStatus.Done && written == 0))
+            {
+                if (_endOfStream)
+                {
+                    return _blockLength > 0;
+                }
+
+                Fill();
+            }
+        }
+
+        if (_atStart)
+        {
+            _atStart = false;
+            if (_block[0] == '\uFEFF')
+            {
+                _blockPosition = 1;
+                return _blockLength > 1 || Decode();
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Moves undecoded bytes to the front and reads more after them.</summary>
+    private void Fill()
+    {
+        int left = _byteEnd - _byteStart;
+        _bytes.AsSpan(_byteStart, left).CopyTo(_bytes);
+        _byteStart = 0;
+        _byteEnd = left;
+        int got = _stream.Read(_bytes, left, _bytes.Length - left);
+        _byteEnd += got;
+        _endOfStream = got == 0;
     }
 
     /// <summary>One record's characters and field boundaries, reused from record to record.</summary>

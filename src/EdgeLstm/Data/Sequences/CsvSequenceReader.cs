@@ -39,25 +39,17 @@ public static class CsvSequenceReader
     /// <summary>Reads a seekable stream from its current position; <paramref name="source"/> names it in messages.</summary>
     public static SequenceDataset Read(Stream stream, string source, CsvSequenceOptions options)
     {
-        ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(options);
-        if (!stream.CanSeek)
-        {
-            throw new ArgumentException("The stream must be seekable: it is read once to size the data and once to fill it.", nameof(stream));
-        }
-
-        long start = stream.Position;
-        Plan plan;
-        using (var table = Open(stream, source, options, options.Header))
-        {
-            plan = Scan(table, options);
-        }
-
-        stream.Position = start;
-        using (var table = Open(stream, source, options, plan.HasHeader ? HeaderMode.Present : HeaderMode.Absent))
-        {
-            return Fill(table, plan, options);
-        }
+        return CsvTwoPass.Read(
+            stream,
+            options.Header,
+            header => Open(stream, source, options, header),
+            table =>
+            {
+                Plan plan = Scan(table, options);
+                return (plan, plan.HasHeader);
+            },
+            (table, plan) => Fill(table, plan, options));
     }
 
     private static CsvTable Open(Stream stream, string source, CsvSequenceOptions options, HeaderMode header)
@@ -162,9 +154,11 @@ public static class CsvSequenceReader
             MemoryBudget.Product(2, k, sizeof(float)),
             3 * sizeof(int),
             time >= 0 ? sizeof(double) : 0);
-        MemoryBudget.Check(table.Source, $"{rows:N0} rows of {f} features", MemoryBudget.Product(rows, perRow), options.MaxBytes);
+        long planned = MemoryBudget.Product(rows, perRow);
+        MemoryBudget.Check(table.Source, $"{rows:N0} rows of {f} features", planned, options.MaxBytes);
         MemoryBudget.ArrayLength(table.Source, $"{rows:N0} rows of {f} features", MemoryBudget.Product(rows, f));
-        return new Plan(table.HasHeader, id, time, features, targets, classify, NumberedClasses: classify && !anyText && !anyFraction && !anyLarge, (int)rows);
+        MemoryBudget.ArrayLength(table.Source, $"{rows:N0} rows of {k} targets", MemoryBudget.Product(rows, k));
+        return new Plan(table.HasHeader, id, time, features, targets, classify, NumberedClasses: classify && !anyText && !anyFraction && !anyLarge, (int)rows, planned);
     }
 
     private static void RequireDistinct(CsvTable table, List<int> reserved, string role, int[] columns)
@@ -243,6 +237,12 @@ public static class CsvSequenceReader
             }
 
             rowIds[kept] = ids.Intern(table.Field(plan.Id).Trim());
+            if (plan.PlannedBytes + ids.ApproximateBytes + classNames.ApproximateBytes > options.MaxBytes)
+            {
+                // Distinct ids and class names are only known while reading; they count against the same bound.
+                MemoryBudget.Check(table.Source, $"{plan.Rows:N0} rows of {f} features with {ids.Texts.Count:N0} ids and {classNames.Texts.Count:N0} class names (up to line {table.Line})", plan.PlannedBytes + ids.ApproximateBytes + classNames.ApproximateBytes, options.MaxBytes);
+            }
+
             if (plan.Time >= 0)
             {
                 rowTimes[kept] = ReadTime(table, plan.Time, ref timeKind);
@@ -398,7 +398,7 @@ public static class CsvSequenceReader
         Date,
     }
 
-    private sealed record Plan(bool HasHeader, int Id, int Time, int[] Features, int[] Targets, bool Classify, bool NumberedClasses, int Rows);
+    private sealed record Plan(bool HasHeader, int Id, int Time, int[] Features, int[] Targets, bool Classify, bool NumberedClasses, int Rows, long PlannedBytes);
 
     /// <summary>Puts row-order arrays into sequence order, filling gaps forward and deciding where targets belong.</summary>
     private sealed class Assembly(CsvTable table, Plan plan, CsvSequenceOptions options, int[] order, int[] offsets, int[] rowLines, IReadOnlyList<string> ids)

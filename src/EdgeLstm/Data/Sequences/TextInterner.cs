@@ -9,6 +9,9 @@ internal sealed class TextInterner
 
     public TextInterner() => _lookup = _ordinals.GetAlternateLookup<ReadOnlySpan<char>>();
 
+    /// <summary>A generous estimate of the memory the strings and their table take (for the memory bound).</summary>
+    public long ApproximateBytes { get; private set; }
+
     /// <summary>The distinct strings, by ordinal.</summary>
     public IReadOnlyList<string> Texts => _texts;
 
@@ -21,6 +24,7 @@ internal sealed class TextInterner
         }
 
         string added = text.ToString();
+        ApproximateBytes += 64 + (2L * added.Length);
         ordinal = _texts.Count;
         _ordinals.Add(added, ordinal);
         _texts.Add(added);

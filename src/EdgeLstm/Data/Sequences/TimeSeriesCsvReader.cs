@@ -25,25 +25,17 @@ public static class TimeSeriesCsvReader
     /// <summary>Reads a seekable stream from its current position; <paramref name="source"/> names it in messages.</summary>
     public static TimeSeries Read(Stream stream, string source, TimeSeriesCsvOptions options)
     {
-        ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(options);
-        if (!stream.CanSeek)
-        {
-            throw new ArgumentException("The stream must be seekable: it is read once to size the data and once to fill it.", nameof(stream));
-        }
-
-        long start = stream.Position;
-        Plan plan;
-        using (var table = Open(stream, source, options, options.Header))
-        {
-            plan = Scan(table, options);
-        }
-
-        stream.Position = start;
-        using (var table = Open(stream, source, options, plan.HasHeader ? HeaderMode.Present : HeaderMode.Absent))
-        {
-            return Fill(table, plan, options);
-        }
+        return CsvTwoPass.Read(
+            stream,
+            options.Header,
+            header => Open(stream, source, options, header),
+            table =>
+            {
+                Plan plan = Scan(table, options);
+                return (plan, plan.HasHeader);
+            },
+            (table, plan) => Fill(table, plan, options));
     }
 
     private static CsvTable Open(Stream stream, string source, TimeSeriesCsvOptions options, HeaderMode header)

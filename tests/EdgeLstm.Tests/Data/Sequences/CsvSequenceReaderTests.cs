@@ -218,12 +218,27 @@ public class CsvSequenceReaderTests
     }
 
     [Fact]
+    public void Distinct_ids_count_against_the_memory_bound_while_reading()
+    {
+        string csv = "id,x\n" + string.Concat(Enumerable.Range(0, 100).Select(i => $"id{i},1\n"));
+        var e = Assert.Throws<DataFormatException>(() => Read(csv, new CsvSequenceOptions { MaxBytes = 3000 }));
+        Assert.StartsWith("s.csv: size: 100 rows of 1 features with ", e.Message, StringComparison.Ordinal);
+        Assert.EndsWith("-byte limit", e.Message, StringComparison.Ordinal);
+        Assert.Equal(100, Read(csv, new CsvSequenceOptions { MaxBytes = 20000 }).Count);
+    }
+
+    [Fact]
     public void Invalid_utf8_is_refused_with_its_line()
     {
         byte[] bytes = [.. "id,x\na,1\nb,"u8, 0xff, 0xfe, .. "\n"u8];
         var e = Assert.Throws<DataFormatException>(() => CsvSequenceReader.Read(bytes, "s.csv", new CsvSequenceOptions()));
-        Assert.StartsWith("s.csv: line ", e.Message, StringComparison.Ordinal);
-        Assert.EndsWith(": expected UTF-8 text, found bytes that are not UTF-8", e.Message, StringComparison.Ordinal);
+        Assert.Equal("s.csv: line 3: expected UTF-8 text, found bytes that are not UTF-8", e.Message);
+
+        // Far into a file, past the decoder's first block, the line is still exact.
+        byte[] late = [.. Encoding.UTF8.GetBytes("id,x\n" + string.Concat(Enumerable.Repeat("a,1\n", 20000))), .. "b,"u8, 0xc3, 0x28, .. "\n"u8];
+        e = Assert.Throws<DataFormatException>(() => CsvSequenceReader.Read(late, "s.csv", new CsvSequenceOptions()));
+        Assert.Equal("s.csv: line 20002: expected UTF-8 text, found bytes that are not UTF-8", e.Message);
+        Assert.Equal("\uFFFD", Read("id,x,label\na,1,\uFFFD\nb,2,y\n", new CsvSequenceOptions { Targets = [ColumnRef.ByName("label")] }).ClassNames![1]);
     }
 
     [Fact]

@@ -47,6 +47,23 @@ public class SequenceDatasetTests
     }
 
     [Fact]
+    public void Gathering_forecast_windows_allocates_nothing()
+    {
+        var series = new TimeSeries([.. Enumerable.Range(0, 40).Select(i => (float)i)], ["x"], [0]);
+        ForecastWindows windows = ForecastWindows.All(series, new ForecastSpec(5, 2, [0]), "s");
+        var inputs = new float[2 * 5];
+        var lengths = new int[2];
+        var values = new float[2 * 2];
+        int[] indices = [3, 30];
+        windows.GatherBatch(indices, 5, inputs, lengths, [], values);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        windows.GatherBatch(indices, 5, inputs, lengths, [], values);
+        Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        Assert.Equal([-4f, -3f, -2f, -1f, 0f], inputs[..5]);
+        Assert.Equal([1f, 2f, 1f, 2f], values);
+    }
+
+    [Fact]
     public void Value_targets_per_sequence_and_per_step_are_gathered_with_zero_padding()
     {
         var perStep = new SequenceDataset([0, 1, 3], [1, 2, 3], ["x"], SequenceTargetKind.StepValues, [], 0, null, [10, 11, 20, 21, 30, 31], 2);

@@ -1,0 +1,35 @@
+namespace EdgeLstm.Data.Sequences;
+
+/// <summary>
+/// The two readings every CSV reader makes: a scan that checks the shape, counts the rows and refuses what would not fit
+/// in memory, then — from the same start, with the header decision of the scan — a fill into exact-size arrays.
+/// </summary>
+internal static class CsvTwoPass
+{
+    /// <summary>Scans then fills <paramref name="stream"/> (seekable) from its current position.</summary>
+    /// <param name="open">Opens a table on the stream with a header mode.</param>
+    /// <param name="scan">The first reading; returns the plan and whether the file had a header.</param>
+    /// <param name="fill">The second reading, given the plan.</param>
+    public static TResult Read<TPlan, TResult>(Stream stream, HeaderMode header, Func<HeaderMode, CsvTable> open, Func<CsvTable, (TPlan Plan, bool HasHeader)> scan, Func<CsvTable, TPlan, TResult> fill)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanSeek)
+        {
+            throw new ArgumentException("The stream must be seekable: it is read once to size the data and once to fill it.", nameof(stream));
+        }
+
+        long start = stream.Position;
+        (TPlan plan, bool hasHeader) = Run(open(header), scan);
+        stream.Position = start;
+        using CsvTable table = open(hasHeader ? HeaderMode.Present : HeaderMode.Absent);
+        return fill(table, plan);
+    }
+
+    private static T Run<T>(CsvTable table, Func<CsvTable, T> read)
+    {
+        using (table)
+        {
+            return read(table);
+        }
+    }
+}
