@@ -31,6 +31,27 @@ internal readonly record struct NpyDType(char Kind, int Size, bool BigEndian)
         throw error($"expected a dtype of float16/32/64 or an integer of 1 to 8 bytes (e.g. '<f4', '<i8'), found '{CsvTable.Shorten(descr)}'{Describe(descr)}");
     }
 
+    /// <summary>Converts whole elements of <paramref name="bytes"/> into <paramref name="values"/> (one per element).</summary>
+    public void ReadAll(ReadOnlySpan<byte> bytes, Span<double> values)
+    {
+        if (Kind == 'f' && Size == 4 && !BigEndian && BitConverter.IsLittleEndian)
+        {
+            // The common case (what NumPy writes for float32) without a per-element dispatch.
+            ReadOnlySpan<float> floats = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(bytes);
+            for (int i = 0; i < values.Length; i++)
+            {
+                values[i] = floats[i];
+            }
+
+            return;
+        }
+
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = Read(bytes.Slice(i * Size, Size));
+        }
+    }
+
     /// <summary>Element <paramref name="bytes"/> (exactly <see cref="Size"/> bytes) as a double (exact for every supported type but 64-bit integers beyond 2^53).</summary>
     public double Read(ReadOnlySpan<byte> bytes) => (Kind, Size, BigEndian) switch
     {

@@ -7,8 +7,8 @@ namespace EdgeLstm.Data.Sequences;
 /// </summary>
 internal static class NpyData
 {
-    /// <summary>Takes element <paramref name="index"/> (row-major) with its value.</summary>
-    public delegate void Sink(long index, double value);
+    /// <summary>Takes the elements from <paramref name="first"/> on (row-major), converted to double.</summary>
+    public delegate void Sink(long first, ReadOnlySpan<double> values);
 
     /// <summary>
     /// Refuses the array before reading when the size the container declares (<paramref name="declaredBytes"/>, or
@@ -27,6 +27,7 @@ internal static class NpyData
     {
         int size = header.Type.Size;
         var buffer = new byte[64 * 1024];
+        var values = new double[buffer.Length / size];
         long remaining = header.DataBytes;
         long index = 0;
         while (remaining > 0)
@@ -39,10 +40,10 @@ internal static class NpyData
                 throw new DataFormatException(source, $"{array}: 'shape'", $"{header.ShapeText} needs {Size(header.DataBytes)} of data, found {found:N0} bytes (truncated, or the shape is wrong)");
             }
 
-            for (int at = 0; at < got; at += size)
-            {
-                sink(index++, header.Type.Read(buffer.AsSpan(at, size)));
-            }
+            int count = got / size;
+            header.Type.ReadAll(buffer.AsSpan(0, got), values.AsSpan(0, count));
+            sink(index, values.AsSpan(0, count));
+            index += count;
 
             remaining -= got;
         }

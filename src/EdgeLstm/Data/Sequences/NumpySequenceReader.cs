@@ -143,15 +143,13 @@ public static class NumpySequenceReader
         }
 
         var features = new float[steps * f];
-        x.ReadData(xStream, xHeader, (index, value) =>
+        var lengthOf = new int[n];
+        for (int i = 0; i < n; i++)
         {
-            long row = index / f;
-            long sequence = row / t, step = row % t;
-            if (step < offsets[sequence + 1] - offsets[sequence])
-            {
-                features[((offsets[sequence] + step) * f) + (index % f)] = Finite(x, xHeader, index, value);
-            }
-        });
+            lengthOf[i] = offsets[i + 1] - offsets[i];
+        }
+
+        x.ReadData(xStream, xHeader, Scatter(lengthOf, offsets, t, f, (at, index, run) => StoreFinite(x, xHeader, features, at, index, run)));
         string[] names = [.. Enumerable.Range(0, (int)f).Select(i => "x" + i.ToString(CultureInfo.InvariantCulture))];
         if (y is null)
         {
@@ -197,31 +195,34 @@ public static class NumpySequenceReader
         var values = classes ? [] : new float[rows * k];
         var labels = classes ? new int[rows] : [];
         int maxClass = -1;
-        y.ReadData(stream, header, (index, value) =>
+        var lengthOf = new int[n];
+        for (int i = 0; i < n; i++)
         {
-            long row = index / width;
-            long sequence = perStep ? row / t : row, step = perStep ? row % t : 0;
-            if (step >= offsets[sequence + 1] - offsets[sequence])
+            lengthOf[i] = perStep ? offsets[i + 1] - offsets[i] : 1;
+        }
+
+        // Per-sequence targets are read as sequences of one step (every sequence then has its single "step").
+        int[] rowOffsets = perStep ? offsets : [.. Enumerable.Range(0, n + 1)];
+        y.ReadData(stream, header, Scatter(lengthOf, rowOffsets, perStep ? t : 1, width, (at, index, run) =>
+        {
+            if (!classes)
             {
+                StoreFinite(y, header, values, at, index, run);
                 return;
             }
 
-            long at = perStep ? offsets[sequence] + step : sequence;
-            if (classes)
+            for (int i = 0; i < run.Length; i++)
             {
+                double value = run[i];
                 if (value < 0 || value > CsvSequenceReader.MaxNumberedClass)
                 {
-                    throw y.Error($"element {Position(shape, index)}", $"expected a class from 0 to {CsvSequenceReader.MaxNumberedClass}, found {value.ToString(CultureInfo.InvariantCulture)}");
+                    throw y.Error($"element {Position(shape, index + i)}", $"expected a class from 0 to {CsvSequenceReader.MaxNumberedClass}, found {value.ToString(CultureInfo.InvariantCulture)}");
                 }
 
-                labels[at] = (int)value;
+                labels[at + i] = (int)value;
                 maxClass = Math.Max(maxClass, (int)value);
             }
-            else
-            {
-                values[(at * width) + (index % width)] = Finite(y, header, index, value);
-            }
-        });
+        }));
         if (!classes)
         {
             return new SequenceDataset(offsets, features, names, perStep ? SequenceTargetKind.StepValues : SequenceTargetKind.SequenceValues, [], 0, null, values, width);
@@ -247,8 +248,62 @@ public static class NumpySequenceReader
         MemoryBudget.Check(source.Source, $"lengths {header.ShapeText}", MemoryBudget.Product(header.Elements, sizeof(int)), maxBytes);
         int count = MemoryBudget.ArrayLength(source.Source, $"lengths {header.ShapeText}", header.Elements);
         var lengths = new int[count];
-        source.ReadData(stream, header, (index, value) => lengths[index] = (int)Math.Clamp(value, int.MinValue, int.MaxValue));
+        source.ReadData(stream, header, (first, values) =>
+        {
+            for (int i = 0; i < values.Length; i++)
+            {
+                lengths[first + i] = (int)Math.Clamp(values[i], int.MinValue, int.MaxValue);
+            }
+        });
         return lengths;
+    }
+
+    /// <summary>Stores a run of elements: its position in the compact array, the file index of its first element, the values.</summary>
+    private delegate void StoreRun(long at, long index, ReadOnlySpan<double> values);
+
+    /// <summary>
+    /// A sink that walks an [N, T, W] array in file order and hands over, run by run, only the first lengthOf[n] steps
+    /// of each sequence n, placed compactly at offsets[n]; padding steps are skipped.
+    /// </summary>
+    private static NpyData.Sink Scatter(int[] lengthOf, int[] offsets, long t, long width, StoreRun store)
+    {
+        long sequence = 0, step = 0, column = 0;
+        return (first, values) =>
+        {
+            int at = 0;
+            while (at < values.Length)
+            {
+                long kept = lengthOf[sequence];
+                bool real = step < kept;
+                long left = ((real ? kept : t) - step) * width - column;
+                int run = (int)Math.Min(values.Length - at, left);
+                if (real)
+                {
+                    store(((offsets[sequence] + step) * width) + column, first + at, values.Slice(at, run));
+                }
+
+                at += run;
+                column += run;
+                step += column / width;
+                column %= width;
+                if (step == t)
+                {
+                    step = 0;
+                    sequence++;
+                }
+            }
+        };
+    }
+
+    /// <summary>Copies a run into <paramref name="destination"/> as float32, refusing a value that is not finite there.</summary>
+    private static void StoreFinite(ArraySource source, NpyHeader header, float[] destination, long at, long index, ReadOnlySpan<double> values)
+    {
+        Span<float> target = destination.AsSpan((int)at, values.Length);
+        for (int i = 0; i < values.Length; i++)
+        {
+            float single = (float)values[i];
+            target[i] = float.IsFinite(single) ? single : Finite(source, header, index + i, values[i]);
+        }
     }
 
     private static float Finite(ArraySource source, NpyHeader header, long index, double value)
