@@ -9,9 +9,9 @@ namespace EdgeLstm.Data.Sequences;
 /// start is skipped; empty lines at the end of the file are ignored (an empty line before the end is a record with one
 /// empty field). Anything else — a quote inside an unquoted field, text after a closing quote, a quote left open, a
 /// record longer than <see cref="MaxRecordChars"/>, bytes that are not UTF-8 — is a <see cref="DataFormatException"/>
-/// naming the file and the line.
+/// naming the file and the line. The stream stays the caller's: nothing here closes it.
 /// </summary>
-internal sealed class CsvRecordReader : IDisposable
+internal sealed class CsvRecordReader
 {
     /// <summary>The longest record accepted, so one endless quoted field cannot take the memory of the whole file.</summary>
     public const int MaxRecordChars = 1 << 20;
@@ -92,11 +92,6 @@ internal sealed class CsvRecordReader : IDisposable
         }
 
         return false;
-    }
-
-    public void Dispose()
-    {
-        // The stream belongs to the caller.
     }
 
     private bool Parse(Record record)

@@ -7,7 +7,7 @@ namespace EdgeLstm.Data.Sequences;
 /// columns by name or index, refuses ragged rows, parses numbers invariantly and words every error as
 /// "<c>file: line L, column 'name' (index i): problem</c>".
 /// </summary>
-internal sealed class CsvTable : IDisposable
+internal sealed class CsvTable
 {
     private readonly CsvRecordReader _reader;
     private bool _firstRowPending;
@@ -145,8 +145,6 @@ internal sealed class CsvTable : IDisposable
 
         return found;
     }
-
-    public void Dispose() => _reader.Dispose();
 
     /// <summary>At most 40 characters of a field, control characters escaped, so a message stays one short line.</summary>
     public static string Shorten(ReadOnlySpan<char> text)

@@ -19,17 +19,8 @@ internal static class CsvTwoPass
         }
 
         long start = stream.Position;
-        (TPlan plan, bool hasHeader) = Run(open(header), scan);
+        (TPlan plan, bool hasHeader) = scan(open(header));
         stream.Position = start;
-        using CsvTable table = open(hasHeader ? HeaderMode.Present : HeaderMode.Absent);
-        return fill(table, plan);
-    }
-
-    private static T Run<T>(CsvTable table, Func<CsvTable, T> read)
-    {
-        using (table)
-        {
-            return read(table);
-        }
+        return fill(open(hasHeader ? HeaderMode.Present : HeaderMode.Absent), plan);
     }
 }
