@@ -16,6 +16,8 @@ internal sealed class CsvRecordReader
     /// <summary>The longest record accepted, so one endless quoted field cannot take the memory of the whole file.</summary>
     public const int MaxRecordChars = 1 << 20;
 
+    private static readonly SearchValues<char> Delimiters = SearchValues.Create(",\n\r\"");
+
     private readonly Stream _stream;
     private readonly byte[] _bytes = new byte[1 << 14];
     private int _byteStart;
@@ -148,6 +150,18 @@ internal sealed class CsvRecordReader
                     }
 
                     Append(record, (char)c);
+
+                    // The rest of the field that is already decoded, up to the next delimiter, in one copy.
+                    ReadOnlySpan<char> decoded = _block.AsSpan(_blockPosition, _blockLength - _blockPosition);
+                    int run = decoded.IndexOfAny(Delimiters);
+                    run = run < 0 ? decoded.Length : run;
+                    if (record.Chars + record.Count + run >= MaxRecordChars)
+                    {
+                        throw TooLong(record);
+                    }
+
+                    record.Append(decoded[..run]);
+                    _blockPosition += run;
                     c = Next();
                 }
             }
@@ -302,6 +316,17 @@ internal sealed class CsvRecordReader
             }
 
             _chars[Chars++] = c;
+        }
+
+        public void Append(ReadOnlySpan<char> run)
+        {
+            if (Chars + run.Length > _chars.Length)
+            {
+                Array.Resize(ref _chars, Math.Max(_chars.Length * 2, Chars + run.Length));
+            }
+
+            run.CopyTo(_chars.AsSpan(Chars));
+            Chars += run.Length;
         }
 
         public void EndField()

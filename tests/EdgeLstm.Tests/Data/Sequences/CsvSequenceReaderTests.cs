@@ -218,6 +218,20 @@ public class CsvSequenceReaderTests
     }
 
     [Fact]
+    public void Fields_longer_than_a_decoded_block_are_read_whole_and_an_endless_record_is_refused()
+    {
+        string id = new('k', 100_000);
+        SequenceDataset data = Read($"id,x\n{id},1\n{id},2\nb,3\n", new CsvSequenceOptions());
+        Assert.Equal(id, data.Id(0));
+        Assert.Equal([1f, 2f], data.Steps(0).ToArray());
+
+        string endless = $"id,x\nb,3\n{new string('k', CsvRecordReader.MaxRecordChars)},1\n";
+        Assert.Equal("s.csv: line 3: expected a record of at most 1,048,576 characters and separators, found a longer one", Fails(endless, new CsvSequenceOptions()));
+        string commas = $"id,x\nb,3\n{new string(',', CsvRecordReader.MaxRecordChars)}\n";
+        Assert.Equal("s.csv: line 3: expected a record of at most 1,048,576 characters and separators, found a longer one", Fails(commas, new CsvSequenceOptions()));
+    }
+
+    [Fact]
     public void Distinct_ids_count_against_the_memory_bound_while_reading()
     {
         string csv = "id,x\n" + string.Concat(Enumerable.Range(0, 100).Select(i => $"id{i},1\n"));
