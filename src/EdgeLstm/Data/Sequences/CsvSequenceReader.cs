@@ -44,11 +44,7 @@ public static class CsvSequenceReader
             stream,
             options.Header,
             header => Open(stream, source, options, header),
-            table =>
-            {
-                Plan plan = Scan(table, options);
-                return (plan, plan.HasHeader);
-            },
+            table => Scan(table, options),
             (table, plan) => Fill(table, plan, options));
     }
 
@@ -398,7 +394,7 @@ public static class CsvSequenceReader
         Date,
     }
 
-    private sealed record Plan(bool HasHeader, int Id, int Time, int[] Features, int[] Targets, bool Classify, bool NumberedClasses, int Rows, long PlannedBytes);
+    private sealed record Plan(bool HasHeader, int Id, int Time, int[] Features, int[] Targets, bool Classify, bool NumberedClasses, int Rows, long PlannedBytes) : CsvTwoPass.IPlan;
 
     /// <summary>Puts row-order arrays into sequence order, filling gaps forward and deciding where targets belong.</summary>
     private sealed class Assembly(CsvTable table, Plan plan, CsvSequenceOptions options, int[] order, int[] offsets, int[] rowLines, IReadOnlyList<string> ids)

@@ -8,9 +8,10 @@ internal static class CsvTwoPass
 {
     /// <summary>Scans then fills <paramref name="stream"/> (seekable) from its current position.</summary>
     /// <param name="open">Opens a table on the stream with a header mode.</param>
-    /// <param name="scan">The first reading; returns the plan and whether the file had a header.</param>
+    /// <param name="scan">The first reading; returns the plan, which says whether the file had a header.</param>
     /// <param name="fill">The second reading, given the plan.</param>
-    public static TResult Read<TPlan, TResult>(Stream stream, HeaderMode header, Func<HeaderMode, CsvTable> open, Func<CsvTable, (TPlan Plan, bool HasHeader)> scan, Func<CsvTable, TPlan, TResult> fill)
+    public static TResult Read<TPlan, TResult>(Stream stream, HeaderMode header, Func<HeaderMode, CsvTable> open, Func<CsvTable, TPlan> scan, Func<CsvTable, TPlan, TResult> fill)
+        where TPlan : IPlan
     {
         ArgumentNullException.ThrowIfNull(stream);
         if (!stream.CanSeek)
@@ -19,8 +20,15 @@ internal static class CsvTwoPass
         }
 
         long start = stream.Position;
-        (TPlan plan, bool hasHeader) = scan(open(header));
+        TPlan plan = scan(open(header));
         stream.Position = start;
-        return fill(open(hasHeader ? HeaderMode.Present : HeaderMode.Absent), plan);
+        return fill(open(plan.HasHeader ? HeaderMode.Present : HeaderMode.Absent), plan);
+    }
+
+    /// <summary>What the scan learnt that the fill needs first: whether the first row was a header.</summary>
+    public interface IPlan
+    {
+        /// <summary>Whether the first row was a header.</summary>
+        bool HasHeader { get; }
     }
 }

@@ -30,11 +30,7 @@ public static class TimeSeriesCsvReader
             stream,
             options.Header,
             header => Open(stream, source, options, header),
-            table =>
-            {
-                Plan plan = Scan(table, options);
-                return (plan, plan.HasHeader);
-            },
+            table => Scan(table, options),
             (table, plan) => Fill(table, plan, options));
     }
 
@@ -174,7 +170,7 @@ public static class TimeSeriesCsvReader
         return new TimeSeries(values[..(kept * f)], names, plan.Targets, plan.DateKind, plan.Date >= 0 ? dates[..kept] : null);
     }
 
-    private sealed record Plan(bool HasHeader, int Date, DateColumnKind DateKind, bool DateFeature, int[] Features, int[] Targets, int Rows);
+    private sealed record Plan(bool HasHeader, int Date, DateColumnKind DateKind, bool DateFeature, int[] Features, int[] Targets, int Rows) : CsvTwoPass.IPlan;
 
     /// <summary>Whether a column so far holds dates of one form, rising; the first row that breaks it makes the error kept.</summary>
     private struct DateProfile
