@@ -11,11 +11,17 @@ using EdgeLstm.Simd;
 // `quick`: the model-level figures in a few seconds, as a fraction of the FMA peak measured in the same run.
 // `kernels`: each kernel shape's best time of many calls (the calls no other process interrupted) right after a fresh
 //   1-thread FMA peak (best of its rounds), as a fraction of it: quick A/B comparisons on a shared machine.
+// `side-by-side`: every model-level row, EdgeLstm and ONNX Runtime alternating, best calls (the README's table).
 // Anything else goes to BenchmarkDotNet (e.g. `--filter '*'`).
 string root = AppContext.GetData("EdgeLstmRepoRoot") as string ?? Directory.GetCurrentDirectory();
 if (args.Length > 0 && args[0] is "ci" or "gate")
 {
     return EdgeLstm.Benchmarks.PerfSuite.Run(root, gate: args[0] == "gate", writeBaseline: args.Contains("--write-baseline"));
+}
+
+if (args.Length > 0 && args[0] == "side-by-side")
+{
+    return EdgeLstm.Benchmarks.SideBySide.Run();
 }
 
 if (args.Length > 0 && args[0] == "kernels")

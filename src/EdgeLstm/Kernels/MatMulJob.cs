@@ -118,8 +118,19 @@ internal sealed unsafe class MatMulJob : IParallelJob
                 MatMulKernel<TOps, TV>.Compute(a, 1, lda, b, ldb, c, ldc, rowStart, rowEnd, colStart, colEnd, k, accumulate);
                 break;
             case MatMulForm.ABPanels:
-                // Column ranges are whole panels: every split of the columns is in multiples of the tile width.
-                for (int j = colStart; j < colEnd; j += WeightPanels.Width)
+                // Column ranges are whole panels: every split of the columns is in multiples of the tile width. 512-bit
+                // vectors take four panels (one 64-column tile) at a time; leftover panels, and other widths, one.
+                int first = colStart;
+                if (TOps.Count == WeightPanels.Width)
+                {
+                    for (; first + (4 * WeightPanels.Width) <= colEnd; first += 4 * WeightPanels.Width)
+                    {
+                        float* group = b + ((long)(first / WeightPanels.Width) * k * WeightPanels.Width);
+                        MatMulKernel<TOps, TV>.ComputePanelGroup(a, lda, group, k, c + first, ldc, rowStart, rowEnd, accumulate);
+                    }
+                }
+
+                for (int j = first; j < colEnd; j += WeightPanels.Width)
                 {
                     float* panel = b + ((long)(j / WeightPanels.Width) * k * WeightPanels.Width);
                     MatMulKernel<TOps, TV>.Compute(a, lda, 1, panel, WeightPanels.Width, c + j, ldc, rowStart, rowEnd, 0, WeightPanels.Width, k, accumulate);

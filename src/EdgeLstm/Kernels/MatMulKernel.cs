@@ -126,12 +126,42 @@ internal static unsafe class MatMulKernel<TOps, TV>
             int i = rowStart;
             for (; i + TileRows <= rowEnd; i += TileRows)
             {
-                Tile4x4(ap + (i * rowStride), rowStride, depthStride, packed, tileWidth, c + (i * ldc) + j, ldc, pc, acc);
+                Tile4x4(ap + (i * rowStride), rowStride, depthStride, packed, tileWidth, w, c + (i * ldc) + j, ldc, pc, acc);
             }
 
             for (; i < rowEnd; i++)
             {
-                Tile1x4(ap + (i * rowStride), depthStride, packed, tileWidth, c + (i * ldc) + j, pc, acc);
+                Tile1x4(ap + (i * rowStride), depthStride, packed, tileWidth, w, c + (i * ldc) + j, pc, acc);
+            }
+        }
+    }
+
+    /// <summary>
+    /// 512-bit vectors over B stored as 16-column panels (<see cref="WeightPanels"/>): rows [rowStart, rowEnd) × the 64
+    /// columns of four consecutive panels starting at <paramref name="panels"/>, each k rows × 16 floats contiguous.
+    /// The 4×4 and 1×4 tiles take their four vectors from the four panels, so B arrives as four sequential streams (at
+    /// batch 1 the product is bound by how fast the weights arrive, and a row-major B 4 KB per row defeats the
+    /// prefetcher). Same tiles, same order of multiply-adds as the row-major path: the same bits.
+    /// </summary>
+    public static void ComputePanelGroup(float* a, int lda, float* panels, int depth, float* c, int ldc, int rowStart, int rowEnd, bool accumulate)
+    {
+        int w = TOps.Count;
+        int panelStride = depth * w;
+        for (int p0 = 0; p0 < depth; p0 += PackedDepthChunk)
+        {
+            int pc = Math.Min(PackedDepthChunk, depth - p0);
+            float* ap = a + p0;
+            float* bp = panels + ((long)p0 * w);
+            bool acc = accumulate || p0 > 0;
+            int i = rowStart;
+            for (; i + TileRows <= rowEnd; i += TileRows)
+            {
+                Tile4x4(ap + (i * lda), lda, 1, bp, w, panelStride, c + (i * ldc), ldc, pc, acc);
+            }
+
+            for (; i < rowEnd; i++)
+            {
+                Tile1x4(ap + (i * lda), 1, bp, w, panelStride, c + (i * ldc), pc, acc);
             }
         }
     }
@@ -203,12 +233,12 @@ internal static unsafe class MatMulKernel<TOps, TV>
             int i = rowStart;
             for (; i + TileRows <= rowEnd; i += TileRows)
             {
-                Tile4x4(a + (i * rowStride), rowStride, depthStride, b + j, ldb, c + (i * ldc) + j, ldc, depth, accumulate);
+                Tile4x4(a + (i * rowStride), rowStride, depthStride, b + j, ldb, w, c + (i * ldc) + j, ldc, depth, accumulate);
             }
 
             for (; i < rowEnd; i++)
             {
-                Tile1x4(a + (i * rowStride), depthStride, b + j, ldb, c + (i * ldc) + j, depth, accumulate);
+                Tile1x4(a + (i * rowStride), depthStride, b + j, ldb, w, c + (i * ldc) + j, depth, accumulate);
             }
         }
 
@@ -352,7 +382,7 @@ internal static unsafe class MatMulKernel<TOps, TV>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4x4(float* a, int rowStride, int depthStride, float* b, int ldb, float* c, int ldc, int depth, bool accumulate)
+    private static void Tile4x4(float* a, int rowStride, int depthStride, float* b, int ldb, int vectorStride, float* c, int ldc, int depth, bool accumulate)
     {
         int w = TOps.Count;
         float* c0 = c, c1 = c + ldc, c2 = c + (2 * ldc), c3 = c + (3 * ldc);
@@ -374,7 +404,7 @@ internal static unsafe class MatMulKernel<TOps, TV>
         float* bp = b;
         for (int p = 0; p < depth; p++)
         {
-            TV b0 = TOps.Load(bp), b1 = TOps.Load(bp + w), b2 = TOps.Load(bp + (2 * w)), b3 = TOps.Load(bp + (3 * w));
+            TV b0 = TOps.Load(bp), b1 = TOps.Load(bp + vectorStride), b2 = TOps.Load(bp + (2 * vectorStride)), b3 = TOps.Load(bp + (3 * vectorStride));
             int ap = p * depthStride;
             TV x = TOps.Broadcast(a0[ap]);
             r00 = TOps.MultiplyAdd(x, b0, r00); r01 = TOps.MultiplyAdd(x, b1, r01); r02 = TOps.MultiplyAdd(x, b2, r02); r03 = TOps.MultiplyAdd(x, b3, r03);
@@ -394,7 +424,7 @@ internal static unsafe class MatMulKernel<TOps, TV>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Tile1x4(float* a, int depthStride, float* b, int ldb, float* c, int depth, bool accumulate)
+    private static void Tile1x4(float* a, int depthStride, float* b, int ldb, int vectorStride, float* c, int depth, bool accumulate)
     {
         int w = TOps.Count;
         TV r0, r1, r2, r3;
@@ -412,9 +442,9 @@ internal static unsafe class MatMulKernel<TOps, TV>
         {
             TV x = TOps.Broadcast(a[p * depthStride]);
             r0 = TOps.MultiplyAdd(x, TOps.Load(bp), r0);
-            r1 = TOps.MultiplyAdd(x, TOps.Load(bp + w), r1);
-            r2 = TOps.MultiplyAdd(x, TOps.Load(bp + (2 * w)), r2);
-            r3 = TOps.MultiplyAdd(x, TOps.Load(bp + (3 * w)), r3);
+            r1 = TOps.MultiplyAdd(x, TOps.Load(bp + vectorStride), r1);
+            r2 = TOps.MultiplyAdd(x, TOps.Load(bp + (2 * vectorStride)), r2);
+            r3 = TOps.MultiplyAdd(x, TOps.Load(bp + (3 * vectorStride)), r3);
             bp += ldb;
         }
 

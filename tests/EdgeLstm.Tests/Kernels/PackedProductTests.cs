@@ -60,6 +60,53 @@ public class PackedProductTests
         }
     }
 
+    public static TheoryData<SimdWidth> Widths() => [SimdWidth.Vector128, SimdWidth.Vector256, SimdWidth.Vector512];
+
+    /// <summary>
+    /// Weights stored as 16-column panels (the forward products of inference) give the bits of the row-major product at
+    /// every width: at 512 bits four panels feed one 64-column tile, with leftover panels one at a time.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public unsafe void Panel_products_are_bit_identical_to_row_major_ones(SimdWidth width)
+    {
+        var rng = new Random(5);
+        int shapes = 0;
+        foreach (int m in new[] { 1, 2, 5, 64 })
+        {
+            foreach (int n in new[] { 16, 48, 64, 80, 1024 })
+            {
+                foreach (int k in new[] { 1, 17, 300 })
+                {
+                    var a = MatMulTests.Random(rng, m * k);
+                    var b = MatMulTests.Random(rng, k * n);
+                    var panels = new float[k * n];
+                    WeightPanels.Pack(b, k, n, panels);
+                    var initial = MatMulTests.Random(rng, m * n);
+                    foreach (bool accumulate in new[] { false, true })
+                    {
+                        var rowMajor = (float[])initial.Clone();
+                        var fromPanels = (float[])initial.Clone();
+                        fixed (float* pa = a, pb = b, pp = panels, pc = rowMajor, pq = fromPanels)
+                        {
+                            MatMulJob.ComputeRange(MatMulForm.AB, pa, k, pb, n, pc, n, 0, m, 0, n, k, accumulate, width);
+                            MatMulJob.ComputeRange(MatMulForm.ABPanels, pa, k, pp, n, pq, n, 0, m, 0, n, k, accumulate, width);
+                        }
+
+                        for (int i = 0; i < rowMajor.Length; i++)
+                        {
+                            Assert.True(BitConverter.SingleToInt32Bits(rowMajor[i]) == BitConverter.SingleToInt32Bits(fromPanels[i]), $"{width} {m}×{n}×{k} acc={accumulate}: element {i} is {fromPanels[i]:R} from panels, {rowMajor[i]:R} row-major");
+                        }
+
+                        shapes++;
+                    }
+                }
+            }
+        }
+
+        Assert.Equal(4 * 5 * 3 * 2, shapes);
+    }
+
     private static void Product(bool transposedA, float[] a, float[] b, float[] c, int m, int n, int k, bool accumulate)
     {
         // For Aᵀ·B the same values of A are laid out [k×m].
