@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Reflection;
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Running;
@@ -7,8 +6,8 @@ namespace EdgeLstm.Benchmarks;
 
 /// <summary>
 /// One benchmark case run by hand, outside BenchmarkDotNet: its class instantiated with the case's parameters, its
-/// [GlobalSetup] run, then its [Benchmark] method called directly — for the re-measure of a flagged case and for the
-/// exact count of bytes allocated per call.
+/// [GlobalSetup] run, then its [Benchmark] method called directly — for the baseline, the re-measure of a flagged case
+/// and the exact count of bytes allocated per call.
 /// </summary>
 internal sealed class DirectCase : IDisposable
 {
@@ -33,6 +32,9 @@ internal sealed class DirectCase : IDisposable
 
     public IFlopCounted Counted { get; }
 
+    /// <summary>One call of the benchmark method.</summary>
+    public Action Call => _call;
+
     /// <summary>Bytes the calling thread allocates per call, after two warm-up calls (exact: no sampling, no other thread).</summary>
     public long AllocatedBytesPerCall(int calls)
     {
@@ -45,23 +47,6 @@ internal sealed class DirectCase : IDisposable
         }
 
         return (GC.GetAllocatedBytesForCurrentThread() - before) / calls;
-    }
-
-    /// <summary>Median seconds per call over about <paramref name="budgetSeconds"/> of calls (at least 5).</summary>
-    public double MedianSeconds(double budgetSeconds)
-    {
-        _call();
-        var times = new List<double>();
-        long start = Stopwatch.GetTimestamp();
-        while (times.Count < 5 || Stopwatch.GetElapsedTime(start).TotalSeconds < budgetSeconds)
-        {
-            long t = Stopwatch.GetTimestamp();
-            _call();
-            times.Add(Stopwatch.GetElapsedTime(t).TotalSeconds);
-        }
-
-        times.Sort();
-        return times[times.Count / 2];
     }
 
     public void Dispose() => _cleanup?.Invoke(_instance, null);

@@ -5,18 +5,16 @@ namespace EdgeLstm.Benchmarks;
 /// <summary>The suite's table: each case's time, GFLOP/s, fraction of the in-run FMA peak, baseline, and ONNX ratio.</summary>
 internal static class PerfReport
 {
-    /// <summary>Prints the table; returns each case's percent of peak (what <c>--write-baseline</c> stores).</summary>
-    public static Dictionary<string, double> Print(SuiteMeasurement measured, Dictionary<string, double> baseline, bool onnx)
+    /// <summary>Prints the table.</summary>
+    public static void Print(SuiteMeasurement measured, Dictionary<string, double> baseline, bool onnx)
     {
         var inv = CultureInfo.InvariantCulture;
-        var now = new Dictionary<string, double>();
         Console.WriteLine();
         Console.WriteLine(string.Create(inv, $"FMA peak measured in this run: {measured.Peak.GetValueOrDefault(1):F1} GFLOP/s on 1 thread, {measured.Peak.GetValueOrDefault(2):F1} on 2"));
         Console.WriteLine($"{"case",-58} {"time",11} {"GFLOP/s",8} {"% peak",7} {"baseline",8} {"ratio",6} {"ONNX RT",11} {"speed-up",9}");
         foreach (var row in measured.Rows)
         {
             double percent = measured.PercentOfPeak(row);
-            now[row.Name] = Math.Round(percent, 2);
             string baselineText = "-", ratioText = "-", onnxTime = string.Empty, speedUp = string.Empty;
             if (baseline.TryGetValue(row.Name, out double before))
             {
@@ -39,7 +37,6 @@ internal static class PerfReport
 
         Console.WriteLine("% peak: of the FMA peak measured in this run; ratio: % peak / baseline (informative; the gate fails below 0.7);");
         Console.WriteLine("speed-up: ONNX Runtime time / EdgeLstm time for the same work in this run (> 1: EdgeLstm is faster).");
-        return now;
     }
 
     private static string Time(double seconds) => seconds >= 1e-3

@@ -1,8 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
 using EdgeLstm.Benchmarks.Onnx;
-using EdgeLstm.Diagnostics;
-using EdgeLstm.Simd;
 
 namespace EdgeLstm.Benchmarks;
 
@@ -10,10 +7,8 @@ namespace EdgeLstm.Benchmarks;
 /// <c>side-by-side</c>: every model-level row, EdgeLstm and ONNX Runtime on the same work, measured in alternating
 /// rounds in one process, each figure the best call of all rounds (the calls no other process interrupted: on a shared
 /// machine the median measures the neighbours, the best call measures the code), with the FMA peak measured the same way
-/// before each thread count. One-thread rows are timed in CPU time of the calling thread where the OS gives it (every
-/// engine here runs a one-thread call on the caller: EdgeLstm's pool of 1, ONNX Runtime with intra_op_num_threads 1),
-/// which leaves out the time slices other processes took; two-thread rows can only be timed by the wall clock.
-/// The README's table comes from this.
+/// before each thread count (<see cref="RobustTiming"/>: one-thread rows in CPU time of the calling thread, two-thread
+/// rows by the wall clock). The README's table comes from this.
 /// </summary>
 internal static class SideBySide
 {
@@ -28,10 +23,9 @@ internal static class SideBySide
         Console.WriteLine($"{Baseline.MachineKey} vectors, {Environment.ProcessorCount} processors; best call of {Rounds} alternating rounds of {SecondsPerTurn} s each");
         foreach (int threads in new[] { 1, 2 })
         {
-            bool cpuClock = threads == 1 && ThreadCpuClock.IsAvailable;
-            double peak = cpuClock ? OneThreadPeak() : FmaPeakProbe.Measure(SimdWidth.Auto, threads, rounds: 20);
+            double peak = RobustTiming.PeakGflops(threads);
             Console.WriteLine();
-            Console.WriteLine(string.Create(inv, $"{threads} thread(s): FMA peak {peak:F1} GFLOP/s; times are {(cpuClock ? "CPU time of the calling thread" : "wall clock")}"));
+            Console.WriteLine(string.Create(inv, $"{threads} thread(s): FMA peak {peak:F1} GFLOP/s; times are {RobustTiming.ClockName(threads)}"));
             Console.WriteLine($"  {"work",-26} {"EdgeLstm",11} {"GFLOP/s",8} {"% peak",7} {"ONNX RT",11} {"% peak",7} {"speed-up",9}");
             foreach (var work in Enum.GetValues<ModelBenchmarks.Work>())
             {
@@ -47,10 +41,10 @@ internal static class SideBySide
                 double bestEdge = double.MaxValue, bestOnnx = double.MaxValue;
                 for (int round = 0; round < Rounds; round++)
                 {
-                    bestEdge = Math.Min(bestEdge, Best(edge.Run, cpuClock));
+                    bestEdge = Math.Min(bestEdge, RobustTiming.BestSeconds(edge.Run, threads, SecondsPerTurn));
                     if (onnx is not null)
                     {
-                        bestOnnx = Math.Min(bestOnnx, Best(onnx.Run, cpuClock));
+                        bestOnnx = Math.Min(bestOnnx, RobustTiming.BestSeconds(onnx.Run, threads, SecondsPerTurn));
                     }
                 }
 
@@ -68,41 +62,6 @@ internal static class SideBySide
         Console.WriteLine();
         Console.WriteLine("speed-up: ONNX Runtime time / EdgeLstm time (> 1: EdgeLstm faster); % peak: of the FMA peak measured above.");
         return 0;
-    }
-
-    private static double Best(Action call, bool cpuClock)
-    {
-        call();
-        double best = double.MaxValue;
-        long start = Stopwatch.GetTimestamp();
-        int calls = 0;
-        while (calls < 3 || Stopwatch.GetElapsedTime(start).TotalSeconds < SecondsPerTurn)
-        {
-            double cpu = cpuClock ? ThreadCpuClock.Now() : 0;
-            long t = Stopwatch.GetTimestamp();
-            call();
-            double seconds = cpuClock ? ThreadCpuClock.Now() - cpu : Stopwatch.GetElapsedTime(t).TotalSeconds;
-            best = Math.Min(best, seconds);
-            calls++;
-        }
-
-        return best;
-    }
-
-    /// <summary>The FMA probe run on the calling thread alone, timed in its CPU time (best of 20).</summary>
-    private static double OneThreadPeak()
-    {
-        var job = FmaPeakProbe.CreateJob(SimdWidth.Auto);
-        job.Execute(0, 1);
-        double best = double.MaxValue;
-        for (int i = 0; i < 20; i++)
-        {
-            double cpu = ThreadCpuClock.Now();
-            job.Execute(0, 1);
-            best = Math.Min(best, ThreadCpuClock.Now() - cpu);
-        }
-
-        return job.FlopsPerPart / best / 1e9;
     }
 
     private static string Time(double seconds) => seconds >= 1e-3

@@ -1,15 +1,13 @@
 using System.Globalization;
-using EdgeLstm.Diagnostics;
-using EdgeLstm.Simd;
 
 namespace EdgeLstm.Benchmarks;
 
 /// <summary>
 /// The hard speed check of <c>gate</c> (never of the test command): a case whose fraction of the in-run peak falls
 /// below <see cref="RegressionRatio"/> × its baseline is re-measured before it fails — several rounds, each a fresh FMA
-/// peak at the case's thread count immediately followed by the case itself, the best round counting — so a burst of
-/// load from another process during the BenchmarkDotNet run does not fail the gate, while a real regression, slow in
-/// every round, still does.
+/// peak at the case's thread count immediately followed by the case itself, timed as the baseline was
+/// (<see cref="RobustTiming"/>), the best round counting — so load from other processes during the BenchmarkDotNet run
+/// does not fail the gate, while a real regression, slow in every round, still does.
 /// </summary>
 internal static class SpeedGate
 {
@@ -40,18 +38,13 @@ internal static class SpeedGate
                 continue;
             }
 
-            double best = 0;
+            double best;
             using (var direct = new DirectCase(row.Case))
             {
-                for (int round = 0; round < Rounds; round++)
-                {
-                    double peak = FmaPeakProbe.Measure(SimdWidth.Auto, row.Threads, rounds: 3);
-                    double seconds = direct.MedianSeconds(budgetSeconds: 0.5);
-                    best = Math.Max(best, 100 * (row.Flops / seconds / 1e9) / peak / before);
-                }
+                best = RobustTiming.PercentOfPeak(direct, row.Threads, row.Flops, Rounds) / before;
             }
 
-            yield return (best >= RegressionRatio, string.Create(inv, $"speed: {row.Name} {ratio:F2}x baseline in the suite, best of {Rounds} interleaved re-measures {best:F2}x{(best >= RegressionRatio ? " (was load)" : " REGRESSION")}"));
+            yield return (best >= RegressionRatio, string.Create(inv, $"speed: {row.Name} {ratio:F2}x baseline in the suite, best of {Rounds} interleaved re-measures ({RobustTiming.ClockName(row.Threads)}) {best:F2}x{(best >= RegressionRatio ? " (was load)" : " REGRESSION")}"));
         }
     }
 }
