@@ -7,4 +7,14 @@
 # separate perf command `dotnet run -c Release --project perf/EdgeLstm.Benchmarks -- gate` (see perf/README.md).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-dotnet perf/EdgeLstm.Benchmarks/bin/Release/net10.0/EdgeLstm.Benchmarks.dll ci 2>&1 | grep -vE '^(// |\s*$|Runtime|GC=|Job=|BenchmarkDotNet v|  \[Host\]|  Job-|Overhead|Workload|Generate|Mean = |Method|\||-+$)' | tail -n 60
+mkdir -p artifacts
+log=artifacts/perf-ci.log
+dotnet perf/EdgeLstm.Benchmarks/bin/Release/net10.0/EdgeLstm.Benchmarks.dll ci > "$log" 2>&1
+rc=$?
+# The suite's own lines (BenchmarkDotNet's progress stays in the log); everything's last 40 lines if it did not finish.
+grep -E '^(machine:|ONNX Runtime|ok   |FAIL |FMA peak|case  |(Kernel|Model|Onnx) Case|% peak|speed-up|bytes allocated|Speed is|The speed gate|[0-9]+ passed, [0-9]+ failed)' "$log"
+if ! grep -qE '^[0-9]+ passed, [0-9]+ failed' "$log"; then
+    tail -n 40 "$log"
+    echo "0 passed, 1 failed"
+fi
+echo "(full output: $log; exit code $rc)"
