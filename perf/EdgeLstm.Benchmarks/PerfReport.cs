@@ -27,7 +27,7 @@ internal static class PerfReport
                 onnxTime = Time(other.Seconds);
                 speedUp = (other.Seconds / row.Seconds).ToString("F2", inv) + "x";
             }
-            else if (!onnx && row.Case.Descriptor.Type == typeof(ModelBenchmarks) && row.Name.Contains("Inference", StringComparison.Ordinal) | row.Name.Contains("Streaming", StringComparison.Ordinal))
+            else if (!onnx && row.Case.Descriptor.Type == typeof(ModelBenchmarks) && (row.Name.Contains("Inference", StringComparison.Ordinal) || row.Name.Contains("Streaming", StringComparison.Ordinal)))
             {
                 onnxTime = "n/a";
             }

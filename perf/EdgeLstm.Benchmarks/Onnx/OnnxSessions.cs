@@ -29,7 +29,7 @@ internal static class OnnxSessions
     {
         try
         {
-            using var env = new SessionOptions();
+            using var options = new SessionOptions();
             return OrtEnv.Instance().GetVersionString() is { Length: > 0 } ? null : "ONNX Runtime reports no version";
         }
         catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or EntryPointNotFoundException or BadImageFormatException or OnnxRuntimeException)

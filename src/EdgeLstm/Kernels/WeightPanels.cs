@@ -15,7 +15,7 @@ internal static unsafe class WeightPanels
     /// </summary>
     public const int Width = 16;
 
-    /// <summary>True when a product of <paramref name="columns"/> columns at <paramref name="width"/> can read panels.</summary>
+    /// <summary>True when a product of <paramref name="columns"/> columns can read panels (every <paramref name="width"/> can).</summary>
     public static bool Usable(int columns, SimdWidth width) => columns % Width == 0;
 
     /// <summary>Copies row-major <paramref name="source"/> [rows×cols] into panels.</summary>
