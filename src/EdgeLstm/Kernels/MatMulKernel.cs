@@ -43,6 +43,12 @@ internal static unsafe class MatMulKernel<TOps, TV>
     private const int PackedPanelBytes = 256 * 1024;
     private const int PackedPanelRowsMax = 192;
 
+    /// <summary>
+    /// Rows per pass over the panel groups of a product with panelled B: their slice of A (at most 192 × k floats, 192 KB
+    /// for k = 256) stays in L2 while every group of B streams past it.
+    /// </summary>
+    public const int PanelGroupRows = 192;
+
     /// <summary>Computes rows [rowStart, rowEnd) × columns [colStart, colEnd) of C.</summary>
     public static void Compute(
         float* a, int rowStride, int depthStride,

@@ -64,7 +64,8 @@ public class PackedProductTests
 
     /// <summary>
     /// Weights stored as 16-column panels (the forward products of inference) give the bits of the row-major product at
-    /// every width: at 512 bits four panels feed one 64-column tile, with leftover panels one at a time.
+    /// every width: at 512 bits four panels feed one 64-column tile, with leftover panels one at a time, and 200 rows make
+    /// two row panels (MatMulKernel.PanelGroupRows).
     /// </summary>
     [Theory]
     [MemberData(nameof(Widths))]
@@ -72,7 +73,7 @@ public class PackedProductTests
     {
         var rng = new Random(5);
         int shapes = 0;
-        foreach (int m in new[] { 1, 2, 5, 64 })
+        foreach (int m in new[] { 1, 2, 5, 64, 200 })
         {
             foreach (int n in new[] { 16, 48, 64, 80, 1024 })
             {
@@ -104,7 +105,7 @@ public class PackedProductTests
             }
         }
 
-        Assert.Equal(4 * 5 * 3 * 2, shapes);
+        Assert.Equal(5 * 5 * 3 * 2, shapes);
     }
 
     private static void Product(bool transposedA, float[] a, float[] b, float[] c, int m, int n, int k, bool accumulate)
