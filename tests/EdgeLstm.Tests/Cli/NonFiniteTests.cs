@@ -10,14 +10,14 @@ namespace EdgeLstm.Tests.Cli;
 /// </summary>
 public class NonFiniteTests
 {
-    /// <summary>A model of finite weights, ±3e38, whose every product overflows.</summary>
-    internal static string OverflowingModel(CliHarness cli)
+    /// <summary>A model of finite weights, ±<paramref name="magnitude"/>, whose products overflow.</summary>
+    internal static string OverflowingModel(CliHarness cli, float magnitude = 3e38f)
     {
         var model = LstmModel.Create(new LstmConfig(28, 8, 2, 10, 28), 1);
         var p = model.Parameters;
         for (int i = 0; i < p.Length; i++)
         {
-            p[i] = i % 2 == 0 ? 3e38f : -3e38f;
+            p[i] = i % 2 == 0 ? magnitude : -magnitude;
         }
 
         model.MarkParametersChanged();
@@ -50,9 +50,11 @@ public class NonFiniteTests
     public void Finite_weights_that_overflow_give_an_error_not_nan_probabilities()
     {
         using var cli = new CliHarness(train: 8, test: 4);
-        string model = OverflowingModel(cli);
-        CliAssert.Error(cli.Run("predict", model, "--index", "0", "--data", cli.DataDirectory), 1, $"error: {model}: the class probabilities are not finite (NaN or infinity): the model's weights (the largest is 3E+38 in magnitude) overflow float arithmetic.");
-        CliAssert.Error(cli.Run("inspect", model, "--data", cli.DataDirectory), 1, $"error: {model}: the LSTM's outputs are not finite");
+        string model = OverflowingModel(cli, 1e30f);
+        CliAssert.Error(cli.Run("predict", model, "--index", "0", "--data", cli.DataDirectory), 1, $"error: {model}: the class probabilities are not finite (NaN or infinity): the model's weights (the largest is 1E+30 in magnitude) overflow float arithmetic.");
+        CliAssert.Error(cli.Run("inspect", model, "--data", cli.DataDirectory), 1, $"error: {model}: the class probabilities are not finite");
+        string worse = OverflowingModel(cli, 3e38f);
+        CliAssert.Error(cli.Run("inspect", worse, "--data", cli.DataDirectory), 1, $"error: {worse}: the LSTM's outputs are not finite");
     }
 
     public static TheoryData<string, string> Mutations => new()
