@@ -43,6 +43,29 @@ internal static class TrainingRules
     }
 
     /// <summary>
+    /// Refuses a batch whose training buffers would not fit: one layer's gate buffer (batch × steps × 4·hidden floats)
+    /// past an int's range, or all buffers together past the memory this process may use. Checked before the first
+    /// allocation, because Linux hands out memory it does not have and the kernel's OOM killer ends the process later.
+    /// </summary>
+    public static void CheckMemory(RecipeSettings settings, long availableBytes)
+    {
+        var config = settings.Model;
+        long rowsH = (long)settings.BatchSize * config.Steps * config.HiddenSize;
+        if (4 * rowsH > int.MaxValue)
+        {
+            throw new UsageException(Invariant($"--batch-size {settings.BatchSize} with {config.Steps} steps × {config.HiddenSize} hidden: one layer's gates would be {4 * rowsH:N0} floats, more than one buffer can hold ({int.MaxValue:N0}); use a smaller --batch-size."));
+        }
+
+        // Per layer: gates (4), c, tanh c, h, the dropout mask and output (5); then the backward pass's 6 more, and the
+        // weights with their gradients and Adam's two moments.
+        long bytes = sizeof(float) * ((((9L * config.Layers) + 6) * rowsH) + (4 * RecipeSettings.ParameterCount(config)));
+        if (bytes > availableBytes)
+        {
+            throw new CliException(Invariant($"training {config.Layers} layers × {config.HiddenSize} on batches of {settings.BatchSize} needs about {bytes / (double)(1L << 30):0.#} GiB of memory; this process may use {availableBytes / (double)(1L << 30):0.#} GiB. Use a smaller --batch-size."));
+        }
+    }
+
+    /// <summary>
     /// Holds a loaded checkpoint to the rules of the options it stands in for, and its optimiser state to what Adam can
     /// produce; throws <see cref="ModelFormatException"/> naming the file and the field.
     /// </summary>

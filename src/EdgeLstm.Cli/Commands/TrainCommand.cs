@@ -165,6 +165,7 @@ internal static class TrainCommand
                 Threads = parsed.GetValue(threads),
             };
             ModelCompatibility.Check(settings.Model, train, resumePath is null ? "--hidden/--layers" : "--resume");
+            TrainingRules.CheckMemory(settings, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
 
             // Every output is checked, and its space reserved, before the first iteration: a run must not be lost to a
             // wrong --out after hours of training.

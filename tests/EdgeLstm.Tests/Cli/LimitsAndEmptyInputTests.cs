@@ -1,4 +1,6 @@
+using EdgeLstm.Cli;
 using EdgeLstm.Tests.TestSupport;
+using EdgeLstm.Training;
 
 namespace EdgeLstm.Tests.Cli;
 
@@ -10,6 +12,7 @@ public class LimitsAndEmptyInputTests
     [InlineData("--hidden 8192 --layers 64", 2, "error: --hidden 8192 --layers 64: 64 layers × 8192 would have 34,096,496,650 parameters; the most is 268,435,456")]
     [InlineData("--hidden 8192 --layers 2", 2, "error: --hidden 8192 --layers 2: 2 layers × 8192 would have 806,436,874 parameters")]
     [InlineData("--batch-size 65537", 2, "error: --batch-size must be from 1 to 65536; got 65537.")]
+    [InlineData("--batch-size 65536 --hidden 512", 2, "error: --batch-size 65536 with 28 steps × 512 hidden: one layer's gates would be 3,758,096,384 floats, more than one buffer can hold (2,147,483,647); use a smaller --batch-size.")]
     [InlineData("--keep-prob 0.001", 2, "error: --keep-prob must be at least 0.01 and at most 1; got 0.001.")]
     public void Sizes_past_the_limits_are_refused_before_anything_is_allocated(string options, int code, string message)
     {
@@ -17,6 +20,15 @@ public class LimitsAndEmptyInputTests
         var result = cli.Run([.. "train --iterations 1 --data".Split(' '), cli.DataDirectory, .. options.Split(' ')]);
         CliAssert.Error(result, code, message);
         CliAssert.NoTraining(result);
+    }
+
+    [Fact]
+    public void A_batch_whose_buffers_exceed_the_memory_is_refused_before_allocating()
+    {
+        var settings = new RecipeSettings { BatchSize = 4096 };
+        var e = Assert.Throws<CliException>(() => TrainingRules.CheckMemory(settings, 1L << 30));
+        Assert.Equal("training 2 layers × 256 on batches of 4096 needs about 2.6 GiB of memory; this process may use 1 GiB. Use a smaller --batch-size.", e.Message);
+        TrainingRules.CheckMemory(settings with { BatchSize = 64 }, 1L << 30);
     }
 
     [Theory]
