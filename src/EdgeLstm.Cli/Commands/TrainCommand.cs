@@ -52,7 +52,7 @@ internal static class TrainCommand
 
         var command = new Command(
             "train",
-            "Train a stacked LSTM on the training images, 28 rows read as 28 steps (the reference recipe by default). Prints the recipe's line every 200 iterations, then the test accuracy and the wall time, and saves the model. Ctrl-C saves a checkpoint and exits (code 130).")
+            "Train a stacked LSTM on the training images, 28 rows read as 28 steps (the reference recipe by default). Prints the recipe's line every 200 iterations, then the test accuracy and the wall time, and saves the model. Ctrl-C, SIGTERM or SIGHUP saves a checkpoint and exits (code 130, 143 or 129).")
         {
             data, iterations, epochs, batchSize, hidden, layers, keep, lr, lrFinal, clip, seed, threads, output, checkpointEvery, checkpoint, resume, init,
         };
