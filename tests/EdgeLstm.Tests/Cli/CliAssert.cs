@@ -11,6 +11,13 @@ internal static class CliAssert
         Assert.DoesNotContain("Exception", result.Error, StringComparison.Ordinal);
     }
 
+    /// <summary>Exit code 1 with <paramref name="message"/>, found before training: no iteration was run.</summary>
+    public static void RefusedBeforeTraining(CliResult result, string message, int code = 1)
+    {
+        Error(result, code, message);
+        NoTraining(result);
+    }
+
     /// <summary>The command stopped before training: no iteration was run.</summary>
     public static void NoTraining(CliResult result) =>
         Assert.False(result.Out.Contains("train iteration", StringComparison.Ordinal), $"training ran:\n{result}");

@@ -18,8 +18,7 @@ public class LimitsAndEmptyInputTests
     {
         using var cli = new CliHarness(train: 4, test: 2);
         var result = cli.Run([.. "train --iterations 1 --data".Split(' '), cli.DataDirectory, .. options.Split(' ')]);
-        CliAssert.Error(result, code, message);
-        CliAssert.NoTraining(result);
+        CliAssert.RefusedBeforeTraining(result, message, code);
     }
 
     [Fact]
@@ -64,8 +63,7 @@ public class LimitsAndEmptyInputTests
         string other = cli.File("other");
         IdxBuilder.WriteDataset(other, 100, 4);
         var result = cli.Run("train", "--data", other, "--resume", checkpoint, "--out", cli.File("r.safetensors"));
-        CliAssert.Error(result, 1, $"error: --resume {checkpoint}: the checkpoint was trained on 120 images but {other} has 100");
-        CliAssert.NoTraining(result);
+        CliAssert.RefusedBeforeTraining(result, $"error: --resume {checkpoint}: the checkpoint was trained on 120 images but {other} has 100");
     }
 
     [Fact]

@@ -15,12 +15,10 @@ public class OutputTargetTests
     {
         using var cli = new CliHarness(train: 20, test: 4);
         var result = cli.TrainSmall(cli.Directory);
-        CliAssert.Error(result, 1, $"error: --out {cli.Directory} is a directory, not a regular file: refusing to replace it.");
-        CliAssert.NoTraining(result);
+        CliAssert.RefusedBeforeTraining(result, $"error: --out {cli.Directory} is a directory, not a regular file: refusing to replace it.");
 
         var slash = cli.TrainSmall(cli.File("sub") + "/");
-        CliAssert.Error(slash, 1, "names a directory, not a file.");
-        CliAssert.NoTraining(slash);
+        CliAssert.RefusedBeforeTraining(slash, "names a directory, not a file.");
     }
 
     [Fact]
@@ -28,8 +26,7 @@ public class OutputTargetTests
     {
         using var cli = new CliHarness(train: 20, test: 4);
         var result = cli.TrainSmall("/dev/null");
-        CliAssert.Error(result, 1, "error: --out /dev/null is a character device, not a regular file: refusing to replace it.");
-        CliAssert.NoTraining(result);
+        CliAssert.RefusedBeforeTraining(result, "error: --out /dev/null is a character device, not a regular file: refusing to replace it.");
         Assert.Equal("a character device", FileKind.Describe("/dev/null"));
 
         // Nor as the checkpoint, nor as inspect's figure.
@@ -48,8 +45,7 @@ public class OutputTargetTests
         string fifo = cli.File("pipe.safetensors");
         Run("mkfifo", fifo);
         var result = cli.TrainSmall(fifo);
-        CliAssert.Error(result, 1, $"error: --out {fifo} is a FIFO (named pipe), not a regular file");
-        CliAssert.NoTraining(result);
+        CliAssert.RefusedBeforeTraining(result, $"error: --out {fifo} is a FIFO (named pipe), not a regular file");
         Assert.Equal("a FIFO (named pipe)", FileKind.Describe(fifo));
     }
 
@@ -59,8 +55,7 @@ public class OutputTargetTests
         // /sys takes no new files, even from root (the tests may run as root, where permissions do not stop a write).
         using var cli = new CliHarness(train: 20, test: 4);
         var result = cli.TrainSmall("/sys/model.safetensors");
-        CliAssert.Error(result, 1, "error: --out /sys/model.safetensors: cannot ");
-        CliAssert.NoTraining(result);
+        CliAssert.RefusedBeforeTraining(result, "error: --out /sys/model.safetensors: cannot ");
     }
 
     [Fact]

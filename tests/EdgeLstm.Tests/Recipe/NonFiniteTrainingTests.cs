@@ -1,6 +1,4 @@
-using EdgeLstm.Data;
 using EdgeLstm.Model;
-using EdgeLstm.Tests.TestSupport;
 using EdgeLstm.Training;
 
 namespace EdgeLstm.Tests.Recipe;
@@ -16,25 +14,24 @@ public class NonFiniteTrainingTests
         Threads = 1,
     };
 
-    private static LabeledImages SmallSet()
+    /// <summary>Sets every weight to ±<paramref name="magnitude"/>, alternating: finite weights whose products overflow.</summary>
+    internal static void FillAlternating(LstmModel model, float magnitude)
     {
-        using var dir = new TempDirectory();
-        IdxBuilder.WriteDataset(dir.Path, train: 40, test: 1);
-        return MnistDirectory.Load(dir.Path, DatasetSplit.Train);
+        var p = model.Parameters;
+        for (int i = 0; i < p.Length; i++)
+        {
+            p[i] = i % 2 == 0 ? magnitude : -magnitude;
+        }
+
+        model.MarkParametersChanged();
     }
 
     [Fact]
     public void A_non_finite_gradient_stops_the_run_and_leaves_model_and_optimiser_as_they_were()
     {
         var initial = LstmModel.Create(Settings.Model, 3);
-        var p = initial.Parameters;
-        for (int i = 0; i < p.Length; i++)
-        {
-            p[i] = i % 2 == 0 ? 3e38f : -3e38f;
-        }
-
-        initial.MarkParametersChanged();
-        using var trainer = new RecipeTrainer(Settings, SmallSet(), initial);
+        FillAlternating(initial, 3e38f);
+        using var trainer = new RecipeTrainer(Settings, RecipeTrainerTests.SmallSet(), initial);
         int steps = 0;
         trainer.StepCompleted = _ => steps++;
 
@@ -52,7 +49,7 @@ public class NonFiniteTrainingTests
     public void An_update_that_overflows_the_weights_is_reported_as_no_longer_good()
     {
         // A first moment of 3e38 with a second moment of 0 (all finite) makes Adam's next step infinite.
-        var set = SmallSet();
+        var set = RecipeTrainerTests.SmallSet();
         TrainingCheckpoint start;
         using (var fresh = new RecipeTrainer(Settings, set))
         {
@@ -72,7 +69,7 @@ public class NonFiniteTrainingTests
     public void A_healthy_run_reports_its_gradient_norm()
     {
         using var trainer = new LstmTrainer(LstmModel.Create(Settings.Model, 1), new TrainerOptions { Threads = 1 });
-        var set = SmallSet();
+        var set = RecipeTrainerTests.SmallSet();
         var inputs = new float[8 * set.Images.ImageLength];
         var labels = new int[8];
         set.CopyRange(0, inputs, labels);
