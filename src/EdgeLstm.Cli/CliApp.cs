@@ -71,7 +71,12 @@ internal static class CliApp
             context.Error.WriteLine("error: out of memory (a smaller --batch-size or model, or fewer --threads, needs less).");
             return ExitCodes.Error;
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (OperationCanceledException)
+        {
+            context.Error.WriteLine("interrupted");
+            return context.InterruptExitCode();
+        }
+        catch (Exception e)
         {
             // The backstop: every case we know of has its own message before this point; anything reaching here is a bug
             // to report, but still one line and exit 1, never a stack trace over the user's terminal.

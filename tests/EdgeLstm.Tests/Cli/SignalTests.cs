@@ -61,4 +61,26 @@ public class SignalTests
         Assert.Contains(process.Output, l => l.StartsWith("runtime:", StringComparison.Ordinal) && l.EndsWith("JIT (compiled at run time for this processor)", StringComparison.Ordinal));
         Assert.DoesNotContain(process.Output, l => l.Contains("Native AOT", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Kill_9_during_checkpoint_saves_never_loses_the_checkpoint_and_the_next_run_clears_its_temporaries()
+    {
+        // A checkpoint every iteration, so the kill most likely lands in a save; whatever it interrupts, the file on disk
+        // is a whole checkpoint, and the next run's first write removes the dead process's temporary, if one was left.
+        using var cli = new CliHarness(train: 200, test: 4);
+        string model = cli.File("m.safetensors"), checkpoint = cli.File("m.checkpoint.safetensors");
+        using (var process = new CliProcess(cli.Directory, "train", "--data", cli.DataDirectory, "--iterations", "100000000", "--hidden", "64", "--batch-size", "8", "--threads", "1", "--checkpoint-every", "1", "--out", model))
+        {
+            process.WaitForOutput("checkpoint at iteration 5:", Bound);
+            process.Signal("KILL");
+            Assert.Equal(137, process.WaitForExit(Bound));
+        }
+
+        long iteration = CheckpointFile.Load(checkpoint).Cursor.Iteration;
+        Assert.True(iteration >= 5, iteration.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        var resumed = cli.Run("train", "--data", cli.DataDirectory, "--resume", checkpoint, "--iterations", (iteration + 1).ToString(System.Globalization.CultureInfo.InvariantCulture), "--out", model);
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Empty(Directory.EnumerateFiles(cli.Directory, ".*.tmp"));
+    }
 }
