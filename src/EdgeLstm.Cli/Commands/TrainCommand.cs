@@ -260,7 +260,10 @@ internal static class TrainCommand
     {
         var stop = trainer.NonFinite!;
         var error = context.Error;
-        error.WriteLine(Invariant($"error: training stopped at iteration {stop.Iteration}/{trainer.Settings.Iterations}: loss {stop.Loss}, gradient norm {stop.GradientNorm}; {(stop.StateIsGood ? "that step was not applied" : "the weights overflowed")} and the model was not saved (nothing non-finite is ever written)."));
+        string state = !float.IsFinite(stop.GradientNorm) ? "that step was not applied"
+            : stop.StateIsGood ? "the weights are still finite"
+            : "the weights overflowed";
+        error.WriteLine(Invariant($"error: training stopped at iteration {stop.Iteration}/{trainer.Settings.Iterations}: loss {stop.Loss}, gradient norm {stop.GradientNorm}; {state} and the model was not saved (nothing non-finite is ever written)."));
         if (stop.StateIsGood)
         {
             CheckpointFile.Save(trainer.CreateCheckpoint(), checkpointPath);

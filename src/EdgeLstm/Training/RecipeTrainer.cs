@@ -190,10 +190,11 @@ public sealed class RecipeTrainer : IDisposable
             }
 
             Iteration++;
-            if (!float.IsFinite(loss) || !float.IsFinite(TensorPrimitives.MaxMagnitude(Model.Parameters)))
+            // MaxMagnitude is NaN or infinite exactly when a weight is: a finite gradient can still overflow them.
+            bool weightsFinite = float.IsFinite(TensorPrimitives.MaxMagnitude(Model.Parameters));
+            if (!float.IsFinite(loss) || !weightsFinite)
             {
-                // MaxMagnitude is NaN or infinite exactly when a weight is: a finite gradient can still overflow them.
-                NonFinite = new NonFiniteStep(Iteration, loss, norm, StateIsGood: float.IsFinite(TensorPrimitives.MaxMagnitude(Model.Parameters)));
+                NonFinite = new NonFiniteStep(Iteration, loss, norm, StateIsGood: weightsFinite);
                 return TrainingOutcome.NonFinite;
             }
             if (StepCompleted is { } step)
