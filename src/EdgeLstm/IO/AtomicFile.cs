@@ -96,6 +96,12 @@ public static class AtomicFile
             full = File.ResolveLinkTarget(full, returnFinalTarget: true)?.FullName ?? full;
         }
 
+        int nameBytes = Encoding.UTF8.GetByteCount(Path.GetFileName(full));
+        if (nameBytes > MaxNameBytes)
+        {
+            throw new IOException($"{full}: the file name is {nameBytes} bytes long; file systems take at most {MaxNameBytes}.");
+        }
+
         string? kind = FileKind.Describe(full);
         if (kind is not null && kind != FileKind.RegularFile)
         {

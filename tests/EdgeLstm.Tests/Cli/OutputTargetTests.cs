@@ -64,9 +64,13 @@ public class OutputTargetTests
         using var cli = new CliHarness(train: 20, test: 4);
         string name = new string('m', 255 - ".safetensors".Length) + ".safetensors";
         Assert.Equal(255, name.Length);
-        var result = cli.TrainSmall(cli.File(name));
+        var result = cli.TrainSmall(cli.File(name), "--checkpoint", cli.File("c.safetensors"));
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.True(File.Exists(cli.File(name)));
+
+        // The checkpoint's default name adds ".checkpoint" to it, past the limit: found before training, not at Ctrl-C.
+        string tooLong = cli.File(name[..^".safetensors".Length] + ".checkpoint.safetensors");
+        CliAssert.RefusedBeforeTraining(cli.TrainSmall(cli.File(name)), $"error: --checkpoint {tooLong}: the file name is 266 bytes long; file systems take at most 255.");
 
         // Multi-byte names are cut at whole characters: the temporary stays within 255 bytes and valid UTF-8.
         string wide = string.Concat(Enumerable.Repeat("é😀", 60));
