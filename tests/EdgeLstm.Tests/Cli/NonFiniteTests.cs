@@ -48,6 +48,7 @@ public class NonFiniteTests
         string model = OverflowingModel(cli, 1e30f);
         CliAssert.Error(cli.Run("predict", model, "--index", "0", "--data", cli.DataDirectory), 1, $"error: {model}: the class probabilities are not finite (NaN or infinity): the model's weights (the largest is 1E+30 in magnitude) overflow float arithmetic.");
         CliAssert.Error(cli.Run("inspect", model, "--data", cli.DataDirectory), 1, $"error: {model}: the class probabilities are not finite");
+        CliAssert.Error(cli.Run("evaluate", model, "--data", cli.DataDirectory), 1, $"error: {model}: the class probabilities of test image 0 are not finite");
         string worse = OverflowingModel(cli, 3e38f);
         CliAssert.Error(cli.Run("inspect", worse, "--data", cli.DataDirectory), 1, $"error: {worse}: the LSTM's outputs are not finite");
     }
