@@ -76,15 +76,27 @@ public sealed unsafe class LstmTrainer : IDisposable
     /// <summary>Bytes the worker threads have allocated so far; for the allocation tests.</summary>
     internal long WorkerAllocatedBytes => _pool.WorkerAllocatedBytes;
 
+    /// <summary>
+    /// The global L2 norm of the last <see cref="TrainBatch"/>'s gradients, before clipping. When it is not finite that
+    /// batch did not change the model or the optimiser.
+    /// </summary>
+    public float LastGradientNorm { get; private set; }
+
     /// <summary>One training iteration: gradients of the batch loss, then an Adam step. Returns the loss before the step.</summary>
     /// <param name="inputs">[B×T×I] with B = <paramref name="labels"/>.Length.</param>
     /// <param name="labels">Class of each sample, 0 to C−1.</param>
     public float TrainBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
     {
         float loss = ComputeGradients(inputs, labels, training: true);
+        float norm = LastGradientNorm = MathF.Sqrt(TensorPrimitives.SumOfSquares(_gradients.Span));
+        if (!float.IsFinite(norm))
+        {
+            // A non-finite gradient would make every weight NaN: the step is skipped and the caller told by the norm.
+            return loss;
+        }
+
         if (_options.GradientClipNorm > 0)
         {
-            float norm = MathF.Sqrt(TensorPrimitives.SumOfSquares(_gradients.Span));
             if (norm > _options.GradientClipNorm)
             {
                 TensorPrimitives.Multiply(_gradients.Span, _options.GradientClipNorm / norm, _gradients.Span);
