@@ -14,5 +14,6 @@ internal static class Targets
         new MnistDirectoryTarget(checksums: false, scratch),
         new MnistDirectoryTarget(checksums: true, scratch),
         new PgmTarget(),
+        new Int8TensorsTarget(),
     ];
 }
