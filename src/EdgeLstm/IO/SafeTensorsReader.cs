@@ -10,8 +10,8 @@ namespace EdgeLstm.IO;
 
 /// <summary>
 /// Reads a safetensors file or buffer strictly. The header length is checked against a cap and against the bytes that
-/// really follow before anything is allocated for it; every tensor's dtype (F32 only), shape and byte range are checked
-/// (inside the data, 4-byte aligned, the size the shape needs, no overlaps and no holes, as the format requires); values
+/// really follow before anything is allocated for it; every tensor's dtype (F32 only, unless the caller also accepts I8),
+/// shape and byte range are checked (inside the data, aligned to its element size, the size the shape needs, no overlaps and no holes, as the format requires); values
 /// are checked finite as they are read. Any fault is a <see cref="ModelFormatException"/> naming the source and field.
 /// </summary>
 public sealed class SafeTensorsReader : IDisposable
@@ -28,10 +28,12 @@ public sealed class SafeTensorsReader : IDisposable
     private readonly List<SafeTensorsEntry> _entries = [];
     private readonly Dictionary<string, SafeTensorsEntry> _byName = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _metadata = new(StringComparer.Ordinal);
+    private readonly SafeTensorsDTypes _accepted;
 
-    private SafeTensorsReader(string source, Stream? stream, bool ownsStream, ReadOnlyMemory<byte> buffer)
+    private SafeTensorsReader(string source, Stream? stream, bool ownsStream, ReadOnlyMemory<byte> buffer, SafeTensorsDTypes accepted)
     {
         Source = source;
+        _accepted = accepted;
         _stream = stream;
         _ownsStream = ownsStream;
         _buffer = buffer;
@@ -61,7 +63,10 @@ public sealed class SafeTensorsReader : IDisposable
     /// Opens and checks the header of the file at <paramref name="path"/>. A regular file is read in place; a pipe or
     /// another stream that cannot seek is read into memory first, up to <see cref="MaxUnseekableBytes"/>.
     /// </summary>
-    public static SafeTensorsReader Open(string path)
+    public static SafeTensorsReader Open(string path) => Open(path, SafeTensorsDTypes.F32);
+
+    /// <summary>As <see cref="Open(string)"/>, accepting the element types in <paramref name="accepted"/> (an int8 model: F32 | I8).</summary>
+    public static SafeTensorsReader Open(string path, SafeTensorsDTypes accepted)
     {
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         try
@@ -70,11 +75,11 @@ public sealed class SafeTensorsReader : IDisposable
             {
                 using (stream)
                 {
-                    return Open(ReadUnseekable(stream, path), path);
+                    return Open(ReadUnseekable(stream, path), path, accepted);
                 }
             }
 
-            var reader = new SafeTensorsReader(path, stream, ownsStream: true, default);
+            var reader = new SafeTensorsReader(path, stream, ownsStream: true, default, accepted);
             reader.ReadHeader();
             return reader;
         }
@@ -87,8 +92,12 @@ public sealed class SafeTensorsReader : IDisposable
 
     /// <summary>Checks the header of safetensors bytes held in memory; <paramref name="source"/> names them in messages.</summary>
     public static SafeTensorsReader Open(ReadOnlyMemory<byte> content, string source = "(buffer)")
+        => Open(content, source, SafeTensorsDTypes.F32);
+
+    /// <summary>As <see cref="Open(ReadOnlyMemory{byte}, string)"/>, accepting the element types in <paramref name="accepted"/>.</summary>
+    public static SafeTensorsReader Open(ReadOnlyMemory<byte> content, string source, SafeTensorsDTypes accepted)
     {
-        var reader = new SafeTensorsReader(source, null, ownsStream: false, content);
+        var reader = new SafeTensorsReader(source, null, ownsStream: false, content, accepted);
         reader.ReadHeader();
         return reader;
     }
@@ -134,10 +143,11 @@ public sealed class SafeTensorsReader : IDisposable
     /// <summary>The entry called <paramref name="name"/>, or null.</summary>
     public SafeTensorsEntry? Find(string name) => _byName.GetValueOrDefault(name);
 
-    /// <summary>Reads a tensor's values into <paramref name="destination"/>, which must hold exactly its elements.</summary>
+    /// <summary>Reads an F32 tensor's values into <paramref name="destination"/>, which must hold exactly its elements.</summary>
     public void ReadInto(SafeTensorsEntry entry, Span<float> destination)
     {
         ArgumentNullException.ThrowIfNull(entry);
+        RequireDType(entry, "F32");
         if (destination.Length != entry.ElementCount)
         {
             throw new ArgumentException($"Tensor '{entry.Name}' has {entry.ElementCount} elements; the destination holds {destination.Length}.", nameof(destination));
@@ -165,6 +175,44 @@ public sealed class SafeTensorsReader : IDisposable
             position += 4L * count;
         }
     }
+
+    /// <summary>Reads an I8 tensor's values into <paramref name="destination"/>, which must hold exactly its elements.</summary>
+    public void ReadInto(SafeTensorsEntry entry, Span<sbyte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        RequireDType(entry, "I8");
+        if (destination.Length != entry.ElementCount)
+        {
+            throw new ArgumentException($"Tensor '{entry.Name}' has {entry.ElementCount} elements; the destination holds {destination.Length}.", nameof(destination));
+        }
+
+        // Every byte is a valid int8: the bytes go straight into place, a chunk at a time.
+        var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(destination);
+        for (int done = 0; done < bytes.Length; done += 1 << 16)
+        {
+            int count = Math.Min(1 << 16, bytes.Length - done);
+            ReadData(entry.Begin + done, bytes.Slice(done, count));
+        }
+    }
+
+    /// <summary>A tensor stored in another element type than the caller needs is a fault of the file, named as such.</summary>
+    private void RequireDType(SafeTensorsEntry entry, string dtype)
+    {
+        if (entry.DType != dtype)
+        {
+            throw Fail($"tensor {entry.Name}: dtype", $"expected {dtype}, found {entry.DType}");
+        }
+    }
+
+    /// <summary>Bytes per element of a dtype this reader accepts, or 0 for one it does not.</summary>
+    private int ElementBytes(string dtype) => dtype switch
+    {
+        "F32" when _accepted.HasFlag(SafeTensorsDTypes.F32) => 4,
+        "I8" when _accepted.HasFlag(SafeTensorsDTypes.I8) => 1,
+        _ => 0,
+    };
+
+    private string AcceptedText => _accepted == (SafeTensorsDTypes.F32 | SafeTensorsDTypes.I8) ? "F32 or I8" : _accepted.ToString();
 
     /// <summary>Closes the file, if one was opened.</summary>
     public void Dispose()
@@ -440,15 +488,16 @@ public sealed class SafeTensorsReader : IDisposable
         foreach (var e in _entries)
         {
             string field = $"tensor {e.Name}";
-            if (e.DType != "F32")
+            int size = ElementBytes(e.DType);
+            if (size == 0)
             {
-                throw Fail($"{field}: dtype", $"expected F32, found {e.DType}");
+                throw Fail($"{field}: dtype", $"expected {AcceptedText}, found {e.DType}");
             }
 
             long bytes;
             try
             {
-                bytes = checked(4 * e.Shape.Aggregate(1L, (n, d) => checked(n * d)));
+                bytes = checked(size * e.Shape.Aggregate(1L, (n, d) => checked(n * d)));
             }
             catch (OverflowException)
             {
@@ -465,14 +514,14 @@ public sealed class SafeTensorsReader : IDisposable
                 throw Fail($"{field}: data_offsets", $"expected a range inside the {DataLength} data bytes, found [{e.Begin}, {e.End}] (out of range)");
             }
 
-            if (e.Begin % 4 != 0)
+            if (e.Begin % size != 0)
             {
-                throw Fail($"{field}: data_offsets", $"expected a begin aligned to 4 bytes (F32), found {e.Begin} (misaligned)");
+                throw Fail($"{field}: data_offsets", $"expected a begin aligned to {size} bytes ({e.DType}), found {e.Begin} (misaligned)");
             }
 
             if (e.End - e.Begin != bytes)
             {
-                throw Fail($"{field}: data_offsets", $"expected {bytes} bytes for F32 {e.ShapeText}, found {e.End - e.Begin}");
+                throw Fail($"{field}: data_offsets", $"expected {bytes} bytes for {e.DType} {e.ShapeText}, found {e.End - e.Begin}");
             }
         }
 

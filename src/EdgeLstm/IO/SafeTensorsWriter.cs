@@ -7,30 +7,43 @@ namespace EdgeLstm.IO;
 /// <summary>
 /// Writes the safetensors format: an 8-byte little-endian header length, a JSON header (string metadata under
 /// <c>__metadata__</c>, then each tensor's dtype, shape and byte range), padded with spaces to a multiple of 8, then the
-/// tensors' raw little-endian f32 data, back to back in the order they were added.
+/// tensors' raw little-endian data, back to back: the F32 tensors in the order they were added, then the I8 ones (so
+/// every F32 tensor starts 4-byte aligned whatever the I8 sizes, as the reference implementation orders by alignment).
 /// </summary>
 public sealed class SafeTensorsWriter
 {
     private readonly List<(string Name, int[] Shape, ReadOnlyMemory<float> Data)> _tensors = [];
+    private readonly List<(string Name, int[] Shape, ReadOnlyMemory<sbyte> Data)> _int8Tensors = [];
     private readonly SortedDictionary<string, string> _metadata = new(StringComparer.Ordinal);
 
-    /// <summary>Adds a tensor; <paramref name="data"/> is read when <see cref="WriteTo"/> runs.</summary>
+    /// <summary>Adds an F32 tensor; <paramref name="data"/> is read when <see cref="WriteTo"/> runs.</summary>
     public void Add(string name, int[] shape, ReadOnlyMemory<float> data)
+    {
+        CheckNew(name, shape, data.Length);
+        _tensors.Add((name, shape, data));
+    }
+
+    /// <summary>Adds an I8 tensor (quantised weights); <paramref name="data"/> is read when <see cref="WriteTo"/> runs.</summary>
+    public void Add(string name, int[] shape, ReadOnlyMemory<sbyte> data)
+    {
+        CheckNew(name, shape, data.Length);
+        _int8Tensors.Add((name, shape, data));
+    }
+
+    private void CheckNew(string name, int[] shape, int length)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(shape);
-        if (name == SafeTensorsReader.MetadataKey || _tensors.Exists(t => t.Name == name))
+        if (name == SafeTensorsReader.MetadataKey || _tensors.Exists(t => t.Name == name) || _int8Tensors.Exists(t => t.Name == name))
         {
             throw new ArgumentException($"The tensor name '{name}' is reserved or already used.", nameof(name));
         }
 
         long elements = shape.Aggregate(1L, (n, d) => n * d);
-        if (elements != data.Length)
+        if (elements != length)
         {
-            throw new ArgumentException($"Tensor '{name}' of shape [{string.Join(", ", shape)}] needs {elements} floats; got {data.Length}.", nameof(data));
+            throw new ArgumentException($"Tensor '{name}' of shape [{string.Join(", ", shape)}] needs {elements} elements; got {length}.", nameof(length));
         }
-
-        _tensors.Add((name, shape, data));
     }
 
     /// <summary>Sets a metadata entry (safetensors allows only string values).</summary>
@@ -70,6 +83,11 @@ public sealed class SafeTensorsWriter
                 stream.Write(chunk, 0, 4 * count);
             }
         }
+
+        foreach (var (_, _, data) in _int8Tensors)
+        {
+            stream.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.Span));
+        }
     }
 
     private byte[] BuildHeader()
@@ -88,21 +106,12 @@ public sealed class SafeTensorsWriter
             long offset = 0;
             foreach (var (name, shape, data) in _tensors)
             {
-                json.WriteStartObject(name);
-                json.WriteString("dtype", "F32");
-                json.WriteStartArray("shape");
-                foreach (int d in shape)
-                {
-                    json.WriteNumberValue(d);
-                }
+                WriteEntry(json, name, "F32", shape, ref offset, 4L * data.Length);
+            }
 
-                json.WriteEndArray();
-                json.WriteStartArray("data_offsets");
-                json.WriteNumberValue(offset);
-                offset += 4L * data.Length;
-                json.WriteNumberValue(offset);
-                json.WriteEndArray();
-                json.WriteEndObject();
+            foreach (var (name, shape, data) in _int8Tensors)
+            {
+                WriteEntry(json, name, "I8", shape, ref offset, data.Length);
             }
 
             json.WriteEndObject();
@@ -114,5 +123,24 @@ public sealed class SafeTensorsWriter
         buffer.WrittenSpan.CopyTo(header);
         header.AsSpan(buffer.WrittenCount).Fill((byte)' ');
         return header;
+    }
+
+    private static void WriteEntry(Utf8JsonWriter json, string name, string dtype, int[] shape, ref long offset, long bytes)
+    {
+        json.WriteStartObject(name);
+        json.WriteString("dtype", dtype);
+        json.WriteStartArray("shape");
+        foreach (int d in shape)
+        {
+            json.WriteNumberValue(d);
+        }
+
+        json.WriteEndArray();
+        json.WriteStartArray("data_offsets");
+        json.WriteNumberValue(offset);
+        offset += bytes;
+        json.WriteNumberValue(offset);
+        json.WriteEndArray();
+        json.WriteEndObject();
     }
 }
