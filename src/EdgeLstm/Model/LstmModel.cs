@@ -8,22 +8,21 @@ namespace EdgeLstm.Model;
 /// i, f, g, o), then <c>nn.Linear</c>'s <c>fc.weight</c> [C×H] and <c>fc.bias</c> [C].
 /// </summary>
 /// <remarks>
-/// The kernels want the weights transposed (so that a product streams rows of W); those copies are derived data in
-/// <see cref="PackedWeights"/>, rebuilt lazily after <see cref="MarkParametersChanged"/>.
+/// The model is data only: how the engine lays the weights out for its kernels is the engine's business
+/// (<c>Engine/PackedWeights</c>), rebuilt lazily after <see cref="MarkParametersChanged"/>.
 /// </remarks>
 public sealed unsafe class LstmModel
 {
     private readonly AlignedBuffer _parameters;
     private readonly ParameterTensor[] _tensors;
     private readonly Dictionary<string, ParameterTensor> _byName;
-    private readonly object _packLock = new();
-    private PackedWeights? _packed;
     private long _version = 1;
 
     private LstmModel(LstmConfig config)
     {
         config.Validate();
         Config = config;
+        Network = NetworkDescription.Of(config);
         var tensors = new List<ParameterTensor>();
         int offset = 0;
         void Add(string name, params int[] shape)
@@ -68,6 +67,9 @@ public sealed unsafe class LstmModel
 
     /// <summary>The architecture.</summary>
     public LstmConfig Config { get; }
+
+    /// <summary>The architecture as the engine runs it: the layer stack and the head.</summary>
+    public NetworkDescription Network { get; }
 
     /// <summary>Every parameter, in the order of <see cref="Tensors"/>. Call <see cref="MarkParametersChanged"/> after writing.</summary>
     public Span<float> Parameters => _parameters.Span;
@@ -148,28 +150,9 @@ public sealed unsafe class LstmModel
 
     internal int Offset(string name) => Tensor(name).Offset;
 
-    /// <summary>The transposed weights for the current parameters, rebuilt if they changed. Safe to call from many threads.</summary>
-    internal PackedWeights Packed
-    {
-        get
-        {
-            long version = Interlocked.Read(ref _version);
-            var packed = Volatile.Read(ref _packed);
-            if (packed is not null && packed.Version == version)
-            {
-                return packed;
-            }
-
-            lock (_packLock)
-            {
-                packed = _packed ??= new PackedWeights(this);
-                if (packed.Version != version)
-                {
-                    packed.Repack(this, version);
-                }
-
-                return packed;
-            }
-        }
-    }
+    /// <summary>
+    /// Changes each time <see cref="MarkParametersChanged"/> is called: copies derived from the parameters (the
+    /// engine's packed weights) compare it with the version they were made from.
+    /// </summary>
+    internal long ParameterVersion => Interlocked.Read(ref _version);
 }

@@ -1,0 +1,173 @@
+using EdgeLstm.Kernels;
+using EdgeLstm.Model;
+
+namespace EdgeLstm.Engine;
+
+/// <summary>
+/// Runs a model's network: the recurrent stack layer by layer, then the head; in training, the loss and the backward
+/// pass down the same path. The trainer, the predictor and the stream are thin drivers of this one class; all of them
+/// compute in the same <see cref="ComputeContext"/> and on an <see cref="ActivationPlan"/> they own.
+/// </summary>
+internal sealed unsafe class NetworkEngine
+{
+    private readonly LstmModel _model;
+    private readonly NetworkDescription _network;
+
+    public NetworkEngine(LstmModel model, ComputeContext context)
+    {
+        _model = model;
+        _network = model.Network;
+        Context = context;
+    }
+
+    public ComputeContext Context { get; }
+
+    public NetworkDescription Network => _network;
+
+    /// <summary><paramref name="plan"/> when it fits the shape, else a new plan for it.</summary>
+    public ActivationPlan PlanFor(ActivationPlan? plan, EngineMode mode, int batch, int steps)
+        => plan is not null && plan.Fits(mode, batch, steps) ? plan : new ActivationPlan(_network, mode, batch, steps);
+
+    /// <summary>Copies batch-major inputs [B×T×I] into the plan's time-major input.</summary>
+    public void LoadInputs(ActivationPlan plan, ReadOnlySpan<float> inputs)
+    {
+        fixed (float* x = inputs)
+        {
+            InputShape.ToTimeMajor(x, plan.Input, plan.Batch, plan.Steps, _network.InputSize);
+        }
+    }
+
+    /// <summary>
+    /// The recurrent stack over the plan's input, layer at a time over the whole sequence. With
+    /// <paramref name="keep"/> below 1 (training only) each layer's output goes through inverted dropout before the layer
+    /// above (or the head) reads it — not the state a layer carries to its next step, as TF's DropoutWrapper does.
+    /// </summary>
+    /// <param name="finalC">Where each layer's last cell state goes, [L×B×H], or null.</param>
+    /// <param name="finalH">Where each layer's last output goes, [L×B×H], or null.</param>
+    /// <returns>The top layer's output at the last step, [B×H]: what a last-step head reads.</returns>
+    public float* ForwardStack(ActivationPlan plan, float keep = 1f, SeededRandom? dropoutRandom = null, float* finalC = null, float* finalH = null)
+    {
+        var packed = PackedWeights.Of(_model);
+        int layers = _network.Layers.Count;
+        bool dropout = keep < 1f;
+        for (int l = 0; l < layers; l++)
+        {
+            var f = plan.Layer(l, dropout);
+            LstmLayer.Forward(Context, f, packed.Input(l, Context.Width), packed.Recurrent(l, Context.Width), packed.Bias(l));
+
+            // Inference reuses the layers' buffers, so the final state is taken before the next layer overwrites it.
+            int last = plan.Steps - 1;
+            CopyState(f.CellAt(last), finalC, l, f.StepFloats);
+            CopyState(f.OutputAt(last), finalH, l, f.StepFloats);
+            if (dropout)
+            {
+                // The top layer only feeds the head at its last step.
+                long bh = f.StepFloats;
+                int first = (int)(l == layers - 1 ? (plan.Steps - 1) * bh : 0);
+                int length = (int)(plan.Steps * bh) - first;
+                Dropout.Apply(new ReadOnlySpan<float>(f.H + first, length), new Span<float>(plan.Mask(l) + first, length), new Span<float>(plan.OutputOf(l, true) + first, length), keep, dropoutRandom!);
+            }
+        }
+
+        if (plan.Mode == EngineMode.Stream)
+        {
+            plan.CurrentSlot = 1 - plan.CurrentSlot;
+            plan.StateIsZero = false;
+            return plan.StateH(layers - 1, plan.CurrentSlot);
+        }
+
+        long topStep = (long)plan.Batch * _network.TopHidden;
+        return plan.OutputOf(layers - 1, dropout) + ((plan.Steps - 1) * topStep);
+    }
+
+    private static void CopyState(float* source, float* destination, int layer, long floats)
+    {
+        if (destination != null)
+        {
+            long bytes = floats * sizeof(float);
+            Buffer.MemoryCopy(source, destination + (layer * floats), bytes, bytes);
+        }
+    }
+
+    /// <summary>The head on <paramref name="rows"/> rows of top-layer outputs: [rows×H] → [rows×K].</summary>
+    public void ForwardHead(float* hidden, int rows, float* outputs)
+        => DenseHead.Forward(Context, PackedWeights.Of(_model).Head, _model.Parameters.Slice(_model.FcBiasOffset, _network.Outputs), hidden, rows, outputs);
+
+    /// <summary>Softmax of the plan's logits into its probabilities.</summary>
+    public void Softmax(ActivationPlan plan)
+    {
+        int rows = plan.HeadRows, k = _network.Outputs;
+        SoftmaxCrossEntropy.Softmax(new ReadOnlySpan<float>(plan.Logits, rows * k), new Span<float>(plan.Probabilities, rows * k), rows, k);
+    }
+
+    /// <summary>
+    /// Softmax cross-entropy of the plan's logits against <paramref name="labels"/>, summed and divided by
+    /// <paramref name="divisor"/>; in training also ∂loss/∂logits into the plan. Fills the plan's probabilities.
+    /// </summary>
+    public float ClassificationLoss(ActivationPlan plan, ReadOnlySpan<int> labels, double divisor)
+    {
+        int rows = plan.HeadRows, k = _network.Outputs;
+        var logits = new ReadOnlySpan<float>(plan.Logits, rows * k);
+        var probabilities = new Span<float>(plan.Probabilities, rows * k);
+        SoftmaxCrossEntropy.Softmax(logits, probabilities, rows, k);
+        float loss = (float)(SoftmaxCrossEntropy.SumNegativeLogLikelihood(logits, labels, k) / divisor);
+        if (plan.Mode == EngineMode.Train)
+        {
+            SoftmaxCrossEntropy.Backward(probabilities, labels, new Span<float>(plan.DLogits, rows * k), k, (float)(1.0 / divisor));
+        }
+
+        return loss;
+    }
+
+    /// <summary>
+    /// The backward pass of a training plan after <see cref="ForwardStack"/> and the loss: the head, then BPTT down the
+    /// stack. Writes every parameter's gradient into <paramref name="gradients"/> (laid out like the model's
+    /// parameters) and, when <paramref name="inputGradient"/>, ∂loss/∂input [B×T×I] into the plan.
+    /// </summary>
+    public void Backward(ActivationPlan plan, float keep, float* gradients, bool inputGradient)
+    {
+        int layers = _network.Layers.Count, batch = plan.Batch, steps = plan.Steps;
+        int hidden = _network.TopHidden, k = _network.Outputs;
+        bool dropout = keep < 1f;
+        long bh = (long)batch * hidden;
+        float* parameters = _model.ParameterPointer;
+
+        // The head: its gradients, and ∂loss/∂h of the top layer at the last step (zero at the others).
+        float* dTop = ((layers - 1) & 1) == 0 ? plan.DH0 : plan.DH1;
+        new Span<float>(dTop, (int)((steps - 1) * bh)).Clear();
+        float* dTopLast = dTop + ((steps - 1) * bh);
+        float* top = plan.OutputOf(layers - 1, dropout) + ((steps - 1) * bh);
+        DenseHead.Backward(Context, plan.DLogits, top, batch, parameters + _model.FcWeightOffset, hidden, k, gradients + _model.FcWeightOffset, new Span<float>(gradients + _model.FcBiasOffset, k), dTopLast);
+        if (dropout)
+        {
+            Dropout.Backward(new Span<float>(dTopLast, (int)bh), new ReadOnlySpan<float>(plan.Mask(layers - 1) + ((steps - 1) * bh), (int)bh));
+        }
+
+        for (int l = layers - 1; l >= 0; l--)
+        {
+            var f = plan.Layer(l, dropout);
+            var offsets = _model.LayerOffsets[l];
+            float* dBelow = ((l - 1) & 1) == 0 ? plan.DH0 : plan.DH1;
+            var g = new LayerGradients
+            {
+                WeightIh = gradients + offsets.WeightIh,
+                WeightHh = gradients + offsets.WeightHh,
+                BiasIh = gradients + offsets.BiasIh,
+                BiasHh = gradients + offsets.BiasHh,
+                Input = l > 0 ? dBelow : (inputGradient ? plan.InputGradient : null),
+            };
+            float* dH = (l & 1) == 0 ? plan.DH0 : plan.DH1;
+            LstmLayer.Backward(Context, f, parameters + offsets.WeightIh, parameters + offsets.WeightHh, dH, plan.DGates, plan.DC, plan.WeightScratch, g);
+            if (l > 0 && dropout)
+            {
+                int length = (int)(steps * (long)batch * _network.Layers[l - 1].HiddenSize);
+                Dropout.Backward(new Span<float>(dBelow, length), new ReadOnlySpan<float>(plan.Mask(l - 1), length));
+            }
+        }
+
+        if (inputGradient)
+        {
+            InputShape.ToBatchMajor(plan.InputGradient, plan.InputGradientBatchMajor, batch, steps, _network.InputSize);
+        }
+    }
+}
