@@ -83,6 +83,12 @@ internal sealed unsafe class ActivationPlan
     /// <summary>[T·B×G·H] gate gradients of the layer being back-propagated (training).</summary>
     public float* DGates { get; private set; }
 
+    /// <summary>[T·B×G·H] GRU: gradients of the hidden projections, which differ from the gates' in the n block (training).</summary>
+    public float* DHiddenGates { get; private set; }
+
+    /// <summary>[B×G·H] GRU: one step's h_prev·W_hhᵀ.</summary>
+    public float* Recurrent { get; private set; }
+
     /// <summary>[B×H] ∂loss/∂c flowing back one step (training).</summary>
     public float* DC { get; private set; }
 
@@ -131,6 +137,8 @@ internal sealed unsafe class ActivationPlan
             Gates = _gates[layer],
             C = _c[layer],
             TanhC = _tanhC[layer],
+            HiddenN = _tanhC[layer],
+            Recurrent = Recurrent,
             H = _h[layer],
             KeepAllSteps = Mode == EngineMode.Train,
         };
@@ -164,8 +172,10 @@ internal sealed unsafe class ActivationPlan
             maxInput = Math.Max(maxInput, _network.LayerInputSize(l));
         }
 
+        bool anyGru = _network.Layers.Any(layer => layer.Cell == CellKind.Gru);
         long outputs = (long)HeadRows * _network.Outputs;
         Input = Take(memory, rows * _network.InputSize);
+        Recurrent = anyGru ? Take(memory, (long)Batch * maxGates) : null;
         Logits = Take(memory, outputs);
         Probabilities = Take(memory, outputs);
         switch (Mode)
@@ -176,7 +186,9 @@ internal sealed unsafe class ActivationPlan
                     var layer = _network.Layers[l];
                     long rowsH = rows * layer.HiddenSize;
                     _gates[l] = Take(memory, rows * layer.Gates * layer.HiddenSize);
-                    _c[l] = Take(memory, rowsH);
+
+                    // An LSTM keeps c and tanh(c); a GRU has no c and keeps h_prev·W_hnᵀ + b_hn where tanh(c) would be.
+                    _c[l] = layer.Cell == CellKind.Lstm ? Take(memory, rowsH) : null;
                     _tanhC[l] = Take(memory, rowsH);
                     _h[l] = Take(memory, rowsH);
                     _mask[l] = Take(memory, rowsH);
@@ -187,6 +199,7 @@ internal sealed unsafe class ActivationPlan
                 DH0 = Take(memory, rows * maxHidden);
                 DH1 = Take(memory, rows * maxHidden);
                 DGates = Take(memory, rows * maxGates);
+                DHiddenGates = anyGru ? Take(memory, rows * maxGates) : null;
                 DC = Take(memory, (long)Batch * maxHidden);
                 WeightScratch = Take(memory, (long)Math.Max(maxInput, maxHidden) * maxGates);
                 InputGradient = Take(memory, rows * _network.InputSize);

@@ -45,6 +45,12 @@ public sealed unsafe class ComputeContext : IDisposable
     /// <summary>The jobs of one LSTM backward time step.</summary>
     internal LstmStepBackwardJob LstmStepBackward { get; } = new();
 
+    /// <summary>The jobs of one GRU time step.</summary>
+    internal GruStepForwardJob GruStepForward { get; } = new();
+
+    /// <summary>The jobs of one GRU backward time step.</summary>
+    internal GruStepBackwardJob GruStepBackward { get; } = new();
+
     /// <summary>Bytes the worker threads have allocated so far; for the allocation tests.</summary>
     internal long WorkerAllocatedBytes => _pool?.WorkerAllocatedBytes ?? 0;
 

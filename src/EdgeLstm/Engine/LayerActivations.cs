@@ -21,6 +21,12 @@ internal unsafe struct LayerActivations
     /// <summary>tanh(c): [T·B×H] when <see cref="KeepAllSteps"/>, else one [B×H] scratch.</summary>
     public float* TanhC;
 
+    /// <summary>GRU: h_prev·W_hnᵀ + b_hn, [T·B×H] when <see cref="KeepAllSteps"/>, else one [B×H] scratch (the memory an LSTM uses for tanh(c)).</summary>
+    public float* HiddenN;
+
+    /// <summary>GRU: [B×3H] scratch for one step's h_prev·W_hhᵀ, kept apart from the input projection because of the reset gate.</summary>
+    public float* Recurrent;
+
     /// <summary>[T·B×H] outputs h_t.</summary>
     public float* H;
 
@@ -41,4 +47,7 @@ internal unsafe struct LayerActivations
 
     /// <summary>The tanh(c) scratch of step <paramref name="t"/>.</summary>
     public readonly float* TanhCellAt(int t) => TanhC + (KeepAllSteps ? t * StepFloats : 0);
+
+    /// <summary>The GRU's h_prev·W_hnᵀ + b_hn of step <paramref name="t"/>.</summary>
+    public readonly float* HiddenNAt(int t) => HiddenN + (KeepAllSteps ? t * StepFloats : 0);
 }

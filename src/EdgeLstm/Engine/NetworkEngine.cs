@@ -53,11 +53,22 @@ internal sealed unsafe class NetworkEngine
         for (int l = 0; l < layers; l++)
         {
             var f = plan.Layer(l, dropout);
-            LstmLayer.Forward(Context, f, packed.Input(l, Context.Width), packed.Recurrent(l, Context.Width), packed.Bias(l));
+            var inputT = packed.Input(l, Context.Width);
+            var recurrentT = packed.Recurrent(l, Context.Width);
+            bool lstm = _network.Layers[l].Cell == CellKind.Lstm;
+            if (lstm)
+            {
+                LstmLayer.Forward(Context, f, inputT, recurrentT, packed.Bias(l));
+            }
+            else
+            {
+                GruLayer.Forward(Context, f, inputT, recurrentT, packed.Bias(l));
+            }
 
             // Inference reuses the layers' buffers, so the final state is taken before the next layer overwrites it.
+            // A GRU has no cell state: its c is reported as zeros.
             int last = plan.Steps - 1;
-            CopyState(f.CellAt(last), finalC, l, f.StepFloats);
+            CopyState(lstm ? f.CellAt(last) : null, finalC, l, f.StepFloats);
             CopyState(f.OutputAt(last), finalH, l, f.StepFloats);
             if (dropout)
             {
@@ -82,7 +93,16 @@ internal sealed unsafe class NetworkEngine
 
     private static void CopyState(float* source, float* destination, int layer, long floats)
     {
-        if (destination != null)
+        if (destination == null)
+        {
+            return;
+        }
+
+        if (source == null)
+        {
+            new Span<float>(destination + (layer * floats), (int)floats).Clear();
+        }
+        else
         {
             long bytes = floats * sizeof(float);
             Buffer.MemoryCopy(source, destination + (layer * floats), bytes, bytes);
@@ -157,7 +177,15 @@ internal sealed unsafe class NetworkEngine
                 Input = l > 0 ? dBelow : (inputGradient ? plan.InputGradient : null),
             };
             float* dH = (l & 1) == 0 ? plan.DH0 : plan.DH1;
-            LstmLayer.Backward(Context, f, parameters + offsets.WeightIh, parameters + offsets.WeightHh, dH, plan.DGates, plan.DC, plan.WeightScratch, g);
+            if (_network.Layers[l].Cell == CellKind.Lstm)
+            {
+                LstmLayer.Backward(Context, f, parameters + offsets.WeightIh, parameters + offsets.WeightHh, dH, plan.DGates, plan.DC, plan.WeightScratch, g);
+            }
+            else
+            {
+                GruLayer.Backward(Context, f, parameters + offsets.WeightIh, parameters + offsets.WeightHh, dH, plan.DGates, plan.DHiddenGates, plan.WeightScratch, g);
+            }
+
             if (l > 0 && dropout)
             {
                 int length = (int)(steps * (long)batch * _network.Layers[l - 1].HiddenSize);

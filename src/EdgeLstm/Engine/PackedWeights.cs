@@ -41,7 +41,7 @@ internal sealed unsafe class PackedWeights
             int columns = layer.Gates * layer.HiddenSize;
             _inputT[l] = new AlignedBuffer(network.LayerInputSize(l) * columns);
             _recurrentT[l] = new AlignedBuffer(layer.HiddenSize * columns);
-            _bias[l] = new AlignedBuffer(columns);
+            _bias[l] = new AlignedBuffer(BiasLength(layer));
             panels &= columns % WeightPanels.Width == 0;
         }
 
@@ -84,11 +84,16 @@ internal sealed unsafe class PackedWeights
     /// <summary>W_hhᵀ of a layer in the form the kernels at <paramref name="width"/> read fastest.</summary>
     public WeightMatrix Recurrent(int layer, SimdWidth width) => Form(_recurrentT[layer], _recurrentPanels?[layer], _network.Layers[layer].HiddenSize, layer, width);
 
-    /// <summary>The bias the cell adds to the gates: b_ih + b_hh for an LSTM.</summary>
+    /// <summary>
+    /// The bias the cell adds: b_ih + b_hh [4H] for an LSTM; for a GRU [b_ir+b_hr | b_iz+b_hz | b_in | b_hn] (4H), since
+    /// b_hn sits inside the reset product and cannot be folded into b_in.
+    /// </summary>
     public float* Bias(int layer) => _bias[layer].Pointer;
 
     /// <summary>The head's weightᵀ [H×K].</summary>
     public WeightMatrix Head => new(MatMulForm.AB, _headT.Pointer, _network.TopHidden, _network.Outputs);
+
+    private static int BiasLength(RecurrentLayerDescription layer) => (layer.Cell == CellKind.Gru ? 4 : layer.Gates) * layer.HiddenSize;
 
     private WeightMatrix Form(AlignedBuffer rowMajor, AlignedBuffer? panels, int rows, int layer, SimdWidth width)
     {
@@ -110,7 +115,19 @@ internal sealed unsafe class PackedWeights
             int inputs = _network.LayerInputSize(l);
             Transpose(p.Slice(o.WeightIh, columns * inputs), columns, inputs, _inputT[l].Span);
             Transpose(p.Slice(o.WeightHh, columns * layer.HiddenSize), columns, layer.HiddenSize, _recurrentT[l].Span);
-            TensorPrimitives.Add(p.Slice(o.BiasIh, columns), p.Slice(o.BiasHh, columns), _bias[l].Span);
+            var bias = _bias[l].Span;
+            if (layer.Cell == CellKind.Gru)
+            {
+                int h = layer.HiddenSize;
+                TensorPrimitives.Add(p.Slice(o.BiasIh, 2 * h), p.Slice(o.BiasHh, 2 * h), bias[..(2 * h)]);
+                p.Slice(o.BiasIh + (2 * h), h).CopyTo(bias.Slice(2 * h, h));
+                p.Slice(o.BiasHh + (2 * h), h).CopyTo(bias.Slice(3 * h, h));
+            }
+            else
+            {
+                TensorPrimitives.Add(p.Slice(o.BiasIh, columns), p.Slice(o.BiasHh, columns), bias);
+            }
+
             if (_inputPanels is not null)
             {
                 WeightPanels.Pack(_inputT[l].Span, inputs, columns, _inputPanels[l].Span);

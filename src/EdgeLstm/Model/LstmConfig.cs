@@ -1,6 +1,9 @@
 namespace EdgeLstm.Model;
 
-/// <summary>The architecture of a stacked-LSTM classifier: inputs per step, hidden units, layers, classes, steps.</summary>
+/// <summary>
+/// The architecture of a stacked recurrent classifier: inputs per step, hidden units, layers, classes, steps, and the
+/// cell of its layers (<see cref="Cell"/>: LSTM unless set).
+/// </summary>
 /// <param name="InputSize">Features per time step (28 pixels for a row of an MNIST image).</param>
 /// <param name="HiddenSize">Units in each LSTM layer.</param>
 /// <param name="Layers">Stacked LSTM layers.</param>
@@ -11,6 +14,15 @@ public sealed record LstmConfig(int InputSize, int HiddenSize, int Layers, int C
     /// <summary>The reference recipe: 28 steps of 28 pixels, 2 layers of 256, 10 classes.</summary>
     public static LstmConfig Mnist { get; } = new(28, 256, 2, 10, 28);
 
+    /// <summary>The cell of every layer: PyTorch's <c>nn.LSTM</c> (the default) or <c>nn.GRU</c>.</summary>
+    public CellKind Cell { get; init; } = CellKind.Lstm;
+
+    /// <summary>Gate blocks per layer: 4 for an LSTM, 3 for a GRU.</summary>
+    public int Gates => Cell == CellKind.Gru ? 3 : 4;
+
+    /// <summary>The PyTorch module name of the recurrent stack, the prefix of its tensors: <c>lstm</c> or <c>gru</c>.</summary>
+    public string RecurrentModule => Cell == CellKind.Gru ? "gru" : "lstm";
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first field that is out of range.</summary>
     public void Validate()
     {
@@ -19,6 +31,10 @@ public sealed record LstmConfig(int InputSize, int HiddenSize, int Layers, int C
         Check(Layers, nameof(Layers), 1, 64);
         Check(Classes, nameof(Classes), 1, 1 << 16);
         Check(Steps, nameof(Steps), 1, 1 << 20);
+        if (!Enum.IsDefined(Cell))
+        {
+            throw new ArgumentException($"Cell must be Lstm or Gru; it is {(int)Cell}.");
+        }
     }
 
     /// <summary>Inputs to layer <paramref name="layer"/>: the data for layer 0, the layer below's output otherwise.</summary>

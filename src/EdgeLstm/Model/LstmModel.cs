@@ -3,9 +3,10 @@ using EdgeLstm.Memory;
 namespace EdgeLstm.Model;
 
 /// <summary>
-/// A stacked-LSTM classifier's parameters: one flat float buffer holding, per layer, PyTorch's <c>nn.LSTM</c> tensors
-/// (<c>weight_ih</c> [4H×I], <c>weight_hh</c> [4H×H], <c>bias_ih</c> [4H], <c>bias_hh</c> [4H], gates in the order
-/// i, f, g, o), then <c>nn.Linear</c>'s <c>fc.weight</c> [C×H] and <c>fc.bias</c> [C].
+/// A stacked recurrent classifier's parameters: one flat float buffer holding, per layer, PyTorch's <c>nn.LSTM</c>
+/// tensors (<c>lstm.weight_ih_lN</c> [4H×I], <c>weight_hh</c> [4H×H], <c>bias_ih</c> [4H], <c>bias_hh</c> [4H], gates in
+/// the order i, f, g, o) or <c>nn.GRU</c>'s (<c>gru.…</c>, 3H rows, gates r, z, n), then <c>nn.Linear</c>'s
+/// <c>fc.weight</c> [C×H] and <c>fc.bias</c> [C].
 /// </summary>
 /// <remarks>
 /// The model is data only: how the engine lays the weights out for its kernels is the engine's business
@@ -32,13 +33,14 @@ public sealed unsafe class LstmModel
             offset = checked(offset + t.Length);
         }
 
-        int h4 = 4 * config.HiddenSize;
+        int gates = config.Gates * config.HiddenSize;
+        string module = config.RecurrentModule;
         for (int l = 0; l < config.Layers; l++)
         {
-            Add($"lstm.weight_ih_l{l}", h4, config.LayerInputSize(l));
-            Add($"lstm.weight_hh_l{l}", h4, config.HiddenSize);
-            Add($"lstm.bias_ih_l{l}", h4);
-            Add($"lstm.bias_hh_l{l}", h4);
+            Add($"{module}.weight_ih_l{l}", gates, config.LayerInputSize(l));
+            Add($"{module}.weight_hh_l{l}", gates, config.HiddenSize);
+            Add($"{module}.bias_ih_l{l}", gates);
+            Add($"{module}.bias_hh_l{l}", gates);
         }
 
         Add("fc.weight", config.Classes, config.HiddenSize);
@@ -51,7 +53,7 @@ public sealed unsafe class LstmModel
         LayerOffsets = new (int, int, int, int)[config.Layers];
         for (int l = 0; l < config.Layers; l++)
         {
-            LayerOffsets[l] = (Offset($"lstm.weight_ih_l{l}"), Offset($"lstm.weight_hh_l{l}"), Offset($"lstm.bias_ih_l{l}"), Offset($"lstm.bias_hh_l{l}"));
+            LayerOffsets[l] = (Offset($"{module}.weight_ih_l{l}"), Offset($"{module}.weight_hh_l{l}"), Offset($"{module}.bias_ih_l{l}"), Offset($"{module}.bias_hh_l{l}"));
         }
 
         FcWeightOffset = Offset("fc.weight");
@@ -85,17 +87,19 @@ public sealed unsafe class LstmModel
     /// <summary>
     /// A freshly initialised model, as the reference recipe's TF1 graph initialises it: LSTM weights Glorot-uniform over
     /// the combined [I+H, 4H] kernel, biases 0 but the forget gate's 1.0 (TF1's <c>forget_bias</c>, folded into
-    /// <c>bias_ih</c>), dense weights truncated normal with σ = 0.1 and dense biases 0.1.
+    /// <c>bias_ih</c>), dense weights truncated normal with σ = 0.1 and dense biases 0.1. A GRU's weights are
+    /// Glorot-uniform over its [I+H, 3H] kernel and its biases 0.
     /// </summary>
     public static LstmModel Create(LstmConfig config, ulong seed)
     {
         var model = new LstmModel(config);
         var rng = new SeededRandom(seed);
         int h = config.HiddenSize;
+        string module = config.RecurrentModule;
         for (int l = 0; l < config.Layers; l++)
         {
-            float limit = MathF.Sqrt(6f / (config.LayerInputSize(l) + h + (4 * h)));
-            foreach (var name in new[] { $"lstm.weight_ih_l{l}", $"lstm.weight_hh_l{l}" })
+            float limit = MathF.Sqrt(6f / (config.LayerInputSize(l) + h + (config.Gates * h)));
+            foreach (var name in new[] { $"{module}.weight_ih_l{l}", $"{module}.weight_hh_l{l}" })
             {
                 var w = model.TensorData(name);
                 for (int i = 0; i < w.Length; i++)
@@ -104,7 +108,10 @@ public sealed unsafe class LstmModel
                 }
             }
 
-            model.TensorData($"lstm.bias_ih_l{l}").Slice(h, h).Fill(1f);
+            if (config.Cell == CellKind.Lstm)
+            {
+                model.TensorData($"lstm.bias_ih_l{l}").Slice(h, h).Fill(1f);
+            }
         }
 
         var fcWeight = model.TensorData("fc.weight");

@@ -47,6 +47,6 @@ public sealed class NetworkDescription
     public static NetworkDescription Of(LstmConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        return new NetworkDescription(config.InputSize, Enumerable.Repeat(new RecurrentLayerDescription(CellKind.Lstm, config.HiddenSize), config.Layers), HeadKind.ClassifyLastStep, config.Classes);
+        return new NetworkDescription(config.InputSize, Enumerable.Repeat(new RecurrentLayerDescription(config.Cell, config.HiddenSize), config.Layers), HeadKind.ClassifyLastStep, config.Classes);
     }
 }

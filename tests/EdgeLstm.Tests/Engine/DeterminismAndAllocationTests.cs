@@ -6,10 +6,12 @@ namespace EdgeLstm.Tests.Engine;
 
 public class DeterminismAndAllocationTests
 {
-    [Fact]
-    public void The_same_seed_trains_bit_identically_on_1_2_and_3_threads()
+    [Theory]
+    [InlineData(CellKind.Lstm)]
+    [InlineData(CellKind.Gru)]
+    public void The_same_seed_trains_bit_identically_on_1_2_and_3_threads(CellKind cell)
     {
-        var config = new LstmConfig(7, 37, 2, 5, 6);
+        var config = new LstmConfig(7, 37, 2, 5, 6) { Cell = cell };
         float[]? reference = null;
         float[]? referenceLosses = null;
         foreach (int threads in new[] { 1, 2, 3 })
@@ -39,10 +41,12 @@ public class DeterminismAndAllocationTests
         }
     }
 
-    [Fact]
-    public void Training_and_inference_allocate_nothing_after_warm_up()
+    [Theory]
+    [InlineData(CellKind.Lstm)]
+    [InlineData(CellKind.Gru)]
+    public void Training_and_inference_allocate_nothing_after_warm_up(CellKind cell)
     {
-        var config = new LstmConfig(28, 64, 2, 10, 28);
+        var config = new LstmConfig(28, 64, 2, 10, 28) { Cell = cell };
         var model = LstmModel.Create(config, 1);
         var x = TestModels.Inputs(16, 28, 28, 2);
         var labels = TestModels.Labels(16, 10, 3);

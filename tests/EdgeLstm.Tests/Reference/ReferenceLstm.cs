@@ -5,9 +5,10 @@ namespace EdgeLstm.Tests.Reference;
 
 /// <summary>
 /// The whole classifier in plain double-precision loops, written from the equations and nothing else: the yardstick the
-/// engine is measured against. It is itself checked against finite differences.
+/// engine is measured against. It is itself checked against finite differences. The LSTM layers are here, the GRU
+/// layers in ReferenceGru.cs.
 /// </summary>
-internal sealed class ReferenceLstm
+internal sealed partial class ReferenceLstm
 {
     private readonly LstmConfig _c;
     private readonly Dictionary<string, double[]> _p;
@@ -27,7 +28,8 @@ internal sealed class ReferenceLstm
     {
         public required double[][][] H { get; init; }      // [layer][t] → [B×H]
         public required double[][][] C { get; init; }
-        public required double[][][] Gates { get; init; }  // activated [B×4H]
+        public required double[][][] Gates { get; init; }  // activated [B×4H], or [B×3H] r, z, n for a GRU
+        public double[][][]? HiddenN { get; init; }        // GRU: h_prev·W_hnᵀ + b_hn [B×H]
         public required double[][][] Y { get; init; }      // layer output after dropout
         public required double[] Logits { get; init; }
         public required double[] Probabilities { get; init; }
@@ -42,8 +44,15 @@ internal sealed class ReferenceLstm
         var c = new double[layers][][];
         var gates = new double[layers][][];
         var y = new double[layers][][];
+        var hn = new double[layers][][];
         for (int l = 0; l < layers; l++)
         {
+            if (_c.Cell == CellKind.Gru)
+            {
+                ForwardGruLayer(l, x, batch, steps, h, gates, hn, y);
+                continue;
+            }
+
             int inSize = _c.LayerInputSize(l);
             var wih = _p[$"lstm.weight_ih_l{l}"];
             var whh = _p[$"lstm.weight_hh_l{l}"];
@@ -131,7 +140,7 @@ internal sealed class ReferenceLstm
         }
 
         loss /= reduction == LossReduction.MeanOverBatchAndClasses ? batch * classes : batch;
-        return new Pass { H = h, C = c, Gates = gates, Y = y, Logits = logits, Probabilities = probs, Loss = loss };
+        return new Pass { H = h, C = c, Gates = gates, HiddenN = hn, Y = y, Logits = logits, Probabilities = probs, Loss = loss };
     }
 
     /// <summary>Gradients of the loss w.r.t. every parameter (by name) and the input [B×T×I], by hand-written BPTT.</summary>
@@ -172,6 +181,12 @@ internal sealed class ReferenceLstm
         var dInput = new double[x.Length];
         for (int l = layers - 1; l >= 0; l--)
         {
+            if (_c.Cell == CellKind.Gru)
+            {
+                BackwardGruLayer(l, x, batch, steps, f, grads, dY, dInput);
+                continue;
+            }
+
             int inSize = _c.LayerInputSize(l);
             var wih = _p[$"lstm.weight_ih_l{l}"];
             var whh = _p[$"lstm.weight_hh_l{l}"];
