@@ -30,6 +30,8 @@ internal sealed unsafe class ActivationPlan
         Mode = mode;
         Batch = batch;
         Steps = steps;
+        HeadRows = network.HeadReadsEveryStep ? checked(batch * steps) : batch;
+        HeadLabels = network.HeadRegresses ? [] : new int[HeadRows];
         int layers = network.Layers.Count;
         _gates = new float*[layers];
         _c = new float*[layers];
@@ -59,8 +61,14 @@ internal sealed unsafe class ActivationPlan
 
     public int Steps { get; }
 
-    /// <summary>Rows the head reads: one per sample (last-step heads).</summary>
-    public int HeadRows => Batch;
+    /// <summary>Rows the head reads: one per sample for a last-step head, one per sample and step (time-major) otherwise.</summary>
+    public int HeadRows { get; }
+
+    /// <summary>Class labels in head-row order (time-major for a per-step head), for the loss.</summary>
+    public int[] HeadLabels { get; }
+
+    /// <summary>[rows×K] regression targets in head-row order.</summary>
+    public float* Targets { get; private set; }
 
     /// <summary>[T·B×I] the input, time-major.</summary>
     public float* Input { get; private set; }
@@ -68,7 +76,7 @@ internal sealed unsafe class ActivationPlan
     /// <summary>[rows×K] the head's outputs before the softmax.</summary>
     public float* Logits { get; private set; }
 
-    /// <summary>[rows×K] class probabilities.</summary>
+    /// <summary>[rows×K] class probabilities (a classifier's), or the outputs themselves (a regression's).</summary>
     public float* Probabilities { get; private set; }
 
     /// <summary>[rows×K] ∂loss/∂logits (training).</summary>
@@ -178,6 +186,7 @@ internal sealed unsafe class ActivationPlan
         Recurrent = anyGru ? Take(memory, (long)Batch * maxGates) : null;
         Logits = Take(memory, outputs);
         Probabilities = Take(memory, outputs);
+        Targets = _network.HeadRegresses ? Take(memory, outputs) : null;
         switch (Mode)
         {
             case EngineMode.Train:

@@ -44,7 +44,7 @@ internal sealed unsafe class NetworkEngine
     /// </summary>
     /// <param name="finalC">Where each layer's last cell state goes, [L×B×H], or null.</param>
     /// <param name="finalH">Where each layer's last output goes, [L×B×H], or null.</param>
-    /// <returns>The top layer's output at the last step, [B×H]: what a last-step head reads.</returns>
+    /// <returns>What the head reads: the top layer's output at the last step [B×H], or at every step [T·B×H] for a per-step head.</returns>
     public float* ForwardStack(ActivationPlan plan, float keep = 1f, SeededRandom? dropoutRandom = null, float* finalC = null, float* finalH = null)
     {
         var packed = PackedWeights.Of(_model);
@@ -72,9 +72,9 @@ internal sealed unsafe class NetworkEngine
             CopyState(f.OutputAt(last), finalH, l, f.StepFloats);
             if (dropout)
             {
-                // The top layer only feeds the head at its last step.
+                // A last-step head reads the top layer only at its last step: only that part is dropped out.
                 long bh = f.StepFloats;
-                int first = (int)(l == layers - 1 ? (plan.Steps - 1) * bh : 0);
+                int first = (int)(l == layers - 1 && !_network.HeadReadsEveryStep ? (plan.Steps - 1) * bh : 0);
                 int length = (int)(plan.Steps * bh) - first;
                 Dropout.Apply(new ReadOnlySpan<float>(f.H + first, length), new Span<float>(plan.Mask(l) + first, length), new Span<float>(plan.OutputOf(l, true) + first, length), keep, dropoutRandom!);
             }
@@ -87,8 +87,17 @@ internal sealed unsafe class NetworkEngine
             return plan.StateH(layers - 1, plan.CurrentSlot);
         }
 
-        long topStep = (long)plan.Batch * _network.TopHidden;
-        return plan.OutputOf(layers - 1, dropout) + ((plan.Steps - 1) * topStep);
+        return HeadInput(plan, dropout);
+    }
+
+    /// <summary>The top layer's output at every step [T·B×H], time-major (without dropout).</summary>
+    public float* TopOutputs(ActivationPlan plan) => plan.OutputOf(_network.Layers.Count - 1, false);
+
+    /// <summary>The rows of top-layer output the head reads (after dropout in training).</summary>
+    public float* HeadInput(ActivationPlan plan, bool dropout)
+    {
+        float* top = plan.OutputOf(_network.Layers.Count - 1, dropout);
+        return _network.HeadReadsEveryStep ? top : top + ((plan.Steps - 1) * (long)plan.Batch * _network.TopHidden);
     }
 
     private static void CopyState(float* source, float* destination, int layer, long floats)
@@ -113,30 +122,61 @@ internal sealed unsafe class NetworkEngine
     public void ForwardHead(float* hidden, int rows, float* outputs)
         => DenseHead.Forward(Context, PackedWeights.Of(_model).Head, _model.Parameters.Slice(_model.FcBiasOffset, _network.Outputs), hidden, rows, outputs);
 
-    /// <summary>Softmax of the plan's logits into its probabilities.</summary>
-    public void Softmax(ActivationPlan plan)
-    {
-        int rows = plan.HeadRows, k = _network.Outputs;
-        SoftmaxCrossEntropy.Softmax(new ReadOnlySpan<float>(plan.Logits, rows * k), new Span<float>(plan.Probabilities, rows * k), rows, k);
-    }
-
     /// <summary>
-    /// Softmax cross-entropy of the plan's logits against <paramref name="labels"/>, summed and divided by
-    /// <paramref name="divisor"/>; in training also ∂loss/∂logits into the plan. Fills the plan's probabilities.
+    /// The head's loss over the plan's head outputs, summed and divided by <paramref name="divisor"/>; in training also
+    /// ∂loss/∂outputs into the plan. A classifier takes <paramref name="labels"/> (softmax cross-entropy, and the plan's
+    /// probabilities are filled); a regression takes <paramref name="targets"/> (squared error). Both come batch-major,
+    /// [B] or [B×T] labels, [B×K] or [B×T×K] targets, and are put in the head's row order here.
     /// </summary>
-    public float ClassificationLoss(ActivationPlan plan, ReadOnlySpan<int> labels, double divisor)
+    public float Loss(ActivationPlan plan, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, double divisor)
     {
         int rows = plan.HeadRows, k = _network.Outputs;
-        var logits = new ReadOnlySpan<float>(plan.Logits, rows * k);
-        var probabilities = new Span<float>(plan.Probabilities, rows * k);
-        SoftmaxCrossEntropy.Softmax(logits, probabilities, rows, k);
-        float loss = (float)(SoftmaxCrossEntropy.SumNegativeLogLikelihood(logits, labels, k) / divisor);
-        if (plan.Mode == EngineMode.Train)
+        var outputs = new ReadOnlySpan<float>(plan.Logits, rows * k);
+        var dOutputs = new Span<float>(plan.DLogits, plan.Mode == EngineMode.Train ? rows * k : 0);
+        if (_network.HeadRegresses)
         {
-            SoftmaxCrossEntropy.Backward(probabilities, labels, new Span<float>(plan.DLogits, rows * k), k, (float)(1.0 / divisor));
+            var t = new Span<float>(plan.Targets, rows * k);
+            ToHeadRows(plan, targets, t, k);
+            float error = (float)(MeanSquaredError.Sum(outputs, t) / divisor);
+            if (!dOutputs.IsEmpty)
+            {
+                MeanSquaredError.Backward(outputs, t, dOutputs, (float)(1.0 / divisor));
+            }
+
+            return error;
+        }
+
+        ToHeadRows(plan, labels, plan.HeadLabels, 1);
+        var probabilities = new Span<float>(plan.Probabilities, rows * k);
+        SoftmaxCrossEntropy.Softmax(outputs, probabilities, rows, k);
+        float loss = (float)(SoftmaxCrossEntropy.SumNegativeLogLikelihood(outputs, plan.HeadLabels, k) / divisor);
+        if (!dOutputs.IsEmpty)
+        {
+            SoftmaxCrossEntropy.Backward(probabilities, plan.HeadLabels, dOutputs, k, (float)(1.0 / divisor));
         }
 
         return loss;
+    }
+
+    /// <summary>What a caller reads after the head: class probabilities of a classifier, the outputs of a regression.</summary>
+    public float* HeadResults(ActivationPlan plan) => _network.HeadRegresses ? plan.Logits : plan.Probabilities;
+
+    /// <summary>Batch-major [B(×T)×width] values into the head's row order (time-major rows for a per-step head).</summary>
+    private void ToHeadRows<T>(ActivationPlan plan, ReadOnlySpan<T> batchMajor, Span<T> rows, int width)
+    {
+        if (!_network.HeadReadsEveryStep)
+        {
+            batchMajor.CopyTo(rows);
+            return;
+        }
+
+        for (int b = 0; b < plan.Batch; b++)
+        {
+            for (int t = 0; t < plan.Steps; t++)
+            {
+                batchMajor.Slice(((b * plan.Steps) + t) * width, width).CopyTo(rows.Slice(((t * plan.Batch) + b) * width, width));
+            }
+        }
     }
 
     /// <summary>
@@ -152,15 +192,15 @@ internal sealed unsafe class NetworkEngine
         long bh = (long)batch * hidden;
         float* parameters = _model.ParameterPointer;
 
-        // The head: its gradients, and ∂loss/∂h of the top layer at the last step (zero at the others).
+        // The head: its gradients, and ∂loss/∂h of the top layer at the steps it reads (zero at the others).
         float* dTop = ((layers - 1) & 1) == 0 ? plan.DH0 : plan.DH1;
-        new Span<float>(dTop, (int)((steps - 1) * bh)).Clear();
-        float* dTopLast = dTop + ((steps - 1) * bh);
-        float* top = plan.OutputOf(layers - 1, dropout) + ((steps - 1) * bh);
-        DenseHead.Backward(Context, plan.DLogits, top, batch, parameters + _model.FcWeightOffset, hidden, k, gradients + _model.FcWeightOffset, new Span<float>(gradients + _model.FcBiasOffset, k), dTopLast);
+        long firstRead = _network.HeadReadsEveryStep ? 0 : (steps - 1) * bh;
+        new Span<float>(dTop, (int)firstRead).Clear();
+        DenseHead.Backward(Context, plan.DLogits, HeadInput(plan, dropout), plan.HeadRows, parameters + _model.FcWeightOffset, hidden, k, gradients + _model.FcWeightOffset, new Span<float>(gradients + _model.FcBiasOffset, k), dTop + firstRead);
         if (dropout)
         {
-            Dropout.Backward(new Span<float>(dTopLast, (int)bh), new ReadOnlySpan<float>(plan.Mask(layers - 1) + ((steps - 1) * bh), (int)bh));
+            int read = (int)((steps * bh) - firstRead);
+            Dropout.Backward(new Span<float>(dTop + firstRead, read), new ReadOnlySpan<float>(plan.Mask(layers - 1) + firstRead, read));
         }
 
         for (int l = layers - 1; l >= 0; l--)

@@ -44,14 +44,17 @@ public static class ModelFile
     /// <summary>Version-2 network metadata keys: the cell of each layer, the head's kind and its outputs.</summary>
     public const string CellsKey = "cells", HeadKey = "head", OutputsKey = "outputs";
 
-    /// <summary>The value of <see cref="HeadKey"/> for the one head this version runs: classes from the last step.</summary>
-    public const string ClassifyLastStepHead = "classify_last_step";
+    /// <summary>The value of <see cref="HeadKey"/> for each head, in <see cref="HeadKind"/> order.</summary>
+    private static readonly string[] HeadNames = ["classify_last_step", "classify_every_step", "regress_last_step", "regress_every_step"];
 
-    /// <summary>The format version a model of <paramref name="config"/> is written in: 1 for LSTM stacks, 2 otherwise.</summary>
+    /// <summary>The value of <see cref="HeadKey"/> for <paramref name="head"/>, e.g. <c>classify_last_step</c>.</summary>
+    public static string HeadName(HeadKind head) => HeadNames[(int)head];
+
+    /// <summary>The format version a model of <paramref name="config"/> is written in: 1 for LSTM stacks with a last-step classifier, 2 otherwise.</summary>
     public static int VersionFor(LstmConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        return config.Cell == CellKind.Lstm ? 1 : 2;
+        return config.Cell == CellKind.Lstm && config.Head == HeadKind.ClassifyLastStep ? 1 : 2;
     }
 
     /// <summary>Saves <paramref name="model"/> atomically, with <paramref name="facts"/> (e.g. training settings) in the metadata.</summary>
@@ -109,7 +112,7 @@ public static class ModelFile
         if (version >= 2)
         {
             writer.SetMetadata(CellsKey, string.Join(",", Enumerable.Repeat(config.RecurrentModule, config.Layers)));
-            writer.SetMetadata(HeadKey, ClassifyLastStepHead);
+            writer.SetMetadata(HeadKey, HeadName(config.Head));
             writer.SetMetadata(OutputsKey, Text(config.Classes));
         }
 
@@ -246,11 +249,17 @@ public static class ModelFile
             Int(reader, LayersKey, 1, int.MaxValue),
             Int(reader, ClassesKey, 1, int.MaxValue),
             Int(reader, StepsKey, 1, int.MaxValue));
-        return version < 2 ? config : config with { Cell = NetworkFromMetadata(reader, config) };
+        if (version < 2)
+        {
+            return config;
+        }
+
+        var (cell, head) = NetworkFromMetadata(reader, config);
+        return config with { Cell = cell, Head = head };
     }
 
-    /// <summary>The version-2 network keys, checked against the version-1 ones; returns the cell of the (uniform) stack.</summary>
-    private static CellKind NetworkFromMetadata(SafeTensorsReader reader, LstmConfig config)
+    /// <summary>The version-2 network keys, checked against the version-1 ones: the cell of the (uniform) stack and the head.</summary>
+    private static (CellKind Cell, HeadKind Head) NetworkFromMetadata(SafeTensorsReader reader, LstmConfig config)
     {
         string Field(string key) => $"{SafeTensorsReader.MetadataKey}.{key}";
         string cells = reader.Metadata.GetValueOrDefault(CellsKey)
@@ -262,9 +271,10 @@ public static class ModelFile
         }
 
         string head = reader.Metadata.GetValueOrDefault(HeadKey, string.Empty);
-        if (head != ClassifyLastStepHead)
+        int headIndex = Array.IndexOf(HeadNames, head);
+        if (headIndex < 0)
         {
-            throw new ModelFormatException(reader.Source, Field(HeadKey), $"expected \"{ClassifyLastStepHead}\", found \"{head}\"");
+            throw new ModelFormatException(reader.Source, Field(HeadKey), $"expected one of {string.Join(", ", HeadNames)}, found \"{head}\"");
         }
 
         if (Int(reader, OutputsKey, 1, int.MaxValue) != config.Classes)
@@ -272,7 +282,7 @@ public static class ModelFile
             throw new ModelFormatException(reader.Source, Field(OutputsKey), $"expected {config.Classes} (as {ClassesKey}), found \"{reader.Metadata[OutputsKey]}\"");
         }
 
-        return perLayer[0] == "gru" ? CellKind.Gru : CellKind.Lstm;
+        return (perLayer[0] == "gru" ? CellKind.Gru : CellKind.Lstm, (HeadKind)headIndex);
     }
 
     /// <summary>The architecture a foreign file's shapes describe: layers counted, sizes from layer 0 and the dense layer.</summary>

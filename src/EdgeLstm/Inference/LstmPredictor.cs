@@ -50,13 +50,16 @@ public sealed unsafe class LstmPredictor : IDisposable
     /// <summary>Threads in use.</summary>
     public int Threads => _context.Threads;
 
-    /// <summary>Class probabilities [B×C] for a batch of sequences [B×T×I].</summary>
+    /// <summary>
+    /// Class probabilities [B×C] for a batch of sequences [B×T×I]; [B×T×C] for a per-step head; a regression head's
+    /// outputs in the same shapes.
+    /// </summary>
     public void Predict(ReadOnlySpan<float> inputs, int batchSize, Span<float> probabilities)
     {
         Run(inputs, batchSize, default, default, default, probabilities, logits: false);
     }
 
-    /// <summary>Logits [B×C] (before the softmax) for a batch of sequences [B×T×I].</summary>
+    /// <summary>Logits [B×C] (before the softmax) for a batch of sequences [B×T×I]; [B×T×C] for a per-step head.</summary>
     public void PredictLogits(ReadOnlySpan<float> inputs, int batchSize, Span<float> logits)
     {
         Run(inputs, batchSize, default, default, default, logits, logits: true);
@@ -83,7 +86,10 @@ public sealed unsafe class LstmPredictor : IDisposable
             _engine.ForwardHead(h, rows, p);
         }
 
-        SoftmaxCrossEntropy.Softmax(probabilities, probabilities, rows, config.Classes);
+        if (!config.HeadRegresses)
+        {
+            SoftmaxCrossEntropy.Softmax(probabilities, probabilities, rows, config.Classes);
+        }
     }
 
     /// <summary>Bytes the worker threads have allocated so far; for the allocation tests.</summary>
@@ -106,31 +112,58 @@ public sealed unsafe class LstmPredictor : IDisposable
         RequireOptional(outputs, steps * bh, nameof(outputs));
         RequireOptional(finalC, config.Layers * bh, nameof(finalC));
         RequireOptional(finalH, config.Layers * bh, nameof(finalH));
-        RequireOptional(result, (long)batchSize * config.Classes, logits ? "logits" : "probabilities");
+        long headRows = config.HeadReadsEveryStep ? (long)batchSize * steps : batchSize;
+        RequireOptional(result, headRows * config.Classes, logits ? "logits" : "probabilities");
 
         var plan = _plan = _engine.PlanFor(_plan, EngineMode.Infer, batchSize, steps);
         _engine.LoadInputs(plan, inputs);
-        float* top;
+        float* headInput;
         fixed (float* c = finalC, h = finalH)
         {
-            top = _engine.ForwardStack(plan, finalC: c, finalH: h);
+            headInput = _engine.ForwardStack(plan, finalC: c, finalH: h);
         }
 
         if (!outputs.IsEmpty)
         {
-            new ReadOnlySpan<float>(top - ((steps - 1) * bh), (int)(steps * bh)).CopyTo(outputs);
+            new ReadOnlySpan<float>(_engine.TopOutputs(plan), (int)(steps * bh)).CopyTo(outputs);
         }
 
-        if (!result.IsEmpty)
+        if (result.IsEmpty)
         {
+            return;
+        }
+
+        int k = config.Classes, rows = plan.HeadRows;
+        bool softmax = !logits && !config.HeadRegresses;
+        if (!config.HeadReadsEveryStep)
+        {
+            // One row per sample: the head writes straight into the caller's span.
             fixed (float* r = result)
             {
-                _engine.ForwardHead(top, batchSize, r);
+                _engine.ForwardHead(headInput, rows, r);
             }
 
-            if (!logits)
+            if (softmax)
             {
-                SoftmaxCrossEntropy.Softmax(result, result, batchSize, config.Classes);
+                SoftmaxCrossEntropy.Softmax(result, result, rows, k);
+            }
+
+            return;
+        }
+
+        // One row per sample and step, time-major inside the engine; the caller gets them batch-major [B×T×K].
+        _engine.ForwardHead(headInput, rows, plan.Logits);
+        var timeMajor = new Span<float>(plan.Logits, rows * k);
+        if (softmax)
+        {
+            SoftmaxCrossEntropy.Softmax(timeMajor, timeMajor, rows, k);
+        }
+
+        for (int t = 0; t < steps; t++)
+        {
+            for (int b = 0; b < batchSize; b++)
+            {
+                timeMajor.Slice(((t * batchSize) + b) * k, k).CopyTo(result.Slice(((b * steps) + t) * k, k));
             }
         }
     }

@@ -52,7 +52,9 @@ public sealed unsafe class LstmStream : IDisposable
 
     /// <summary>
     /// Feeds one step <paramref name="input"/> [B×I]; writes the top layer's new h [B×H] into <paramref name="topHidden"/>
-    /// and the dense layer's class probabilities [B×C] into <paramref name="probabilities"/> (either may be empty).
+    /// and the dense layer's class probabilities [B×C] into <paramref name="probabilities"/> (either may be empty); a
+    /// regression head's outputs instead of probabilities. A per-step head's output at this step is what the
+    /// predictor gives for this step of the whole sequence.
     /// </summary>
     public void Step(ReadOnlySpan<float> input, Span<float> topHidden = default, Span<float> probabilities = default)
     {
@@ -72,7 +74,15 @@ public sealed unsafe class LstmStream : IDisposable
         if (!probabilities.IsEmpty)
         {
             _engine.ForwardHead(top, BatchSize, _plan.Logits);
-            SoftmaxCrossEntropy.Softmax(new ReadOnlySpan<float>(_plan.Logits, BatchSize * config.Classes), probabilities, BatchSize, config.Classes);
+            var outputs = new ReadOnlySpan<float>(_plan.Logits, BatchSize * config.Classes);
+            if (config.HeadRegresses)
+            {
+                outputs.CopyTo(probabilities);
+            }
+            else
+            {
+                SoftmaxCrossEntropy.Softmax(outputs, probabilities, BatchSize, config.Classes);
+            }
         }
     }
 

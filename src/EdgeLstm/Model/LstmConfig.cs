@@ -17,6 +17,15 @@ public sealed record LstmConfig(int InputSize, int HiddenSize, int Layers, int C
     /// <summary>The cell of every layer: PyTorch's <c>nn.LSTM</c> (the default) or <c>nn.GRU</c>.</summary>
     public CellKind Cell { get; init; } = CellKind.Lstm;
 
+    /// <summary>What the dense head predicts (classes of the last step unless set); <see cref="Classes"/> is its output count K.</summary>
+    public HeadKind Head { get; init; } = HeadKind.ClassifyLastStep;
+
+    /// <summary>True when the head reads every step, not only the last.</summary>
+    public bool HeadReadsEveryStep => Head is HeadKind.ClassifyEveryStep or HeadKind.RegressEveryStep;
+
+    /// <summary>True when the head outputs real values trained by mean squared error, not classes.</summary>
+    public bool HeadRegresses => Head is HeadKind.RegressLastStep or HeadKind.RegressEveryStep;
+
     /// <summary>Gate blocks per layer: 4 for an LSTM, 3 for a GRU.</summary>
     public int Gates => Cell == CellKind.Gru ? 3 : 4;
 
@@ -34,6 +43,11 @@ public sealed record LstmConfig(int InputSize, int HiddenSize, int Layers, int C
         if (!Enum.IsDefined(Cell))
         {
             throw new ArgumentException($"Cell must be Lstm or Gru; it is {(int)Cell}.");
+        }
+
+        if (!Enum.IsDefined(Head))
+        {
+            throw new ArgumentException($"Head must be one of {string.Join(", ", Enum.GetNames<HeadKind>())}; it is {(int)Head}.");
         }
     }
 

@@ -37,16 +37,22 @@ public sealed class NetworkDescription
     /// <summary>Classes or regression outputs of the head.</summary>
     public int Outputs { get; }
 
+    /// <summary>True when the head reads every step, not only the last.</summary>
+    public bool HeadReadsEveryStep => Head is HeadKind.ClassifyEveryStep or HeadKind.RegressEveryStep;
+
+    /// <summary>True when the head outputs real values trained by mean squared error, not classes.</summary>
+    public bool HeadRegresses => Head is HeadKind.RegressLastStep or HeadKind.RegressEveryStep;
+
     /// <summary>Hidden size of the top layer: the width the head reads.</summary>
     public int TopHidden => _layers[^1].HiddenSize;
 
     /// <summary>Inputs to layer <paramref name="layer"/>: the data for layer 0, the layer below's output otherwise.</summary>
     public int LayerInputSize(int layer) => layer == 0 ? InputSize : _layers[layer - 1].HiddenSize;
 
-    /// <summary>The description of a model made from <paramref name="config"/>: a uniform stack and a last-step classifier.</summary>
+    /// <summary>The description of a model made from <paramref name="config"/>: a uniform stack and its head.</summary>
     public static NetworkDescription Of(LstmConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        return new NetworkDescription(config.InputSize, Enumerable.Repeat(new RecurrentLayerDescription(config.Cell, config.HiddenSize), config.Layers), HeadKind.ClassifyLastStep, config.Classes);
+        return new NetworkDescription(config.InputSize, Enumerable.Repeat(new RecurrentLayerDescription(config.Cell, config.HiddenSize), config.Layers), config.Head, config.Classes);
     }
 }

@@ -25,7 +25,7 @@ public sealed unsafe class LstmTrainer : IDisposable
     private ActivationPlan? _evaluationPlan;
     private ActivationPlan? _lastPlan;
 
-    /// <summary>Creates a trainer with its own threads (<see cref="TrainerOptions.Threads"/>); the model's parameters are updated in place by <see cref="TrainBatch"/>.</summary>
+    /// <summary>Creates a trainer with its own threads (<see cref="TrainerOptions.Threads"/>); the model's parameters are updated in place by <c>TrainBatch</c>.</summary>
     public LstmTrainer(LstmModel model, TrainerOptions? options = null)
         : this(model, options, context: null)
     {
@@ -70,20 +70,23 @@ public sealed unsafe class LstmTrainer : IDisposable
     /// <summary>The vector width in use.</summary>
     public SimdWidth Width => _context.Width;
 
-    /// <summary>The gradients of the last <see cref="ComputeGradients"/>, laid out like <see cref="LstmModel.Parameters"/>.</summary>
+    /// <summary>The gradients of the last <c>ComputeGradients</c>, laid out like <see cref="LstmModel.Parameters"/>.</summary>
     public ReadOnlySpan<float> Gradients => _gradients.Span;
 
     /// <summary>The global L2 norm of the last batch's gradients, before any clipping (0 before the first batch).</summary>
     public float LastGradientNorm { get; private set; }
 
-    /// <summary>When true, <see cref="ComputeGradients"/> also computes ∂loss/∂input into <see cref="InputGradient"/>.</summary>
+    /// <summary>When true, <c>ComputeGradients</c> also computes ∂loss/∂input into <see cref="InputGradient"/>.</summary>
     public bool ComputeInputGradient { get; set; }
 
     /// <summary>∂loss/∂input [B×T×I] of the last batch, when <see cref="ComputeInputGradient"/> is set.</summary>
     public ReadOnlySpan<float> InputGradient => _trainPlan is { } p && ComputeInputGradient ? new(p.InputGradientBatchMajor, p.Batch * p.Steps * _model.Config.InputSize) : default;
 
-    /// <summary>The class probabilities [B×C] of the last batch (trained on with dropout, or evaluated without).</summary>
-    public ReadOnlySpan<float> LastProbabilities => _lastPlan is { } p ? new(p.Probabilities, p.HeadRows * _model.Config.Classes) : default;
+    /// <summary>
+    /// The head's results for the last batch (trained on with dropout, or evaluated without): class probabilities
+    /// [B×C] of a classifier, or the outputs of a regression; time-major [T×B×K] for a per-step head.
+    /// </summary>
+    public ReadOnlySpan<float> LastProbabilities => _lastPlan is { } p ? new(_engine.HeadResults(p), p.HeadRows * _model.Config.Classes) : default;
 
     /// <summary>The dropout mask [T×B×H] (0 or 1/keep) layer <paramref name="layer"/> used in the last batch; for tests.</summary>
     internal ReadOnlySpan<float> DropoutMask(int layer) => _trainPlan is { } p ? new(p.Mask(layer), p.Batch * p.Steps * _model.Config.HiddenSize) : default;
@@ -95,8 +98,20 @@ public sealed unsafe class LstmTrainer : IDisposable
     /// <param name="inputs">[B×T×I] with B = <paramref name="labels"/>.Length.</param>
     /// <param name="labels">Class of each sample, 0 to C−1.</param>
     public float TrainBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
+        => TrainBatch(inputs, labels.Length, labels, default);
+
+    /// <summary>One training iteration of a classifier: labels [B] (last-step head) or [B×T] (per-step head).</summary>
+    public float TrainBatch(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> labels)
+        => TrainBatch(inputs, batchSize, labels, default);
+
+    /// <summary>One training iteration of a regression: targets [B×K] (last-step head) or [B×T×K] (per-step head).</summary>
+    public float TrainBatch(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<float> targets)
+        => TrainBatch(inputs, batchSize, default, targets);
+
+    /// <summary>The data path of one iteration, top to bottom: forward, loss, backward, then clip and Adam.</summary>
+    private float TrainBatch(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets)
     {
-        float loss = ComputeGradients(inputs, labels, training: true);
+        float loss = ComputeGradients(inputs, batchSize, labels, targets, training: true);
         float norm = MathF.Sqrt(TensorPrimitives.SumOfSquares(_gradients.Span));
         LastGradientNorm = norm;
         if (_options.GradientClipNorm > 0 && norm > _options.GradientClipNorm)
@@ -114,15 +129,19 @@ public sealed unsafe class LstmTrainer : IDisposable
     /// With <paramref name="training"/> false there is no dropout (keep probability 1).
     /// </summary>
     public float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, bool training = true)
+        => ComputeGradients(inputs, labels.Length, labels, default, training);
+
+    /// <summary><see cref="ComputeGradients(ReadOnlySpan{float}, ReadOnlySpan{int}, bool)"/> for any head: labels of a classifier or targets of a regression.</summary>
+    public float ComputeGradients(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, bool training = true)
     {
-        int steps = CheckBatch(inputs, labels);
-        var plan = _lastPlan = _trainPlan = _engine.PlanFor(_trainPlan, EngineMode.Train, labels.Length, steps);
+        int steps = CheckBatch(inputs, batchSize, labels, targets);
+        var plan = _lastPlan = _trainPlan = _engine.PlanFor(_trainPlan, EngineMode.Train, batchSize, steps);
         float keep = training ? _options.KeepProbability : 1f;
 
         _engine.LoadInputs(plan, inputs);
-        float* top = _engine.ForwardStack(plan, keep, DropoutRandom);
-        _engine.ForwardHead(top, plan.HeadRows, plan.Logits);
-        float loss = _engine.ClassificationLoss(plan, labels, LossDivisor(labels.Length));
+        float* headInput = _engine.ForwardStack(plan, keep, DropoutRandom);
+        _engine.ForwardHead(headInput, plan.HeadRows, plan.Logits);
+        float loss = _engine.Loss(plan, labels, targets, LossDivisor(plan.HeadRows));
         _engine.Backward(plan, keep, _gradients.Pointer, ComputeInputGradient);
         return loss;
     }
@@ -132,13 +151,17 @@ public sealed unsafe class LstmTrainer : IDisposable
     /// needs. <see cref="LastProbabilities"/> then holds the batch's class probabilities.
     /// </summary>
     public float EvaluateLoss(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
+        => EvaluateLoss(inputs, labels.Length, labels, default);
+
+    /// <summary><see cref="EvaluateLoss(ReadOnlySpan{float}, ReadOnlySpan{int})"/> for any head: labels of a classifier or targets of a regression.</summary>
+    public float EvaluateLoss(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets)
     {
-        int steps = CheckBatch(inputs, labels);
-        var plan = _lastPlan = _evaluationPlan = _engine.PlanFor(_evaluationPlan, EngineMode.Infer, labels.Length, steps);
+        int steps = CheckBatch(inputs, batchSize, labels, targets);
+        var plan = _lastPlan = _evaluationPlan = _engine.PlanFor(_evaluationPlan, EngineMode.Infer, batchSize, steps);
         _engine.LoadInputs(plan, inputs);
-        float* top = _engine.ForwardStack(plan);
-        _engine.ForwardHead(top, plan.HeadRows, plan.Logits);
-        return _engine.ClassificationLoss(plan, labels, LossDivisor(labels.Length));
+        float* headInput = _engine.ForwardStack(plan);
+        _engine.ForwardHead(headInput, plan.HeadRows, plan.Logits);
+        return _engine.Loss(plan, labels, targets, LossDivisor(plan.HeadRows));
     }
 
     /// <summary>Stops the worker threads, if the trainer made them.</summary>
@@ -150,13 +173,37 @@ public sealed unsafe class LstmTrainer : IDisposable
         }
     }
 
-    private int CheckBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
+    /// <summary>The steps of the batch, after checking that the inputs, and the labels or targets the head needs, fit.</summary>
+    private int CheckBatch(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets)
     {
         var config = _model.Config;
-        int steps = InputShape.StepsOf(inputs.Length, labels.Length, config.InputSize);
-        InputShape.CheckLabels(labels, config.Classes);
+        int steps = InputShape.StepsOf(inputs.Length, batchSize, config.InputSize);
+        long rows = config.HeadReadsEveryStep ? (long)batchSize * steps : batchSize;
+        string per = config.HeadReadsEveryStep ? "sample and step" : "sample";
+        if (config.HeadRegresses)
+        {
+            if (targets.Length != rows * config.Classes)
+            {
+                throw new ArgumentException($"A {config.Head} head needs {config.Classes} float targets per {per}: {rows * config.Classes} in all; {targets.Length} were given.");
+            }
+        }
+        else
+        {
+            if (labels.Length != rows)
+            {
+                throw new ArgumentException($"A {config.Head} head needs one label per {per}: {rows} in all; {labels.Length} were given.");
+            }
+
+            InputShape.CheckLabels(labels, config.Classes);
+        }
+
         return steps;
     }
 
-    private double LossDivisor(int batch) => _options.Loss == LossReduction.MeanOverBatchAndClasses ? (double)batch * _model.Config.Classes : batch;
+    /// <summary>
+    /// What the summed loss is divided by: a regression's squared error is a mean over every output (PyTorch's
+    /// MSELoss); a classifier's cross-entropy a mean over the head's rows, or (the recipe) over rows and classes.
+    /// </summary>
+    private double LossDivisor(int rows)
+        => _model.Config.HeadRegresses || _options.Loss == LossReduction.MeanOverBatchAndClasses ? (double)rows * _model.Config.Classes : rows;
 }

@@ -69,6 +69,23 @@ public class ModelFileVersion2Tests
         Assert.Equal(model.Parameters.ToArray(), loaded.Model.Parameters.ToArray());
     }
 
+    [Theory]
+    [InlineData(CellKind.Lstm, HeadKind.ClassifyEveryStep, "classify_every_step")]
+    [InlineData(CellKind.Lstm, HeadKind.RegressLastStep, "regress_last_step")]
+    [InlineData(CellKind.Gru, HeadKind.RegressEveryStep, "regress_every_step")]
+    public void Every_head_round_trips_in_version_2(CellKind cell, HeadKind head, string name)
+    {
+        var config = new LstmConfig(5, 6, 2, 4, 7) { Cell = cell, Head = head };
+        var model = LstmModel.Create(config, 5);
+        byte[] file = ModelFile.ToBytes(model);
+        var (header, _) = SafeTensorsBytes.Split(file);
+        Assert.Equal("2", (string)header["__metadata__"]!["format_version"]!);
+        Assert.Equal(name, (string)header["__metadata__"]!["head"]!);
+        var loaded = ModelFile.Load(file, "head.safetensors");
+        Assert.Equal(config, loaded.Model.Config);
+        Assert.Equal(model.Parameters.ToArray(), loaded.Model.Parameters.ToArray());
+    }
+
     [Fact]
     public void A_gru_file_without_edgelstm_metadata_is_read_from_its_shapes()
     {
@@ -83,7 +100,7 @@ public class ModelFileVersion2Tests
         { "mixed cells", m => m["cells"] = "gru,lstm", "bad: __metadata__.cells: expected 2 cells, all \"lstm\" or all \"gru\", found \"gru,lstm\"" },
         { "too few cells", m => m["cells"] = "gru", "bad: __metadata__.cells: expected 2 cells, all \"lstm\" or all \"gru\", found \"gru\"" },
         { "unknown cell", m => m["cells"] = "rnn,rnn", "bad: __metadata__.cells: expected 2 cells, all \"lstm\" or all \"gru\", found \"rnn,rnn\"" },
-        { "unknown head", m => m["head"] = "regress_every_step", "bad: __metadata__.head: expected \"classify_last_step\", found \"regress_every_step\"" },
+        { "unknown head", m => m["head"] = "regress_sometimes", "bad: __metadata__.head: expected one of classify_last_step, classify_every_step, regress_last_step, regress_every_step, found \"regress_sometimes\"" },
         { "outputs differ", m => m["outputs"] = "5", "bad: __metadata__.outputs: expected 4 (as num_classes), found \"5\"" },
         { "cells lie", m => m["cells"] = "lstm,lstm", "bad: tensor lstm.weight_ih_l0: expected it (shape [24, 5] for this architecture), found it missing" },
     };

@@ -36,9 +36,14 @@ internal sealed partial class ReferenceLstm
         public required double Loss { get; init; }
     }
 
-    public Pass Forward(double[] x, int[] labels, LossReduction reduction)
+    /// <summary>
+    /// The forward pass and loss of input <c>x</c> [B×T×I]: labels (a classifier's, [B] or [B×T]) or targets (a
+    /// regression's, [B(×T)×K]); <c>batch</c> 0 means one sample per label (a last-step classifier).
+    /// </summary>
+    public Pass Forward(double[] x, int[] labels, LossReduction reduction, int batch = 0, double[]? targets = null)
     {
-        int batch = labels.Length, hd = _c.HiddenSize, layers = _c.Layers, classes = _c.Classes;
+        batch = batch == 0 ? labels.Length : batch;
+        int hd = _c.HiddenSize, layers = _c.Layers;
         int steps = x.Length / (batch * _c.InputSize);
         var h = new double[layers][][];
         var c = new double[layers][][];
@@ -105,54 +110,18 @@ internal sealed partial class ReferenceLstm
             }
         }
 
-        var fcw = _p["fc.weight"];
-        var fcb = _p["fc.bias"];
-        var top = y[layers - 1][steps - 1];
-        var logits = new double[batch * classes];
-        var probs = new double[batch * classes];
-        double loss = 0;
-        for (int b = 0; b < batch; b++)
-        {
-            for (int k = 0; k < classes; k++)
-            {
-                double s = fcb[k];
-                for (int j = 0; j < hd; j++)
-                {
-                    s += fcw[(k * hd) + j] * top[(b * hd) + j];
-                }
-
-                logits[(b * classes) + k] = s;
-            }
-
-            double max = logits.Skip(b * classes).Take(classes).Max();
-            double z = 0;
-            for (int k = 0; k < classes; k++)
-            {
-                z += Math.Exp(logits[(b * classes) + k] - max);
-            }
-
-            for (int k = 0; k < classes; k++)
-            {
-                probs[(b * classes) + k] = Math.Exp(logits[(b * classes) + k] - max) / z;
-            }
-
-            loss -= Math.Log(probs[(b * classes) + labels[b]]);
-        }
-
-        loss /= reduction == LossReduction.MeanOverBatchAndClasses ? batch * classes : batch;
+        var (logits, probs, loss) = Head(y[layers - 1], batch, steps, labels, targets, reduction);
         return new Pass { H = h, C = c, Gates = gates, HiddenN = hn, Y = y, Logits = logits, Probabilities = probs, Loss = loss };
     }
 
     /// <summary>Gradients of the loss w.r.t. every parameter (by name) and the input [B×T×I], by hand-written BPTT.</summary>
-    public (Dictionary<string, double[]> Grads, double[] DInput) Backward(double[] x, int[] labels, LossReduction reduction)
+    public (Dictionary<string, double[]> Grads, double[] DInput) Backward(double[] x, int[] labels, LossReduction reduction, int batch = 0, double[]? targets = null)
     {
-        var f = Forward(x, labels, reduction);
-        int batch = labels.Length, hd = _c.HiddenSize, layers = _c.Layers, classes = _c.Classes;
+        batch = batch == 0 ? labels.Length : batch;
+        var f = Forward(x, labels, reduction, batch, targets);
+        int hd = _c.HiddenSize, layers = _c.Layers;
         int steps = x.Length / (batch * _c.InputSize);
         var grads = _p.ToDictionary(kv => kv.Key, kv => new double[kv.Value.Length]);
-        double scale = 1.0 / (reduction == LossReduction.MeanOverBatchAndClasses ? batch * classes : batch);
-        var top = f.Y[layers - 1][steps - 1];
-
         // dY[l][t]: gradient w.r.t. layer l's (dropped-out) output at step t.
         var dY = new double[layers][][];
         for (int l = 0; l < layers; l++)
@@ -164,19 +133,7 @@ internal sealed partial class ReferenceLstm
             }
         }
 
-        for (int b = 0; b < batch; b++)
-        {
-            for (int k = 0; k < classes; k++)
-            {
-                double d = (f.Probabilities[(b * classes) + k] - (labels[b] == k ? 1 : 0)) * scale;
-                grads["fc.bias"][k] += d;
-                for (int j = 0; j < hd; j++)
-                {
-                    grads["fc.weight"][(k * hd) + j] += d * top[(b * hd) + j];
-                    dY[layers - 1][steps - 1][(b * hd) + j] += d * _p["fc.weight"][(k * hd) + j];
-                }
-            }
-        }
+        HeadBackward(f, batch, steps, labels, targets, reduction, grads, dY[layers - 1]);
 
         var dInput = new double[x.Length];
         for (int l = layers - 1; l >= 0; l--)
