@@ -1,19 +1,13 @@
 using EdgeLstm.Kernels;
-using EdgeLstm.Simd;
-using EdgeLstm.Threading;
 
 namespace EdgeLstm.Engine;
 
-/// <summary>
-/// One forward time step of one GRU layer: hh = h_prev·W_hhᵀ, then the cell. Each thread takes whole batch rows and
-/// does both halves for them, so a step costs one parallel region, as <see cref="LstmStepForwardJob"/>.
-/// </summary>
-internal sealed unsafe class GruStepForwardJob : IParallelJob
+/// <summary>One forward time step of one GRU layer: hh = h_prev·W_hhᵀ (kept apart from the input projection), then the cell.</summary>
+internal sealed unsafe class GruStepForwardJob : StepJob
 {
     private float* _gates, _bias, _hPrev, _recurrent, _hn, _h;
     private WeightMatrix _recurrentT;
-    private int _batch, _hidden;
-    private SimdWidth _width;
+    private int _hidden;
 
     /// <param name="gates">[B×3H] input projection of this step, turned into r, z, n in place.</param>
     /// <param name="hPrev">[B×H] previous output, or null for a zero state (the product is skipped).</param>
@@ -27,30 +21,25 @@ internal sealed unsafe class GruStepForwardJob : IParallelJob
         _recurrent = recurrent;
         _hn = hn;
         _h = h;
-        (_batch, _hidden, _width) = (batch, hidden, context.Width);
-        if (context.SplitsRows(batch, (long)batch * 3 * hidden * hidden))
-        {
-            context.Run(this);
-        }
-        else
-        {
-            if (hPrev != null)
-            {
-                context.Product(hPrev, hidden, recurrentT, recurrent, batch, accumulate: false);
-            }
-
-            GruCell.Forward(gates, hPrev == null ? null : recurrent, bias, hPrev, hn, h, hidden, 0, batch);
-        }
+        _hidden = hidden;
+        Run(context, batch, (long)batch * 3 * hidden * hidden);
     }
 
-    public void Execute(int part, int parts)
+    protected override void Product(ComputeContext context)
     {
-        var (start, end) = RowRange.Of(_batch, part, parts);
         if (_hPrev != null)
         {
-            MatMulJob.ComputeRange(_recurrentT.Form, _hPrev, _hidden, _recurrentT.Data, 3 * _hidden, _recurrent, 3 * _hidden, start, end, 0, 3 * _hidden, _hidden, false, _width);
+            context.Product(_hPrev, _hidden, _recurrentT, _recurrent, Batch, accumulate: false);
         }
-
-        GruCell.Forward(_gates, _hPrev == null ? null : _recurrent, _bias, _hPrev, _hn, _h, _hidden, start, end);
     }
+
+    protected override void ProductRows(int start, int end)
+    {
+        if (_hPrev != null)
+        {
+            MatMulJob.ComputeRange(_recurrentT.Form, _hPrev, _hidden, _recurrentT.Data, 3 * _hidden, _recurrent, 3 * _hidden, start, end, 0, 3 * _hidden, _hidden, false, Width);
+        }
+    }
+
+    protected override void Cell(int start, int end) => GruCell.Forward(_gates, _hPrev == null ? null : _recurrent, _bias, _hPrev, _hn, _h, _hidden, start, end);
 }

@@ -1,18 +1,15 @@
 using EdgeLstm.Kernels;
-using EdgeLstm.Simd;
-using EdgeLstm.Threading;
 
 namespace EdgeLstm.Engine;
 
 /// <summary>
 /// One backward time step of one LSTM layer: dh_t += dG_{t+1}·W_hh (the gradient the next step sends back through h),
-/// then the cell's backward. Split by batch rows like <see cref="LstmStepForwardJob"/>.
+/// then the cell's backward.
 /// </summary>
-internal sealed unsafe class LstmStepBackwardJob : IParallelJob
+internal sealed unsafe class LstmStepBackwardJob : StepJob
 {
     private float* _dGatesNext, _recurrent, _dh, _gates, _cPrev, _tanhC, _dc, _dGates;
-    private int _batch, _hidden;
-    private SimdWidth _width;
+    private int _hidden;
 
     /// <param name="dGatesNext">[B×4H] gate gradients of step t+1, or null at the last step.</param>
     /// <param name="recurrent">W_hh row-major [4H×H].</param>
@@ -27,30 +24,25 @@ internal sealed unsafe class LstmStepBackwardJob : IParallelJob
         _tanhC = tanhC;
         _dc = dc;
         _dGates = dGates;
-        (_batch, _hidden, _width) = (batch, hidden, context.Width);
-        if (context.SplitsRows(batch, (long)batch * 4 * hidden * hidden))
-        {
-            context.Run(this);
-        }
-        else
-        {
-            if (dGatesNext != null)
-            {
-                context.Product(MatMulForm.AB, dGatesNext, 4 * hidden, recurrent, hidden, dh, hidden, batch, hidden, 4 * hidden, true);
-            }
-
-            LstmCell.Backward(gates, cPrev, tanhC, dh, dc, dGates, hidden, 0, batch);
-        }
+        _hidden = hidden;
+        Run(context, batch, (long)batch * 4 * hidden * hidden);
     }
 
-    public void Execute(int part, int parts)
+    protected override void Product(ComputeContext context)
     {
-        var (start, end) = RowRange.Of(_batch, part, parts);
         if (_dGatesNext != null)
         {
-            MatMulJob.ComputeRange(MatMulForm.AB, _dGatesNext, 4 * _hidden, _recurrent, _hidden, _dh, _hidden, start, end, 0, _hidden, 4 * _hidden, true, _width);
+            context.Product(MatMulForm.AB, _dGatesNext, 4 * _hidden, _recurrent, _hidden, _dh, _hidden, Batch, _hidden, 4 * _hidden, true);
         }
-
-        LstmCell.Backward(_gates, _cPrev, _tanhC, _dh, _dc, _dGates, _hidden, start, end);
     }
+
+    protected override void ProductRows(int start, int end)
+    {
+        if (_dGatesNext != null)
+        {
+            MatMulJob.ComputeRange(MatMulForm.AB, _dGatesNext, 4 * _hidden, _recurrent, _hidden, _dh, _hidden, start, end, 0, _hidden, 4 * _hidden, true, Width);
+        }
+    }
+
+    protected override void Cell(int start, int end) => LstmCell.Backward(_gates, _cPrev, _tanhC, _dh, _dc, _dGates, _hidden, start, end);
 }

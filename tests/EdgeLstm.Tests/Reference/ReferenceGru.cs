@@ -64,9 +64,7 @@ internal sealed partial class ReferenceLstm
 
     private void BackwardGruLayer(int l, double[] x, int batch, int steps, Pass f, Dictionary<string, double[]> grads, double[][][] dY, double[] dInput)
     {
-        int hd = _c.HiddenSize, inSize = _c.LayerInputSize(l);
-        var wih = _p[$"gru.weight_ih_l{l}"];
-        var whh = _p[$"gru.weight_hh_l{l}"];
+        int hd = _c.HiddenSize;
         var dhNext = new double[batch * hd];
         for (int t = steps - 1; t >= 0; t--)
         {
@@ -96,39 +94,7 @@ internal sealed partial class ReferenceLstm
                 }
             }
 
-            for (int b = 0; b < batch; b++)
-            {
-                for (int r = 0; r < 3 * hd; r++)
-                {
-                    double di = dgi[(b * 3 * hd) + r], dhh = dgh[(b * 3 * hd) + r];
-                    grads[$"gru.bias_ih_l{l}"][r] += di;
-                    grads[$"gru.bias_hh_l{l}"][r] += dhh;
-                    for (int i = 0; i < inSize; i++)
-                    {
-                        double input = l == 0 ? x[(((b * steps) + t) * inSize) + i] : f.Y[l - 1][t][(b * hd) + i];
-                        grads[$"gru.weight_ih_l{l}"][(r * inSize) + i] += di * input;
-                        if (l == 0)
-                        {
-                            dInput[(((b * steps) + t) * inSize) + i] += di * wih[(r * inSize) + i];
-                        }
-                        else
-                        {
-                            dY[l - 1][t][(b * hd) + i] += di * wih[(r * inSize) + i];
-                        }
-                    }
-
-                    for (int j = 0; j < hd; j++)
-                    {
-                        if (t > 0)
-                        {
-                            grads[$"gru.weight_hh_l{l}"][(r * hd) + j] += dhh * f.H[l][t - 1][(b * hd) + j];
-                        }
-
-                        dhPrev[(b * hd) + j] += dhh * whh[(r * hd) + j];
-                    }
-                }
-            }
-
+            BackThroughWeights("gru", l, t, batch, steps, x, f, dgi, dgh, grads, dY, dInput, dhPrev);
             dhNext = dhPrev;
         }
     }

@@ -144,9 +144,6 @@ internal sealed partial class ReferenceLstm
                 continue;
             }
 
-            int inSize = _c.LayerInputSize(l);
-            var wih = _p[$"lstm.weight_ih_l{l}"];
-            var whh = _p[$"lstm.weight_hh_l{l}"];
             var dhNext = new double[batch * hd];
             var dcNext = new double[batch * hd];
             for (int t = steps - 1; t >= 0; t--)
@@ -173,42 +170,56 @@ internal sealed partial class ReferenceLstm
                 }
 
                 Array.Clear(dhNext);
-                for (int b = 0; b < batch; b++)
-                {
-                    for (int r = 0; r < 4 * hd; r++)
-                    {
-                        double d = dGates[(b * 4 * hd) + r];
-                        grads[$"lstm.bias_ih_l{l}"][r] += d;
-                        grads[$"lstm.bias_hh_l{l}"][r] += d;
-                        for (int i = 0; i < inSize; i++)
-                        {
-                            double input = l == 0 ? x[(((b * steps) + t) * inSize) + i] : f.Y[l - 1][t][(b * hd) + i];
-                            grads[$"lstm.weight_ih_l{l}"][(r * inSize) + i] += d * input;
-                            if (l == 0)
-                            {
-                                dInput[(((b * steps) + t) * inSize) + i] += d * wih[(r * inSize) + i];
-                            }
-                            else
-                            {
-                                dY[l - 1][t][(b * hd) + i] += d * wih[(r * inSize) + i];
-                            }
-                        }
-
-                        for (int j = 0; j < hd; j++)
-                        {
-                            if (t > 0)
-                            {
-                                grads[$"lstm.weight_hh_l{l}"][(r * hd) + j] += d * f.H[l][t - 1][(b * hd) + j];
-                            }
-
-                            dhNext[(b * hd) + j] += d * whh[(r * hd) + j];
-                        }
-                    }
-                }
+                BackThroughWeights("lstm", l, t, batch, steps, x, f, dGates, dGates, grads, dY, dInput, dhNext);
             }
         }
 
         return (grads, dInput);
+    }
+
+    /// <summary>
+    /// What every cell does after its step's gate gradients, by definition of the products: the gradients of the biases
+    /// and weights (summed over the batch) and of the layer's input, and the recurrent part of ∂L/∂h_{t−1} added into
+    /// <paramref name="dhPrev"/>. <paramref name="dGatesInput"/> are the gradients of x·W_ihᵀ + b_ih and
+    /// <paramref name="dGatesHidden"/> of h·W_hhᵀ + b_hh, [B×G·H]: the same for an LSTM, not for a GRU.
+    /// </summary>
+    private void BackThroughWeights(string module, int l, int t, int batch, int steps, double[] x, Pass f, double[] dGatesInput, double[] dGatesHidden, Dictionary<string, double[]> grads, double[][][] dY, double[] dInput, double[] dhPrev)
+    {
+        int hd = _c.HiddenSize, inSize = _c.LayerInputSize(l), gateRows = _c.Gates * hd;
+        var wih = _p[$"{module}.weight_ih_l{l}"];
+        var whh = _p[$"{module}.weight_hh_l{l}"];
+        for (int b = 0; b < batch; b++)
+        {
+            for (int r = 0; r < gateRows; r++)
+            {
+                double di = dGatesInput[(b * gateRows) + r], dh = dGatesHidden[(b * gateRows) + r];
+                grads[$"{module}.bias_ih_l{l}"][r] += di;
+                grads[$"{module}.bias_hh_l{l}"][r] += dh;
+                for (int i = 0; i < inSize; i++)
+                {
+                    double input = l == 0 ? x[(((b * steps) + t) * inSize) + i] : f.Y[l - 1][t][(b * hd) + i];
+                    grads[$"{module}.weight_ih_l{l}"][(r * inSize) + i] += di * input;
+                    if (l == 0)
+                    {
+                        dInput[(((b * steps) + t) * inSize) + i] += di * wih[(r * inSize) + i];
+                    }
+                    else
+                    {
+                        dY[l - 1][t][(b * hd) + i] += di * wih[(r * inSize) + i];
+                    }
+                }
+
+                for (int j = 0; j < hd; j++)
+                {
+                    if (t > 0)
+                    {
+                        grads[$"{module}.weight_hh_l{l}"][(r * hd) + j] += dh * f.H[l][t - 1][(b * hd) + j];
+                    }
+
+                    dhPrev[(b * hd) + j] += dh * whh[(r * hd) + j];
+                }
+            }
+        }
     }
 
     private static double Sigmoid(double v) => 1 / (1 + Math.Exp(-v));
