@@ -8,7 +8,7 @@ namespace EdgeLstm.Engine;
 /// </summary>
 internal sealed unsafe class GruStepBackwardJob : StepJob
 {
-    private float* _dHiddenNext, _recurrent, _dh, _dhPrev, _gates, _hn, _hPrev, _dGates, _dHiddenGates;
+    private float* _dh, _dhPrev, _gates, _hn, _hPrev, _dGates, _dHiddenGates;
     private int _hidden;
 
     /// <param name="dHiddenNext">[B×3H] hidden-projection gradients of step t+1, or null at the last step.</param>
@@ -17,8 +17,6 @@ internal sealed unsafe class GruStepBackwardJob : StepJob
     /// <param name="dhPrev">[B×H] gradient of h_{t−1}, which receives the direct path, or null at the first step.</param>
     public void Run(ComputeContext context, int batch, int hidden, float* dHiddenNext, float* recurrent, float* dh, float* dhPrev, float* gates, float* hn, float* hPrev, float* dGates, float* dHiddenGates)
     {
-        _dHiddenNext = dHiddenNext;
-        _recurrent = recurrent;
         _dh = dh;
         _dhPrev = dhPrev;
         _gates = gates;
@@ -27,23 +25,7 @@ internal sealed unsafe class GruStepBackwardJob : StepJob
         _dGates = dGates;
         _dHiddenGates = dHiddenGates;
         _hidden = hidden;
-        Run(context, batch, (long)batch * 3 * hidden * hidden);
-    }
-
-    protected override void Product(ComputeContext context)
-    {
-        if (_dHiddenNext != null)
-        {
-            context.Product(MatMulForm.AB, _dHiddenNext, 3 * _hidden, _recurrent, _hidden, _dh, _hidden, Batch, _hidden, 3 * _hidden, true);
-        }
-    }
-
-    protected override void ProductRows(int start, int end)
-    {
-        if (_dHiddenNext != null)
-        {
-            MatMulJob.ComputeRange(MatMulForm.AB, _dHiddenNext, 3 * _hidden, _recurrent, _hidden, _dh, _hidden, start, end, 0, _hidden, 3 * _hidden, true, Width);
-        }
+        Run(context, Backward(dHiddenNext, recurrent, dh, batch, hidden, 3));
     }
 
     protected override void Cell(int start, int end) => GruCell.Backward(_gates, _hn, _hPrev, _dh, _dhPrev, _dGates, _dHiddenGates, _hidden, start, end);

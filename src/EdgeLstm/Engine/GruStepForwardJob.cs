@@ -6,7 +6,6 @@ namespace EdgeLstm.Engine;
 internal sealed unsafe class GruStepForwardJob : StepJob
 {
     private float* _gates, _bias, _hPrev, _recurrent, _hn, _h;
-    private WeightMatrix _recurrentT;
     private int _hidden;
 
     /// <param name="gates">[B×3H] input projection of this step, turned into r, z, n in place.</param>
@@ -17,28 +16,11 @@ internal sealed unsafe class GruStepForwardJob : StepJob
         _gates = gates;
         _bias = bias;
         _hPrev = hPrev;
-        _recurrentT = recurrentT;
         _recurrent = recurrent;
         _hn = hn;
         _h = h;
         _hidden = hidden;
-        Run(context, batch, (long)batch * 3 * hidden * hidden);
-    }
-
-    protected override void Product(ComputeContext context)
-    {
-        if (_hPrev != null)
-        {
-            context.Product(_hPrev, _hidden, _recurrentT, _recurrent, Batch, accumulate: false);
-        }
-    }
-
-    protected override void ProductRows(int start, int end)
-    {
-        if (_hPrev != null)
-        {
-            MatMulJob.ComputeRange(_recurrentT.Form, _hPrev, _hidden, _recurrentT.Data, 3 * _hidden, _recurrent, 3 * _hidden, start, end, 0, 3 * _hidden, _hidden, false, Width);
-        }
+        Run(context, Forward(hPrev, recurrentT, recurrent, batch, accumulate: false));
     }
 
     protected override void Cell(int start, int end) => GruCell.Forward(_gates, _hPrev == null ? null : _recurrent, _bias, _hPrev, _hn, _h, _hidden, start, end);
