@@ -69,26 +69,44 @@ internal static unsafe class Args
         return Exact(pointer, length, expected, name, shape, a, b, c);
     }
 
-    /// <summary>Copies <paramref name="bytes"/> out when they fit, and always reports how many bytes that takes.</summary>
+    /// <summary>
+    /// Copies <paramref name="bytes"/> out when they fit. Writes the size it takes to <paramref name="needed"/> on success
+    /// and on <see cref="Status.BufferTooSmall"/> only: a NULL pointer writes nothing.
+    /// </summary>
     public static void CopyOut(ReadOnlySpan<byte> bytes, byte* buffer, nuint size, nuint* needed, bool terminate)
     {
+        SizeQuery(buffer, size, needed, (nuint)bytes.Length + (terminate ? 1u : 0u), "bytes");
+        bytes.CopyTo(new Span<byte>(buffer, bytes.Length));
+        if (terminate)
+        {
+            buffer[bytes.Length] = 0;
+        }
+    }
+
+    /// <summary>As <see cref="CopyOut(ReadOnlySpan{byte}, byte*, nuint, nuint*, bool)"/> for other elements, counted in elements.</summary>
+    public static void CopyOut<T>(ReadOnlySpan<T> values, T* buffer, nuint size, nuint* needed)
+        where T : unmanaged
+    {
+        SizeQuery(buffer, size, needed, (nuint)values.Length, "elements");
+        values.CopyTo(new Span<T>(buffer, values.Length));
+    }
+
+    /// <summary>
+    /// The header's size-query convention: NULL checks first (nothing written), then <paramref name="count"/> goes to
+    /// *<paramref name="needed"/>, then a buffer smaller than that is <see cref="Status.BufferTooSmall"/>.
+    /// </summary>
+    private static void SizeQuery(void* buffer, nuint size, nuint* needed, nuint count, string unit)
+    {
         NotNull(needed, "needed");
-        nuint count = (nuint)bytes.Length + (terminate ? 1u : 0u);
-        *needed = count;
         if (buffer == null && size != 0)
         {
             throw new NativeException(Status.NullPointer, $"buffer is NULL but size is {size}; pass NULL with size 0 to ask for the size");
         }
 
+        *needed = count;
         if (size < count)
         {
-            throw new NativeException(Status.BufferTooSmall, $"the buffer holds {size} bytes; {count} are needed (written to *needed)");
-        }
-
-        bytes.CopyTo(new Span<byte>(buffer, bytes.Length));
-        if (terminate)
-        {
-            buffer[bytes.Length] = 0;
+            throw new NativeException(Status.BufferTooSmall, $"the buffer holds {size} {unit}; {count} are needed (written to *needed)");
         }
     }
 }

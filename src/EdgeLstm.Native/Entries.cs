@@ -1,6 +1,5 @@
 using EdgeLstm.Inference;
 using EdgeLstm.Model;
-using EdgeLstm.Training;
 
 namespace EdgeLstm.Native;
 
@@ -16,30 +15,48 @@ internal static class Settings
         set => s_threads = value;
     }
 
-    public static int EffectiveThreads => s_threads == 0 ? Environment.ProcessorCount : s_threads;
+    public static int EffectiveThreads => Resolve(s_threads);
+
+    /// <summary>A thread setting (0 = one per processor) as a count.</summary>
+    public static int Resolve(int threads) => threads == 0 ? Environment.ProcessorCount : threads;
 }
 
 /// <summary>
-/// A model behind a handle: the weights, a lock that lets inference share them and training write them, and the
-/// predictor (with its buffers and threads) that <c>edgelstm_predict</c> and <c>edgelstm_run</c> use, one caller at a time.
+/// A model behind a handle: the weights, a fair lock that lets inference share them and training write them, the
+/// metadata of the file it came from, and the predictor (with its buffers and threads) that <c>edgelstm_predict</c>
+/// and <c>edgelstm_run</c> use, one caller at a time.
 /// </summary>
-internal sealed class ModelEntry(LstmModel model)
+internal sealed class ModelEntry(LstmModel model, IReadOnlyDictionary<string, string> metadata)
 {
     private readonly Lock _predictorLock = new();
     private LstmPredictor? _predictor;
     private bool _freed;
+    private volatile int _threads = -1;
 
     public LstmModel Model { get; } = model;
 
-    /// <summary>Inference holds it for reading, a training step for writing.</summary>
-    public ReaderWriterLockSlim Weights { get; } = new(LockRecursionPolicy.NoRecursion);
+    /// <summary>The <c>__metadata__</c> of the file the model was loaded from, or what a save writes for a new model.</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; } = metadata;
+
+    /// <summary>The metadata's keys in ordinal order: the order C enumerates them in.</summary>
+    public string[] MetadataKeys { get; } = [.. metadata.Keys.Order(StringComparer.Ordinal)];
+
+    /// <summary>Inference holds it for reading, a training step for writing; callers are served in arrival order.</summary>
+    public FairReaderWriterLock Weights { get; } = new();
+
+    /// <summary>This handle's thread count (0 = one per processor), or −1 to follow <see cref="Settings.Threads"/>.</summary>
+    public int Threads
+    {
+        get => _threads;
+        set => _threads = value;
+    }
 
     public void Predict(ReadOnlySpan<float> inputs, int batch, Span<float> output, bool logits)
     {
         lock (_predictorLock)
         {
             var predictor = Predictor();
-            Weights.EnterReadLock();
+            Weights.EnterRead();
             try
             {
                 if (logits)
@@ -53,7 +70,7 @@ internal sealed class ModelEntry(LstmModel model)
             }
             finally
             {
-                Weights.ExitReadLock();
+                Weights.ExitRead();
             }
         }
     }
@@ -63,15 +80,29 @@ internal sealed class ModelEntry(LstmModel model)
         lock (_predictorLock)
         {
             var predictor = Predictor();
-            Weights.EnterReadLock();
+            Weights.EnterRead();
             try
             {
                 predictor.Run(inputs, batch, outputs, finalC, finalH, probabilities);
             }
             finally
             {
-                Weights.ExitReadLock();
+                Weights.ExitRead();
             }
+        }
+    }
+
+    /// <summary>Runs <paramref name="read"/> with the weights held for reading (a save, a clone, a tensor copy).</summary>
+    public T Read<T>(Func<LstmModel, T> read)
+    {
+        Weights.EnterRead();
+        try
+        {
+            return read(Model);
+        }
+        finally
+        {
+            Weights.ExitRead();
         }
     }
 
@@ -93,7 +124,7 @@ internal sealed class ModelEntry(LstmModel model)
             throw new NativeException(Status.InvalidHandle, "the model handle was freed during the call");
         }
 
-        int threads = Settings.EffectiveThreads;
+        int threads = _threads >= 0 ? Settings.Resolve(_threads) : Settings.EffectiveThreads;
         if (_predictor is null || _predictor.Threads != threads)
         {
             _predictor?.Dispose();
@@ -134,11 +165,24 @@ internal abstract class ExclusiveEntry(ModelEntry model)
 
     public void Exit() => Volatile.Write(ref _busy, 0);
 
+    /// <summary>As <see cref="Enter"/>, but waits for a call in flight on another thread to finish (for the shutdown).</summary>
+    public void EnterWhenFree()
+    {
+        var spin = default(SpinWait);
+        while (Interlocked.CompareExchange(ref _busy, 1, 0) != 0)
+        {
+            spin.SpinOnce(sleep1Threshold: 20);
+        }
+    }
+
     /// <summary>Between <see cref="Enter"/> and <see cref="Exit"/>, after the handle is removed.</summary>
     public void Free()
     {
-        _freed = true;
-        Release();
+        if (!_freed)
+        {
+            _freed = true;
+            Release();
+        }
     }
 
     protected abstract void Release();
@@ -146,18 +190,26 @@ internal abstract class ExclusiveEntry(ModelEntry model)
 
 internal sealed class SessionEntry(ModelEntry model, LstmStream stream) : ExclusiveEntry(model)
 {
+    // Scratch for resetting one stream through the stream's public state calls, allocated once with the session.
+    private readonly float[] _c = new float[stream.BatchSize * model.Model.Config.HiddenSize];
+    private readonly float[] _h = new float[stream.BatchSize * model.Model.Config.HiddenSize];
+
     public LstmStream Stream { get; } = stream;
 
     protected override string Name => "session";
 
+    /// <summary>Zeroes stream <paramref name="index"/>'s c and h in every layer; the other streams keep theirs.</summary>
+    public void ResetStream(int index)
+    {
+        int hidden = Model.Model.Config.HiddenSize;
+        for (int layer = 0; layer < Model.Model.Config.Layers; layer++)
+        {
+            Stream.GetState(layer, _c, _h);
+            _c.AsSpan(index * hidden, hidden).Clear();
+            _h.AsSpan(index * hidden, hidden).Clear();
+            Stream.SetState(layer, _c, _h);
+        }
+    }
+
     protected override void Release() => Stream.Dispose();
-}
-
-internal sealed class TrainerEntry(ModelEntry model, LstmTrainer trainer) : ExclusiveEntry(model)
-{
-    public LstmTrainer Trainer { get; } = trainer;
-
-    protected override string Name => "trainer";
-
-    protected override void Release() => Trainer.Dispose();
 }

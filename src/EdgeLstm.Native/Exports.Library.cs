@@ -33,6 +33,7 @@ internal static unsafe partial class Exports
         try
         {
             Args.NotNull(output, "out");
+            HandleTable.ThrowIfShutDown();
             var version = LibraryVersion;
             *output = new VersionInfo { Major = version.Major, Minor = version.Minor, Patch = Math.Max(version.Build, 0), Abi = AbiVersion };
             return Status.Ok;
@@ -49,6 +50,7 @@ internal static unsafe partial class Exports
         LastError.Clear();
         try
         {
+            HandleTable.ThrowIfShutDown();
             var v = LibraryVersion;
             string text = $"EdgeLstm {v.Major}.{v.Minor}.{Math.Max(v.Build, 0)} (C ABI {AbiVersion}); {RuntimeInformation.RuntimeIdentifier}; "
                 + $"{RuntimeInformation.FrameworkDescription} {(RuntimeFeature.IsDynamicCodeSupported ? "JIT" : "Native AOT")}; "
@@ -68,12 +70,8 @@ internal static unsafe partial class Exports
         LastError.Clear();
         try
         {
-            if (threads is < 0 or > 256)
-            {
-                throw new NativeException(Status.InvalidArgument, $"threads must be 0 (one per processor) to 256; it is {threads}");
-            }
-
-            Settings.Threads = threads;
+            HandleTable.ThrowIfShutDown();
+            Settings.Threads = ThreadSetting(threads);
             return Status.Ok;
         }
         catch (Exception e)
@@ -89,6 +87,7 @@ internal static unsafe partial class Exports
         try
         {
             Args.NotNull(threads, "threads");
+            HandleTable.ThrowIfShutDown();
             *threads = Settings.EffectiveThreads;
             return Status.Ok;
         }
@@ -107,6 +106,7 @@ internal static unsafe partial class Exports
             Args.NotNull(models, "models");
             Args.NotNull(sessions, "sessions");
             Args.NotNull(trainers, "trainers");
+            HandleTable.ThrowIfShutDown();
             *models = HandleTable.Count(HandleKind.Model);
             *sessions = HandleTable.Count(HandleKind.Session);
             *trainers = HandleTable.Count(HandleKind.Trainer);
@@ -117,6 +117,44 @@ internal static unsafe partial class Exports
             return LastError.Fail("edgelstm_live_handles", e);
         }
     }
+
+    [UnmanagedCallersOnly(EntryPoint = "edgelstm_status_name")]
+    internal static byte* StatusName(int status) => StatusNames.Of(status);
+
+    [UnmanagedCallersOnly(EntryPoint = "edgelstm_shutdown")]
+    internal static Status ShutDown()
+    {
+        LastError.Clear();
+        try
+        {
+            foreach (object target in HandleTable.ShutDown())
+            {
+                switch (target)
+                {
+                    case ModelEntry model:
+                        model.Free();
+                        break;
+                    case ExclusiveEntry exclusive:
+                        // A call in flight on it finishes first; then its threads stop.
+                        exclusive.EnterWhenFree();
+                        exclusive.Free();
+                        exclusive.Exit();
+                        break;
+                }
+            }
+
+            return Status.Ok;
+        }
+        catch (Exception e)
+        {
+            return LastError.Fail("edgelstm_shutdown", e);
+        }
+    }
+
+    /// <summary>A thread setting from C: 0 (one per processor) to 256.</summary>
+    private static int ThreadSetting(int threads) => threads is >= 0 and <= 256
+        ? threads
+        : throw new NativeException(Status.InvalidArgument, $"threads must be 0 (one per processor) to 256; it is {threads}");
 
     private static Version LibraryVersion => typeof(Exports).Assembly.GetName().Version ?? new Version(0, 0, 0);
 }

@@ -26,8 +26,9 @@ internal static unsafe partial class Exports
             *output = 0;
             Args.NotNull(config, "config");
             var c = *config;
+            HandleTable.ThrowIfShutDown();
             var model = LstmModel.Create(new LstmConfig(c.InputSize, c.HiddenSize, c.Layers, c.Classes, c.Steps), seed);
-            *output = HandleTable.Add(HandleKind.Model, new ModelEntry(model));
+            *output = HandleTable.Add(HandleKind.Model, new ModelEntry(model, NoMetadata));
             return Status.Ok;
         }
         catch (Exception e)
@@ -45,8 +46,9 @@ internal static unsafe partial class Exports
             Args.NotNull(output, "out");
             *output = 0;
             Args.NotNull(path, "path");
+            HandleTable.ThrowIfShutDown();
             var loaded = ModelFile.Load(PathOf(path));
-            *output = HandleTable.Add(HandleKind.Model, new ModelEntry(loaded.Model));
+            *output = HandleTable.Add(HandleKind.Model, new ModelEntry(loaded.Model, loaded.Metadata));
             return Status.Ok;
         }
         catch (Exception e)
@@ -69,9 +71,10 @@ internal static unsafe partial class Exports
                 throw new NativeException(Status.InvalidArgument, $"size is {size} bytes; a model in memory may have at most 2^31 − 1");
             }
 
+            HandleTable.ThrowIfShutDown();
             byte[] copy = new ReadOnlySpan<byte>(data, (int)size).ToArray();
             var loaded = ModelFile.Load(copy, "(memory)");
-            *output = HandleTable.Add(HandleKind.Model, new ModelEntry(loaded.Model));
+            *output = HandleTable.Add(HandleKind.Model, new ModelEntry(loaded.Model, loaded.Metadata));
             return Status.Ok;
         }
         catch (Exception e)
@@ -89,16 +92,11 @@ internal static unsafe partial class Exports
             var entry = HandleTable.Get<ModelEntry>(model, HandleKind.Model);
             Args.NotNull(path, "path");
             string file = PathOf(path);
-            entry.Weights.EnterReadLock();
-            try
+            entry.Read(m =>
             {
-                ModelFile.Save(entry.Model, file);
-            }
-            finally
-            {
-                entry.Weights.ExitReadLock();
-            }
-
+                ModelFile.Save(m, file);
+                return true;
+            });
             return Status.Ok;
         }
         catch (Exception e)
@@ -115,17 +113,7 @@ internal static unsafe partial class Exports
         {
             var entry = HandleTable.Get<ModelEntry>(model, HandleKind.Model);
             Args.NotNull(needed, "needed");
-            byte[] bytes;
-            entry.Weights.EnterReadLock();
-            try
-            {
-                bytes = ModelFile.ToBytes(entry.Model);
-            }
-            finally
-            {
-                entry.Weights.ExitReadLock();
-            }
-
+            byte[] bytes = entry.Read(m => ModelFile.ToBytes(m));
             Args.CopyOut(bytes, buffer, size, needed, terminate: false);
             return Status.Ok;
         }
@@ -144,18 +132,8 @@ internal static unsafe partial class Exports
             Args.NotNull(output, "out");
             *output = 0;
             var entry = HandleTable.Get<ModelEntry>(model, HandleKind.Model);
-            LstmModel copy;
-            entry.Weights.EnterReadLock();
-            try
-            {
-                copy = entry.Model.Clone();
-            }
-            finally
-            {
-                entry.Weights.ExitReadLock();
-            }
-
-            *output = HandleTable.Add(HandleKind.Model, new ModelEntry(copy));
+            var copy = entry.Read(m => m.Clone());
+            *output = HandleTable.Add(HandleKind.Model, new ModelEntry(copy, entry.Metadata) { Threads = entry.Threads });
             return Status.Ok;
         }
         catch (Exception e)
@@ -170,6 +148,7 @@ internal static unsafe partial class Exports
         LastError.Clear();
         try
         {
+            HandleTable.ThrowIfShutDown();
             if (model == 0)
             {
                 return Status.Ok;
@@ -226,6 +205,25 @@ internal static unsafe partial class Exports
             return LastError.Fail("edgelstm_model_parameter_count", e);
         }
     }
+
+    [UnmanagedCallersOnly(EntryPoint = "edgelstm_model_set_threads")]
+    internal static Status ModelSetThreads(ulong model, int threads)
+    {
+        LastError.Clear();
+        try
+        {
+            var entry = HandleTable.Get<ModelEntry>(model, HandleKind.Model);
+            entry.Threads = ThreadSetting(threads);
+            return Status.Ok;
+        }
+        catch (Exception e)
+        {
+            return LastError.Fail("edgelstm_model_set_threads", e);
+        }
+    }
+
+    /// <summary>The metadata of a model that did not come from a file.</summary>
+    private static readonly IReadOnlyDictionary<string, string> NoMetadata = new Dictionary<string, string>();
 
     private static string PathOf(byte* path)
     {

@@ -58,6 +58,36 @@ internal static unsafe partial class Exports
         }
     }
 
+    [UnmanagedCallersOnly(EntryPoint = "edgelstm_session_reset_stream")]
+    internal static Status SessionResetStream(ulong session, int stream)
+    {
+        LastError.Clear();
+        try
+        {
+            var entry = HandleTable.Get<SessionEntry>(session, HandleKind.Session);
+            entry.Enter();
+            try
+            {
+                if ((uint)stream >= (uint)entry.Stream.BatchSize)
+                {
+                    throw new NativeException(Status.InvalidArgument, $"stream must be 0 to {entry.Stream.BatchSize - 1} (the session's batch); it is {stream}");
+                }
+
+                entry.ResetStream(stream);
+            }
+            finally
+            {
+                entry.Exit();
+            }
+
+            return Status.Ok;
+        }
+        catch (Exception e)
+        {
+            return LastError.Fail("edgelstm_session_reset_stream", e);
+        }
+    }
+
     [UnmanagedCallersOnly(EntryPoint = "edgelstm_session_step")]
     internal static Status SessionStep(ulong session, float* x, nuint xLength, float* topH, nuint topHLength, float* probabilities, nuint probabilitiesLength)
     {
@@ -73,14 +103,14 @@ internal static unsafe partial class Exports
                 var input = Args.Exact(x, xLength, batch * config.InputSize, "x", "batch {0} × input_size {1}", batch, config.InputSize);
                 var h = Args.Optional(topH, topHLength, batch * config.HiddenSize, "top_h", StateShape, batch, config.HiddenSize);
                 var p = Args.Optional(probabilities, probabilitiesLength, batch * config.Classes, "probabilities", "batch {0} × classes {1}", batch, config.Classes);
-                entry.Model.Weights.EnterReadLock();
+                entry.Model.Weights.EnterRead();
                 try
                 {
                     entry.Stream.Step(input, h, p);
                 }
                 finally
                 {
-                    entry.Model.Weights.ExitReadLock();
+                    entry.Model.Weights.ExitRead();
                 }
             }
             finally
@@ -154,6 +184,7 @@ internal static unsafe partial class Exports
         LastError.Clear();
         try
         {
+            HandleTable.ThrowIfShutDown();
             if (session == 0)
             {
                 return Status.Ok;

@@ -22,8 +22,8 @@ internal static unsafe partial class Exports
                 Seed = seed,
                 Threads = Settings.Threads,
             };
-            var trainer = new LstmTrainer(entry.Model, options);
-            *output = HandleTable.Add(HandleKind.Trainer, new TrainerEntry(entry, trainer));
+            options.Validate();
+            *output = Add(new TrainerEntry(entry, options));
             return Status.Ok;
         }
         catch (Exception e)
@@ -44,15 +44,18 @@ internal static unsafe partial class Exports
             {
                 Batch(entry, x, xLength, labels, batch, steps, out var inputs, out var classes);
                 Args.NotNull(loss, "loss");
-                entry.Model.Weights.EnterWriteLock();
+                float value;
+                entry.Model.Weights.EnterWrite();
                 try
                 {
-                    *loss = entry.Trainer.TrainBatch(inputs, classes);
+                    value = entry.TrainBatch(inputs, classes);
                 }
                 finally
                 {
-                    entry.Model.Weights.ExitWriteLock();
+                    entry.Model.Weights.ExitWrite();
                 }
+
+                *loss = value;
             }
             finally
             {
@@ -81,14 +84,14 @@ internal static unsafe partial class Exports
                 Args.NotNull(loss, "loss");
                 Args.NotNull(correct, "correct");
                 float value;
-                entry.Model.Weights.EnterReadLock();
+                entry.Model.Weights.EnterRead();
                 try
                 {
                     value = entry.Trainer.ComputeGradients(inputs, classes, training: false);
                 }
                 finally
                 {
-                    entry.Model.Weights.ExitReadLock();
+                    entry.Model.Weights.ExitRead();
                 }
 
                 int right = 0, count = entry.Model.Model.Config.Classes;
@@ -123,6 +126,7 @@ internal static unsafe partial class Exports
         LastError.Clear();
         try
         {
+            HandleTable.ThrowIfShutDown();
             if (trainer == 0)
             {
                 return Status.Ok;
@@ -145,6 +149,83 @@ internal static unsafe partial class Exports
         catch (Exception e)
         {
             return LastError.Fail("edgelstm_trainer_free", e);
+        }
+    }
+
+    [UnmanagedCallersOnly(EntryPoint = "edgelstm_trainer_set_learning_rate")]
+    internal static Status TrainerSetLearningRate(ulong trainer, float learningRate) =>
+        OnTrainer(trainer, "edgelstm_trainer_set_learning_rate", entry => entry.SetLearningRate(learningRate));
+
+    [UnmanagedCallersOnly(EntryPoint = "edgelstm_trainer_set_clip_norm")]
+    internal static Status TrainerSetClipNorm(ulong trainer, float clipNorm) =>
+        OnTrainer(trainer, "edgelstm_trainer_set_clip_norm", entry => entry.SetGradientClipNorm(clipNorm));
+
+    [UnmanagedCallersOnly(EntryPoint = "edgelstm_trainer_set_threads")]
+    internal static Status TrainerSetThreads(ulong trainer, int threads) =>
+        OnTrainer(trainer, "edgelstm_trainer_set_threads", entry => entry.SetThreads(ThreadSetting(threads)));
+
+    [UnmanagedCallersOnly(EntryPoint = "edgelstm_trainer_iterations")]
+    internal static Status TrainerIterations(ulong trainer, long* iterations)
+    {
+        LastError.Clear();
+        try
+        {
+            var entry = HandleTable.Get<TrainerEntry>(trainer, HandleKind.Trainer);
+            Args.NotNull(iterations, "iterations");
+            entry.Enter();
+            try
+            {
+                *iterations = entry.Iteration;
+            }
+            finally
+            {
+                entry.Exit();
+            }
+
+            return Status.Ok;
+        }
+        catch (Exception e)
+        {
+            return LastError.Fail("edgelstm_trainer_iterations", e);
+        }
+    }
+
+    /// <summary>Runs <paramref name="action"/> on a trainer, inside its one-thread-at-a-time gate.</summary>
+    private static Status OnTrainer(ulong trainer, string function, Action<TrainerEntry> action)
+    {
+        LastError.Clear();
+        try
+        {
+            var entry = HandleTable.Get<TrainerEntry>(trainer, HandleKind.Trainer);
+            entry.Enter();
+            try
+            {
+                action(entry);
+            }
+            finally
+            {
+                entry.Exit();
+            }
+
+            return Status.Ok;
+        }
+        catch (Exception e)
+        {
+            return LastError.Fail(function, e);
+        }
+    }
+
+    /// <summary>Stores a new trainer; if that fails (the library was shut down meanwhile), its threads stop.</summary>
+    private static ulong Add(TrainerEntry entry)
+    {
+        try
+        {
+            return HandleTable.Add(HandleKind.Trainer, entry);
+        }
+        catch
+        {
+            entry.Free();
+            throw;
         }
     }
 

@@ -20,12 +20,51 @@ internal static class HandleTable
     private static readonly Queue<int> FreeSlots = new();
     private static Slot[] s_slots = new Slot[16];
     private static int s_used;
+    private static volatile bool s_shutDown;
+
+    /// <summary>Throws <see cref="Status.ShutDown"/> once <see cref="ShutDown"/> has run.</summary>
+    public static void ThrowIfShutDown()
+    {
+        if (s_shutDown)
+        {
+            throw new NativeException(Status.ShutDown, "the library was shut down by edgelstm_shutdown; no call works after it");
+        }
+    }
+
+    /// <summary>
+    /// Refuses every handle from now on and returns the objects that were live, for the caller to release. Later calls
+    /// return nothing.
+    /// </summary>
+    public static List<object> ShutDown()
+    {
+        lock (Gate)
+        {
+            var live = new List<object>();
+            if (s_shutDown)
+            {
+                return live;
+            }
+
+            s_shutDown = true;
+            for (int i = 0; i < s_used; i++)
+            {
+                if (s_slots[i].Target is { } target)
+                {
+                    live.Add(target);
+                    s_slots[i].Target = null;
+                }
+            }
+
+            return live;
+        }
+    }
 
     /// <summary>Stores <paramref name="target"/> and returns its handle (never 0).</summary>
     public static ulong Add(HandleKind kind, object target)
     {
         lock (Gate)
         {
+            ThrowIfShutDown();
             if (!FreeSlots.TryDequeue(out int index))
             {
                 if (s_used == s_slots.Length)
@@ -91,6 +130,7 @@ internal static class HandleTable
 
     private static ref Slot Find(ulong handle, HandleKind kind)
     {
+        ThrowIfShutDown();
         string name = Name(kind);
         if (handle == 0)
         {

@@ -15,6 +15,7 @@ internal enum Status
     OutOfMemory = 9,
     Unsupported = 10,
     Internal = 11,
+    ShutDown = 12,
 }
 
 /// <summary>A failure the shell itself detects (a NULL pointer, a wrong length, a stale handle), with its status.</summary>

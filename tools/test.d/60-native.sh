@@ -7,7 +7,11 @@
 #  3. Builds the C suite (tests/native/test_edgelstm.c) with gcc against the x64 library and runs it; runs it again
 #     under valgrind (memcheck: no invalid access, no leak from our side; see tests/native/valgrind.supp); builds it
 #     with clang --target=aarch64-linux-gnu against the arm64 library and runs it under qemu-aarch64-static.
-#  4. Builds and runs the README's C example (tests/native/classify.c, which must equal the README's copy).
+#  4. Builds and runs the README's C examples (tests/native/classify.c and learn.c, which must equal the README's
+#     copies): learn.c runs twice, the second time resuming from the first run's checkpoint.
+#  5. With the CLI: a checkpoint moves between the CLI and C both ways, on a one-image training set (so the CLI's
+#     data order cannot differ): C resumes the CLI's checkpoint of iteration 3 and reaches the CLI's uninterrupted
+#     iteration-6 weights bit for bit; the CLI resumes what C saved (untouched, and after one C batch) and does too.
 # Ends with "N passed, N failed" over all of it: the test cases of each suite run plus this script's own checks.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -119,8 +123,9 @@ x64_link=(-L"$out/linux-x64" -ledgelstm -Wl,-rpath,"$out/linux-x64" -lm)
 arm64_link=(-L"$out/linux-arm64" -ledgelstm -Wl,-rpath,"$out/linux-arm64" -lm)
 if gcc "${cflags[@]}" tests/native/test_edgelstm.c -o "$work/x64/test_edgelstm" "${x64_link[@]}" &&
     gcc "${cflags[@]}" tests/native/make_model.c -o "$work/x64/make_model" "${x64_link[@]}" &&
-    gcc "${cflags[@]}" tests/native/classify.c -o "$work/x64/classify" "${x64_link[@]}"; then
-    pass "gcc builds the C suite, make_model and the README example (x64, -Wall -Wextra -Werror)"
+    gcc "${cflags[@]}" tests/native/classify.c -o "$work/x64/classify" "${x64_link[@]}" &&
+    gcc "${cflags[@]}" tests/native/learn.c -o "$work/x64/learn" "${x64_link[@]}"; then
+    pass "gcc builds the C suite, make_model and the README examples (x64, -Wall -Wextra -Werror)"
 else
     fail "gcc build"
     finish
@@ -165,15 +170,18 @@ fi
 "$work/x64/test_edgelstm" --model "$model" --data "$work/mnist" "${cli_args[@]}" 2>&1 | tee "$work/x64.log"
 count_suite "$work/x64.log" "x64"
 
-# ---- 4. the README example: same code as in the README, and the same class as the suite's batch prediction
-for readme in src/EdgeLstm.Native/README.md README.md; do
-    readme_code=$(awk '/<!-- classify.c -->/ {copy = 1; next} copy && /^```c$/ {inside = 1; next} inside && /^```$/ {exit} inside' "$readme")
-    if [ -n "$readme_code" ] && [ "$readme_code" = "$(cat tests/native/classify.c)" ]; then
-        pass "$readme's example is tests/native/classify.c, $(wc -l <tests/native/classify.c) lines"
-    else
-        diff <(echo "$readme_code") tests/native/classify.c
-        fail "$readme's example differs from tests/native/classify.c"
-    fi
+# ---- 4. the README examples: same code as in the README
+for example in classify learn; do
+    for readme in src/EdgeLstm.Native/README.md README.md; do
+        [ "$example" = learn ] && [ "$readme" = README.md ] && continue # the root README shows classify.c only
+        readme_code=$(awk -v marker="<!-- $example.c -->" '$0 == marker {copy = 1; next} copy && /^```c$/ {inside = 1; next} inside && /^```$/ {exit} inside' "$readme")
+        if [ -n "$readme_code" ] && [ "$readme_code" = "$(cat "tests/native/$example.c")" ]; then
+            pass "$readme's example is tests/native/$example.c, $(wc -l <"tests/native/$example.c") lines"
+        else
+            diff <(echo "$readme_code") "tests/native/$example.c"
+            fail "$readme's example differs from tests/native/$example.c"
+        fi
+    done
 done
 expected=$(grep -oE 'reference: test image 0 class [0-9]+' "$work/x64.log" | grep -oE '[0-9]+$')
 got=$("$work/x64/classify" "$model" "$work/mnist/t10k-images-idx3-ubyte" 0)
@@ -182,6 +190,62 @@ if [ -n "$expected" ] && echo "$got" | grep -qE "^test image 0: class $expected 
     pass "the README example classifies test image 0 as the suite's batch prediction does (class $expected)"
 else
     fail "the README example said \"$got\"; the suite's batch prediction says class ${expected:-?}"
+fi
+# learn.c: a first run starts a model and checkpoints it; a second run resumes from the checkpoint.
+learn_checkpoint="$work/learn/device.checkpoint.safetensors"
+"$work/x64/learn" "$work/mnist/train-images-idx3-ubyte" "$work/mnist/train-labels-idx1-ubyte" "$learn_checkpoint" >"$work/learn1.log" 2>&1
+learn1=$?
+"$work/x64/learn" "$work/mnist/train-images-idx3-ubyte" "$work/mnist/train-labels-idx1-ubyte" "$learn_checkpoint" >"$work/learn2.log" 2>&1
+learn2=$?
+cat "$work/learn1.log" "$work/learn2.log"
+if [ "$learn1" = 0 ] && [ "$learn2" = 0 ] && grep -q '^starting at batch 0$' "$work/learn1.log" &&
+    grep -qE '^batch 20: loss [0-9.]+; checkpoint saved' "$work/learn1.log" &&
+    grep -q '^starting at batch 20$' "$work/learn2.log" && grep -qE '^batch 40: loss [0-9.]+; checkpoint saved' "$work/learn2.log"; then
+    pass "the README's learn.c trains 20 batches, checkpoints, and a second run resumes at batch 20"
+else
+    fail "the README's learn.c did not train, checkpoint and resume (exit codes $learn1, $learn2)"
+fi
+
+# ---- 5. checkpoints between the CLI and C, both ways
+if [ -d src/EdgeLstm.Cli ]; then
+    one="$work/one-image"
+    mkdir -p "$one"
+    # IDX files of one image (train image 0) and its label: magic, count 1, then the sizes and the data.
+    for split in train t10k; do
+        { printf '\x00\x00\x08\x03\x00\x00\x00\x01\x00\x00\x00\x1c\x00\x00\x00\x1c'
+          tail -c +17 "$work/mnist/train-images-idx3-ubyte" | head -c 784; } >"$one/$split-images-idx3-ubyte"
+        { printf '\x00\x00\x08\x01\x00\x00\x00\x01'
+          tail -c +9 "$work/mnist/train-labels-idx1-ubyte" | head -c 1; } >"$one/$split-labels-idx1-ubyte"
+    done
+    cli=(dotnet run -c Release --no-build --project src/EdgeLstm.Cli --)
+    run_args=(--data "$one" --hidden 16 --layers 2 --batch-size 1 --keep-prob 0.5 --lr 0.01 --clip-norm 0.5 --seed 5 --threads 1)
+    if "${cli[@]}" train "${run_args[@]}" --iterations 3 --checkpoint-every 3 --out "$work/cli3.safetensors" \
+        --checkpoint "$work/cli3.checkpoint.safetensors" >"$work/cli3.log" 2>&1 &&
+        "${cli[@]}" train "${run_args[@]}" --iterations 6 --out "$work/cli6.safetensors" >"$work/cli6.log" 2>&1; then
+        pass "the CLI trained 3 iterations with a checkpoint, and 6 uninterrupted (one-image set)"
+    else
+        cat "$work/cli3.log" "$work/cli6.log"
+        fail "the CLI runs on the one-image set"
+    fi
+    if "$work/x64/test_edgelstm" --data "$one" --interop "$work/cli3.checkpoint.safetensors" "$work/cli6.safetensors" \
+        "$work/c0.checkpoint.safetensors" "$work/c1.checkpoint.safetensors" >"$work/interop.log" 2>&1; then
+        cat "$work/interop.log"
+        pass "CLI -> C: C resumed the CLI's checkpoint and reached the CLI's uninterrupted weights, bit for bit"
+    else
+        cat "$work/interop.log"
+        fail "CLI -> C: the weights C reached from the CLI's checkpoint differ from the CLI's uninterrupted run"
+    fi
+    for from in c0 c1; do
+        if "${cli[@]}" train --data "$one" --threads 2 --resume "$work/$from.checkpoint.safetensors" --iterations 6 \
+            --out "$work/$from-cli6.safetensors" >"$work/$from-resume.log" 2>&1 &&
+            "$work/x64/test_edgelstm" --same-weights "$work/$from-cli6.safetensors" "$work/cli6.safetensors" >"$work/$from-same.log" 2>&1; then
+            grep -E '^resumed at' "$work/$from-resume.log"
+            pass "C -> CLI: the CLI resumed C's checkpoint ($from: $( [ $from = c0 ] && echo "saved untouched" || echo "after one C batch")) to the uninterrupted weights, bit for bit"
+        else
+            cat "$work/$from-resume.log" "$work/$from-same.log" 2>/dev/null
+            fail "C -> CLI: resuming C's checkpoint $from with the CLI"
+        fi
+    done
 fi
 
 # ---- 3b. once under valgrind (memcheck), on x64
@@ -224,7 +288,9 @@ fi
 if [ "$arm64_ok" = 0 ]; then
     if clang --target=aarch64-linux-gnu "${cflags[@]}" tests/native/test_edgelstm.c -o "$work/arm64/test_edgelstm" "${arm64_link[@]}"; then
         pass "clang --target=aarch64-linux-gnu builds the C suite"
-        qemu-aarch64-static -L /usr/aarch64-linux-gnu "$work/arm64/test_edgelstm" --model "$model" --data "$work/mnist" \
+        # The suite starts itself as a child for the kill -9, shutdown and first-call tests: through qemu too.
+        EDGELSTM_TEST_RUNNER="qemu-aarch64-static -L /usr/aarch64-linux-gnu" \
+            qemu-aarch64-static -L /usr/aarch64-linux-gnu "$work/arm64/test_edgelstm" --model "$model" --data "$work/mnist" \
             --images 16 --threads 1 "${cli_args[@]}" 2>&1 | tee "$work/arm64.log"
         count_suite "$work/arm64.log" "arm64 (qemu)"
     else

@@ -10,7 +10,14 @@
  *  - Every function returns an edgelstm_status (EDGELSTM_OK = 0), except edgelstm_last_error, which returns the
  *    message of the last failed call on the calling thread. No exception or signal ever crosses the boundary.
  *  - Every pointer parameter must be non-NULL, except where a parameter says "or NULL". A NULL pointer is
- *    EDGELSTM_ERROR_NULL_POINTER; nothing is written then.
+ *    EDGELSTM_ERROR_NULL_POINTER.
+ *  - Nothing is written on failure, with two exceptions: a create/load function writes 0 to its handle output(s)
+ *    whenever it fails (when that output pointer is not NULL), and a copy-out function writes the size it needs to
+ *    *needed when it fails with EDGELSTM_ERROR_BUFFER_TOO_SMALL (and only then).
+ *  - Copy-out functions (build info, model bytes, checkpoint bytes, metadata, tensor names, shapes and values) take
+ *    (buffer, size, needed): `size` counts elements of the buffer's type. To ask for the size, pass NULL and 0: the
+ *    call returns EDGELSTM_ERROR_BUFFER_TOO_SMALL with *needed set. A NULL buffer with a non-zero size is
+ *    EDGELSTM_ERROR_NULL_POINTER.
  *  - Arrays are passed as (pointer, length) with the length counted in elements (floats, int32s or bytes), not bytes
  *    unless said. The length must be exactly what the shapes require: anything else is EDGELSTM_ERROR_WRONG_LENGTH,
  *    and the message says what was expected. The library never reads or writes past the length you give.
@@ -35,13 +42,37 @@
  *    session/trainer returns EDGELSTM_ERROR_BUSY instead of racing.
  *  - Training writes the model's weights. A training batch waits for the inference calls in flight on that model, and
  *    inference calls wait for a training batch in flight: each call sees the weights either before or after a batch.
+ *    The weights are handed out in the order the calls arrive, so an inference call waits at most for the batch in
+ *    flight even while another thread trains back to back (and a batch waits only for the calls already inside).
  *  - Results do not depend on the thread count: they are bit for bit the same for any edgelstm_set_threads value.
  *
  * Lifetimes: sessions and trainers keep their model's weights alive. Freeing a model handle while sessions or trainers
  * made from it exist is allowed: they keep working, and the weights go when the last of them is freed.
  *
  * Version: the library version is semantic (major.minor.patch); EDGELSTM_ABI_VERSION changes whenever this header
- * changes incompatibly. Compare edgelstm_version()'s abi field with EDGELSTM_ABI_VERSION at start-up.
+ * changes incompatibly. Compare edgelstm_version()'s abi field with EDGELSTM_ABI_VERSION at start-up. Functions and
+ * status codes are only ever added within one ABI version (ABI 1 gained the checkpoint, setter, per-stream reset,
+ * metadata/tensor, per-handle thread, status-name and shutdown calls and EDGELSTM_ERROR_SHUT_DOWN): a program built
+ * against an older header of the same ABI version keeps working.
+ *
+ * What loading the library does to the process. The library carries the .NET runtime (Native AOT). dlopen() or
+ * loading at start-up changes nothing; the FIRST call of any edgelstm_* function starts the runtime, which then, for
+ * the rest of the process (checked on Linux x64 by tools/test.d/60-native.sh and the "process-wide effects" test):
+ *  - sets SIGPIPE to SIG_IGN, replacing any handler the host had: a write to a closed pipe or socket then fails with
+ *    EPIPE instead of killing the process. A host that wants its own SIGPIPE handler installs it after the first call.
+ *  - installs handlers for SIGSEGV and SIGFPE (they turn faults inside .NET code into exceptions) and for SIGRTMIN
+ *    (the runtime's thread suspension for garbage collection). For a fault outside .NET code they call the handler
+ *    that was installed before the first call, or, if there was none, take the default action (the process dies with
+ *    that signal, as without the library). A host with its own SIGSEGV/SIGFPE handlers installs them BEFORE the first
+ *    call, so that they are chained; one installed after replaces the runtime's, which a fault inside the library then
+ *    reaches (it must chain to the handler it replaced: save the old sigaction and call it). SIGRTMIN must not be used
+ *    or replaced by the host. The signal mask and the alternate signal stack of the calling thread are not changed.
+ *  - starts one thread (the .NET finalizer) that lives until the process exits; the garbage collector may start a
+ *    background thread later. Each model used by edgelstm_predict/edgelstm_run and each trainer keeps (threads − 1)
+ *    worker threads (see edgelstm_set_threads and the per-handle setters) until it is freed or edgelstm_shutdown runs.
+ *  - reserves a large range of virtual address space for its heap (about 48 GB on x64, with no memory behind it); under
+ *    an address-space limit (ulimit -v) it reserves less and works (checked by hand with 2 GB).
+ * After fork(), the child must not call the library (its runtime threads do not exist there); exec first.
  */
 #ifndef EDGELSTM_H
 #define EDGELSTM_H
@@ -80,7 +111,9 @@ typedef enum edgelstm_status {
     /** The request is valid but this build or processor cannot do it. */
     EDGELSTM_ERROR_UNSUPPORTED = 10,
     /** A bug in EdgeLstm: please report the message. */
-    EDGELSTM_ERROR_INTERNAL = 11
+    EDGELSTM_ERROR_INTERNAL = 11,
+    /** edgelstm_shutdown has run: every call but last_error, status_name and shutdown itself fails so. */
+    EDGELSTM_ERROR_SHUT_DOWN = 12
 } edgelstm_status;
 
 /** A model: architecture and weights. */
@@ -127,10 +160,17 @@ typedef enum edgelstm_output {
 
 /**
  * The message of the last call on this thread that failed, as UTF-8: "function: what was wrong". An empty string when
- * the last call on this thread succeeded (every call but this one resets it). Never NULL. The text stays valid until
- * the next edgelstm_* call on the same thread; copy it to keep it. Messages longer than 1023 bytes are cut.
+ * the last call on this thread succeeded (every call but this one and edgelstm_status_name resets it). Never NULL.
+ * The text stays valid until the next edgelstm_* call on the same thread; copy it to keep it. Messages longer than
+ * 1023 bytes are cut.
  */
 const char* edgelstm_last_error(void);
+
+/**
+ * The name of a status as it is spelled in this header, e.g. "EDGELSTM_ERROR_NULL_POINTER", for any int: a value that
+ * is not an edgelstm_status gives "EDGELSTM_UNKNOWN_STATUS". Never NULL; the text is static (never freed or changed).
+ */
+const char* edgelstm_status_name(int status);
 
 /** Writes the library's version into *out. */
 edgelstm_status edgelstm_version(edgelstm_version_info* out);
@@ -138,8 +178,8 @@ edgelstm_status edgelstm_version(edgelstm_version_info* out);
 /**
  * One line describing the build, e.g. "EdgeLstm 0.1.0 (C ABI 1); linux-x64; .NET 10.0.0 Native AOT; SIMD 128-bit;
  * 4 processors; 4 threads". Writes at most `size` bytes including the terminating NUL into `buffer` and the size it
- * needs (including the NUL) into *needed. To ask for the size, pass NULL and 0: the call then returns
- * EDGELSTM_ERROR_BUFFER_TOO_SMALL with *needed set, as it does for any buffer too small (nothing is written into it).
+ * needs (including the NUL) into *needed, with the size-query convention (see Conventions): to ask for the size, pass
+ * NULL and 0; a buffer too small is EDGELSTM_ERROR_BUFFER_TOO_SMALL with *needed set and nothing written into it.
  */
 edgelstm_status edgelstm_build_info(char* buffer, size_t size, size_t* needed);
 
@@ -151,6 +191,15 @@ edgelstm_status edgelstm_set_threads(int32_t threads);
 
 /** Writes the thread count in effect (0 resolved to the processor count) into *threads. */
 edgelstm_status edgelstm_get_threads(int32_t* threads);
+
+/**
+ * Frees every live handle and stops the library's worker threads, joining them: a call in flight on a handle on
+ * another thread finishes first. After it, every function returns EDGELSTM_ERROR_SHUT_DOWN (the *_free functions
+ * included: there is nothing left to free), except edgelstm_last_error, edgelstm_status_name and edgelstm_shutdown,
+ * which returns EDGELSTM_OK again. The runtime's own thread (see "What loading the library does" above) stays: .NET
+ * cannot be unloaded from a process. Call it before dlclose() or at exit, when the library's threads must be gone.
+ */
+edgelstm_status edgelstm_shutdown(void);
 
 /**
  * Writes how many handles of each kind are live (created and not freed yet). For finding leaks: when a program has
@@ -204,6 +253,44 @@ edgelstm_status edgelstm_model_config(edgelstm_model model, edgelstm_config* out
 /** Writes the number of weights (floats) into *count. */
 edgelstm_status edgelstm_model_parameter_count(edgelstm_model model, int64_t* count);
 
+/**
+ * Sets how many threads edgelstm_predict and edgelstm_run on this model use, as edgelstm_set_threads does for all
+ * models (0 = one per processor, 1 to 256). From then on the library-wide setting no longer applies to this model; a
+ * clone inherits the setting. Results do not depend on it.
+ */
+edgelstm_status edgelstm_model_set_threads(edgelstm_model model, int32_t threads);
+
+/*
+ * Metadata: the "__metadata__" entries (string to string) of the file the model was loaded from, e.g. "num_layers",
+ * "kind" ("model" or "checkpoint") and the training facts the CLI records ("train.iterations_done",
+ * "train.test_accuracy", ...). A model created in C has none; a clone has its original's. Training does not change
+ * them. Keys are enumerated in byte order (index 0 to count − 1); keys and values are UTF-8 with a terminating NUL,
+ * copied out with the size-query convention (size and *needed count bytes, the NUL included).
+ */
+edgelstm_status edgelstm_model_metadata_count(edgelstm_model model, int32_t* count);
+edgelstm_status edgelstm_model_metadata_key(edgelstm_model model, int32_t index, char* buffer, size_t size,
+                                            size_t* needed);
+/** The value of `key`; a key the model does not have is EDGELSTM_ERROR_INVALID_ARGUMENT. */
+edgelstm_status edgelstm_model_metadata_value(edgelstm_model model, const char* key, char* buffer, size_t size,
+                                              size_t* needed);
+
+/*
+ * Tensors: the weights by name, as in the file (PyTorch's names: "lstm.weight_ih_l0" [4H][I], "lstm.weight_hh_l0"
+ * [4H][H], "lstm.bias_ih_l0" [4H], "lstm.bias_hh_l0" [4H] per layer, then "fc.weight" [C][H] and "fc.bias" [C]),
+ * index 0 to count − 1. A name is copied out as metadata keys are; a shape as int64 dimensions (size and *rank count
+ * dimensions); the values as floats, row-major (size and *needed count floats). A read sees the weights before or
+ * after a training batch, never half of one.
+ */
+edgelstm_status edgelstm_model_tensor_count(edgelstm_model model, int32_t* count);
+/** The index of the tensor called `name`; a name the model does not have is EDGELSTM_ERROR_INVALID_ARGUMENT. */
+edgelstm_status edgelstm_model_tensor_find(edgelstm_model model, const char* name, int32_t* index);
+edgelstm_status edgelstm_model_tensor_name(edgelstm_model model, int32_t index, char* buffer, size_t size,
+                                           size_t* needed);
+edgelstm_status edgelstm_model_tensor_shape(edgelstm_model model, int32_t index, int64_t* dims, size_t size,
+                                            size_t* rank);
+edgelstm_status edgelstm_model_tensor_read(edgelstm_model model, int32_t index, float* buffer, size_t size,
+                                           size_t* needed);
+
 /* ---------------------------------------------------------------------------------------------------------------- */
 /* Inference on whole sequences                                                                                     */
 /* ---------------------------------------------------------------------------------------------------------------- */
@@ -242,6 +329,12 @@ edgelstm_status edgelstm_session_create(edgelstm_model model, int32_t batch, edg
 
 /** Back to the zero state (as just created). */
 edgelstm_status edgelstm_session_reset(edgelstm_session session);
+
+/**
+ * Back to the zero state for stream `stream` (0 to batch − 1) alone, in every layer; the other streams keep theirs
+ * (e.g. one sensor of several starts a new recording). Allocates nothing.
+ */
+edgelstm_status edgelstm_session_reset_stream(edgelstm_session session, int32_t stream);
 
 /**
  * Feeds one time step: x is [batch][I] (x_len = batch·I). Writes the top layer's new h into top_h [batch][H] and the
@@ -292,6 +385,64 @@ edgelstm_status edgelstm_trainer_train_batch(edgelstm_trainer trainer, const flo
 edgelstm_status edgelstm_trainer_evaluate(edgelstm_trainer trainer, const float* x, size_t x_len,
                                           const int32_t* labels, int32_t batch, int32_t steps, float* loss,
                                           int32_t* correct);
+
+/**
+ * Sets the learning rate of the batches from the next one on (> 0 and finite): the rate stays constant from then on,
+ * ending a cosine schedule a CLI checkpoint may have brought (edgelstm train --lr-final). Saved in checkpoints.
+ */
+edgelstm_status edgelstm_trainer_set_learning_rate(edgelstm_trainer trainer, float learning_rate);
+
+/**
+ * From the next batch on, scales the gradients so their global L2 norm is at most `clip_norm` (as edgelstm train
+ * --clip-norm); 0 turns clipping off (the default). Finite and >= 0. Saved in checkpoints.
+ */
+edgelstm_status edgelstm_trainer_set_clip_norm(edgelstm_trainer trainer, float clip_norm);
+
+/**
+ * Sets how many threads the trainer uses (0 = one per processor, 1 to 256; a trainer starts with the
+ * edgelstm_set_threads setting of its creation). Results do not depend on it.
+ */
+edgelstm_status edgelstm_trainer_set_threads(edgelstm_trainer trainer, int32_t threads);
+
+/** Writes the training batches done into *iterations (a trainer from a checkpoint counts the batches before it). */
+edgelstm_status edgelstm_trainer_iterations(edgelstm_trainer trainer, int64_t* iterations);
+
+/*
+ * Checkpoints: everything needed to continue training exactly (the weights, Adam's moments and step, the dropout
+ * generator's state, the learning rate or its schedule, the clipping, the batches done) in the checkpoint format of
+ * the edgelstm CLI (train --checkpoint-every): a checkpoint moves between the CLI and C both ways. A trainer loaded
+ * from a checkpoint computes, batch for batch, the same losses and weights bit for bit as the trainer that saved it
+ * would have (at any thread count). A checkpoint is a model file too: edgelstm_model_load reads its weights.
+ *
+ * The CLI's place in its shuffled data is carried through C unchanged, so `edgelstm train --resume` continues a
+ * checkpoint that came from the CLI and was saved again from C. A trainer created in C has no data order: its
+ * checkpoints record the start of a one-example set, so `edgelstm train --resume` refuses them on a real data set
+ * (`edgelstm train --init` takes their weights).
+ */
+
+/**
+ * Saves a checkpoint to `path` (UTF-8) power-cut safe, as the CLI does: the bytes go to a temporary file in the same
+ * directory, which is flushed to the disk (fsync) and renamed over `path`; then the directory is flushed, so that the
+ * rename survives a power cut. A save that fails or is killed at any moment leaves either the previous file or the
+ * new one at `path`, complete, never a mix. Missing directories are created.
+ */
+edgelstm_status edgelstm_trainer_save_checkpoint(edgelstm_trainer trainer, const char* path);
+
+/** Writes the checkpoint's bytes into `buffer` (size bytes) with the size-query convention. */
+edgelstm_status edgelstm_trainer_save_checkpoint_memory(edgelstm_trainer trainer, void* buffer, size_t size,
+                                                        size_t* needed);
+
+/**
+ * Loads a checkpoint file (ours or the CLI's) as a new model and a new trainer over it, ready to continue. The
+ * trainer uses the edgelstm_set_threads setting; the model's metadata are the checkpoint's. Both outputs are 0 on any
+ * failure: EDGELSTM_ERROR_IO if the file cannot be read (or is not a regular file), EDGELSTM_ERROR_FORMAT if it is not
+ * a valid checkpoint (a plain model file included: it has no optimiser state). Free both handles.
+ */
+edgelstm_status edgelstm_trainer_load_checkpoint(const char* path, edgelstm_model* model, edgelstm_trainer* trainer);
+
+/** As edgelstm_trainer_load_checkpoint, from `size` bytes in memory (copied: free them when this returns). */
+edgelstm_status edgelstm_trainer_load_checkpoint_memory(const void* data, size_t size, edgelstm_model* model,
+                                                        edgelstm_trainer* trainer);
 
 /** Frees the trainer (the model stays). EDGELSTM_ERROR_BUSY (nothing freed) if another thread is inside a call on it. */
 edgelstm_status edgelstm_trainer_free(edgelstm_trainer trainer);

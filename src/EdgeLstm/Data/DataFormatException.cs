@@ -1,3 +1,5 @@
+using EdgeLstm.IO;
+
 namespace EdgeLstm.Data;
 
 /// <summary>
@@ -8,7 +10,7 @@ public sealed class DataFormatException : Exception
 {
     /// <summary>Creates the exception for <paramref name="file"/>: "<c>file: field: problem</c>".</summary>
     public DataFormatException(string file, string field, string problem, Exception? inner = null)
-        : base($"{file}: {field}: {problem}", inner)
+        : base(OneLine.Of($"{file}: {field}: {problem}"), inner)
     {
         FileName = file;
         Field = field;

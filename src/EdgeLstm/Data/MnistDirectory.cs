@@ -10,6 +10,9 @@ public static class MnistDirectory
     /// <summary>The checksum list's file name.</summary>
     public const string ChecksumFile = "MD5SUMS";
 
+    /// <summary>The largest checksum list read (a line is about 60 bytes; four are needed).</summary>
+    public const int MaxChecksumFileBytes = 1 << 16;
+
     /// <summary>The base names (without <c>.gz</c>) of the four files, train images first.</summary>
     public static IReadOnlyList<string> FileNames { get; } =
         ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
@@ -77,7 +80,7 @@ public static class MnistDirectory
         }
 
         int lineNumber = 0;
-        foreach (string raw in File.ReadLines(path))
+        foreach (string raw in ReadBounded(path).Split('\n'))
         {
             lineNumber++;
             string line = raw.Trim();
@@ -98,6 +101,17 @@ public static class MnistDirectory
         }
 
         return sums;
+    }
+
+    /// <summary>The text of a small file, read to at most <see cref="MaxChecksumFileBytes"/> (a device or pipe included).</summary>
+    private static string ReadBounded(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+        var bytes = new byte[MaxChecksumFileBytes + 1];
+        int length = file.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
+        return length > MaxChecksumFileBytes
+            ? throw new DataFormatException(path, "file", $"expected a checksum list of at most {MaxChecksumFileBytes} bytes, found more")
+            : System.Text.Encoding.UTF8.GetString(bytes, 0, length);
     }
 
     private static void Verify(string path, Dictionary<string, string> listed, bool required)

@@ -108,7 +108,7 @@ public static class CheckpointFile
         {
             Model = model.Config,
             Iterations = ModelFile.Long(reader, Prefix + "iterations", 0, long.MaxValue),
-            BatchSize = ModelFile.Int(reader, Prefix + "batch_size", 1, 1 << 16),
+            BatchSize = ModelFile.Int(reader, Prefix + "batch_size", 1, ModelLimits.MaxBatchSize),
             KeepProbability = Float(reader, Prefix + "keep_prob"),
             LearningRate = Float(reader, Prefix + "learning_rate"),
 
@@ -165,9 +165,9 @@ public static class CheckpointFile
     private static ulong ULong(SafeTensorsReader reader, string key)
     {
         string? text = reader.Metadata.GetValueOrDefault(key);
-        return ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong value)
+        return text is not null && ModelFile.IsCanonicalWholeNumber(text) && ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out ulong value)
             ? value
-            : throw Fail(reader, key, $"expected a whole number, found \"{text ?? "(missing)"}\"");
+            : throw Fail(reader, key, $"expected a whole number, found \"{(text is null ? "(missing)" : ModelFile.Printable(text))}\"");
     }
 
     private static ulong[] State(SafeTensorsReader reader, string key)

@@ -234,10 +234,21 @@ public static class ModelFile
             throw new ModelFormatException(reader.Source, field, "expected it, found it missing");
         }
 
-        return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value) && value >= min && value <= max
+        return IsCanonicalWholeNumber(text) && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long value) && value >= min && value <= max
             ? value
-            : throw new ModelFormatException(reader.Source, field, $"expected a whole number from {min} to {max}, found \"{text}\"");
+            : throw new ModelFormatException(reader.Source, field, $"expected a whole number from {min} to {max} in plain decimal (no sign, no leading zero, nothing after it), found \"{Printable(text)}\"");
     }
+
+    /// <summary>
+    /// True for "0" or digits not starting with 0, as this code writes them. .NET's parser would also take "+1", "01",
+    /// " 1" or "1\0" (it ignores trailing NULs): one value must have one spelling, so a file cannot carry a number that
+    /// other readers see differently.
+    /// </summary>
+    internal static bool IsCanonicalWholeNumber(string text) =>
+        text.Length is > 0 and <= 20 && text.All(char.IsAsciiDigit) && (text[0] != '0' || text.Length == 1);
+
+    /// <summary><paramref name="text"/> for a message: at most 40 characters (the exception escapes control characters).</summary>
+    internal static string Printable(string text) => text.Length > 40 ? text[..40] + "…" : text;
 
     internal static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 

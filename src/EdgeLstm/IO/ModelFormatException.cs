@@ -8,7 +8,7 @@ public sealed class ModelFormatException : Exception
 {
     /// <summary>Creates the exception for <paramref name="file"/>: "<c>file: field: problem</c>".</summary>
     public ModelFormatException(string file, string field, string problem, Exception? inner = null)
-        : base($"{file}: {field}: {problem}", inner)
+        : base(OneLine.Of($"{file}: {field}: {problem}"), inner)
     {
         FileName = file;
         Field = field;

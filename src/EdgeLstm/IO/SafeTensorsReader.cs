@@ -1,7 +1,10 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
+using EdgeLstm.Model;
 
 namespace EdgeLstm.IO;
 
@@ -48,12 +51,29 @@ public sealed class SafeTensorsReader : IDisposable
 
     private long DataStart { get; set; }
 
-    /// <summary>Opens and checks the header of the file at <paramref name="path"/>.</summary>
+    /// <summary>
+    /// The largest model read from a stream without a length (a pipe, <c>/dev/stdin</c>, <c>&lt;(cat m.safetensors)</c>):
+    /// such a stream is read into memory as its bytes arrive, so it is bounded by the largest array, about 2 GiB.
+    /// </summary>
+    public static long MaxUnseekableBytes => Math.Min(ModelLimits.MaxModelFileBytes, Array.MaxLength);
+
+    /// <summary>
+    /// Opens and checks the header of the file at <paramref name="path"/>. A regular file is read in place; a pipe or
+    /// another stream that cannot seek is read into memory first, up to <see cref="MaxUnseekableBytes"/>.
+    /// </summary>
     public static SafeTensorsReader Open(string path)
     {
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         try
         {
+            if (!stream.CanSeek)
+            {
+                using (stream)
+                {
+                    return Open(ReadUnseekable(stream, path), path);
+                }
+            }
+
             var reader = new SafeTensorsReader(path, stream, ownsStream: true, default);
             reader.ReadHeader();
             return reader;
@@ -71,6 +91,44 @@ public sealed class SafeTensorsReader : IDisposable
         var reader = new SafeTensorsReader(source, null, ownsStream: false, content);
         reader.ReadHeader();
         return reader;
+    }
+
+    /// <summary>
+    /// All of a stream that cannot seek, grown as its bytes arrive (never by what a header claims), refused past
+    /// <see cref="MaxUnseekableBytes"/>.
+    /// </summary>
+    private static ReadOnlyMemory<byte> ReadUnseekable(Stream stream, string source)
+    {
+        var buffer = new byte[1 << 16];
+        int filled = 0;
+        while (true)
+        {
+            if (filled == buffer.Length)
+            {
+                if (buffer.Length >= MaxUnseekableBytes)
+                {
+                    // One byte more than the limit tells "too long" from "exactly the limit".
+                    if (stream.ReadByte() < 0)
+                    {
+                        break;
+                    }
+
+                    throw new ModelFormatException(source, "file", $"expected at most {MaxUnseekableBytes} bytes from a stream that cannot seek (a pipe), found more");
+                }
+
+                Array.Resize(ref buffer, (int)Math.Min(MaxUnseekableBytes, 2L * buffer.Length));
+            }
+
+            int read = stream.Read(buffer, filled, buffer.Length - filled);
+            if (read == 0)
+            {
+                break;
+            }
+
+            filled += read;
+        }
+
+        return buffer.AsMemory(0, filled);
     }
 
     /// <summary>The entry called <paramref name="name"/>, or null.</summary>
@@ -136,6 +194,11 @@ public sealed class SafeTensorsReader : IDisposable
     private void ReadHeader()
     {
         long total = _stream?.Length ?? _buffer.Length;
+        if (total > ModelLimits.MaxModelFileBytes)
+        {
+            throw Fail("file", $"expected at most {ModelLimits.MaxModelFileBytes} bytes (a checkpoint of the largest model), found {total}");
+        }
+
         Span<byte> prefix = stackalloc byte[8];
         int got = _stream is null ? Math.Min(8, _buffer.Length) : _stream.ReadAtLeast(prefix, 8, throwOnEndOfStream: false);
         if (_stream is null)
@@ -176,6 +239,13 @@ public sealed class SafeTensorsReader : IDisposable
 
         DataStart = 8 + (long)headerLength;
         DataLength = total - DataStart;
+
+        // JSON text is UTF-8 (RFC 8259); checking it all first also covers bytes the JSON reader would pass over.
+        if (!Utf8.IsValid(header))
+        {
+            throw Fail("header", $"expected UTF-8 text, found an invalid byte sequence at byte {FirstInvalidUtf8(header)} of the header");
+        }
+
         try
         {
             ParseHeader(header);
@@ -186,6 +256,44 @@ public sealed class SafeTensorsReader : IDisposable
         }
 
         CheckLayout();
+    }
+
+    /// <summary>The offset of the first byte that does not start or continue a valid UTF-8 sequence.</summary>
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
+    {
+        int offset = 0;
+        while (offset < bytes.Length)
+        {
+            if (Rune.DecodeFromUtf8(bytes[offset..], out _, out int consumed) != OperationStatus.Done)
+            {
+                return offset;
+            }
+
+            offset += consumed;
+        }
+
+        return offset;
+    }
+
+    /// <summary>
+    /// The string at the reader, or the loader's own error: a JSON escape can still spell text that is not Unicode (a
+    /// lone surrogate such as <c>\ud800</c>), which the JSON reader reports as an <see cref="InvalidOperationException"/>.
+    /// </summary>
+    private string Text(ref Utf8JsonReader json, string field)
+    {
+        if (json.TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName))
+        {
+            throw Fail(field, $"expected a string, found {json.TokenType}");
+        }
+
+        try
+        {
+            return json.GetString()!;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw Fail(field, $"expected valid Unicode text, found an escape that is not (a lone surrogate?) at byte {json.TokenStartIndex} of the header", e);
+        }
     }
 
     private void ParseHeader(byte[] header)
@@ -199,7 +307,7 @@ public sealed class SafeTensorsReader : IDisposable
         var seen = new HashSet<string>(StringComparer.Ordinal);
         while (json.Read() && json.TokenType != JsonTokenType.EndObject)
         {
-            string name = json.GetString()!;
+            string name = Text(ref json, "header key");
             if (!seen.Add(name))
             {
                 throw Fail($"header key {name}", "expected each key once, found it twice");
@@ -234,14 +342,18 @@ public sealed class SafeTensorsReader : IDisposable
 
         while (json.Read() && json.TokenType != JsonTokenType.EndObject)
         {
-            string key = json.GetString()!;
+            string key = Text(ref json, $"{MetadataKey} key");
             json.Read();
             if (json.TokenType != JsonTokenType.String)
             {
                 throw Fail($"{MetadataKey}.{key}", $"expected a string (safetensors metadata is string to string), found {json.TokenType}");
             }
 
-            _metadata[key] = json.GetString()!;
+            // As for the top-level keys: a second value would silently win over the first, so neither is trusted.
+            if (!_metadata.TryAdd(key, Text(ref json, $"{MetadataKey}.{key}")))
+            {
+                throw Fail($"{MetadataKey}.{key}", "expected each key once, found it twice");
+            }
         }
     }
 
@@ -256,16 +368,20 @@ public sealed class SafeTensorsReader : IDisposable
         string? dtype = null;
         long[]? shape = null;
         long[]? offsets = null;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         while (json.Read() && json.TokenType != JsonTokenType.EndObject)
         {
-            string property = json.GetString()!;
+            string property = Text(ref json, $"{field}: key");
+            if (!seen.Add(property))
+            {
+                throw Fail($"{field}: {property}", "expected each key once, found it twice");
+            }
+
             json.Read();
             switch (property)
             {
                 case "dtype":
-                    dtype = json.TokenType == JsonTokenType.String
-                        ? json.GetString()
-                        : throw Fail($"{field}: dtype", $"expected a string, found {json.TokenType}");
+                    dtype = Text(ref json, $"{field}: dtype");
                     break;
                 case "shape":
                     shape = ParseIntegers(ref json, $"{field}: shape", int.MaxValue);
@@ -304,7 +420,7 @@ public sealed class SafeTensorsReader : IDisposable
         {
             if (json.TokenType != JsonTokenType.Number || !json.TryGetInt64(out long value) || value < 0 || value > max)
             {
-                throw Fail(field, $"expected whole numbers from 0 to {max}, found {Encoding.UTF8.GetString(json.ValueSpan)}");
+                throw Fail(field, $"expected whole numbers from 0 to {max}, found {Encoding.UTF8.GetString(json.ValueSpan[..Math.Min(json.ValueSpan.Length, 40)])}");
             }
 
             if (values.Count == 64)

@@ -1,11 +1,16 @@
+using EdgeLstm.Model;
+
 namespace EdgeLstm.Inference;
 
 /// <summary>Accuracy and confusion matrix of a model on a labelled set.</summary>
 public sealed class EvaluationResult
 {
-    /// <summary>Creates an empty result for <paramref name="classes"/> classes.</summary>
+    /// <summary>Creates an empty result for <paramref name="classes"/> classes (1 to <see cref="ModelLimits.MaxClasses"/>).</summary>
     public EvaluationResult(int classes)
     {
+        // The matrix is classes² counters: the limit keeps it at most 64 MiB.
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classes);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(classes, ModelLimits.MaxClasses);
         Confusion = new int[classes, classes];
     }
 

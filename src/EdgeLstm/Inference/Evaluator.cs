@@ -1,4 +1,5 @@
 using EdgeLstm.Data;
+using EdgeLstm.Model;
 
 namespace EdgeLstm.Inference;
 
@@ -28,6 +29,7 @@ public static class Evaluator
         ArgumentNullException.ThrowIfNull(predictor);
         ArgumentNullException.ThrowIfNull(set);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, ModelLimits.MaxBatchSize);
         int classes = predictor.Model.Config.Classes;
         int length = set.Images.ImageLength;
         var result = new EvaluationResult(classes);

@@ -79,6 +79,7 @@ public sealed unsafe class LstmPredictor : IDisposable
     public void Classify(ReadOnlySpan<float> hidden, int rows, Span<float> probabilities)
     {
         var config = _model.Config;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
         Require(hidden, (long)rows * config.HiddenSize, nameof(hidden));
         Require(probabilities, (long)rows * config.Classes, nameof(probabilities));
         fixed (float* h = hidden, p = probabilities)
@@ -108,6 +109,9 @@ public sealed unsafe class LstmPredictor : IDisposable
     {
         var config = _model.Config;
         int steps = InputShape.StepsOf(inputs.Length, batchSize, config.InputSize);
+
+        // Before any buffer of this shape exists: the limits keep every product below int32 (see ModelLimits).
+        ModelLimits.CheckBatch(config, batchSize, steps);
         long bh = (long)batchSize * config.HiddenSize;
         RequireOptional(outputs, steps * bh, nameof(outputs));
         RequireOptional(finalC, config.Layers * bh, nameof(finalC));

@@ -22,13 +22,13 @@ public sealed unsafe class LstmStream : IDisposable
     /// <summary>Creates a session for <paramref name="batchSize"/> parallel streams, starting from a zero state.</summary>
     /// <param name="threads">Threads in all (default 1: a single stream rarely gains from more).</param>
     public LstmStream(LstmModel model, int batchSize = 1, int threads = 1, SimdWidth width = SimdWidth.Auto)
-        : this(model, PositiveBatch(batchSize), new ComputeContext(threads, width), ownsContext: true)
+        : this(model, CheckedBatch(model, batchSize), new ComputeContext(threads, width), ownsContext: true)
     {
     }
 
     /// <summary>Creates a session that computes in <paramref name="context"/>; the caller disposes the context.</summary>
     public LstmStream(LstmModel model, int batchSize, ComputeContext context)
-        : this(model, PositiveBatch(batchSize), context, ownsContext: false)
+        : this(model, CheckedBatch(model, batchSize), context, ownsContext: false)
     {
     }
 
@@ -139,10 +139,14 @@ public sealed unsafe class LstmStream : IDisposable
         }
     }
 
-    private static int PositiveBatch(int batchSize)
+    private static int CheckedBatch(LstmModel model, int batchSize)
     {
         // Checked before the context is made, so a refused session leaves no threads behind.
+        ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+
+        // One step at a time: the buffers are batch × (4·hidden, input, classes), bounded by the limits.
+        ModelLimits.CheckBatch(model.Config, batchSize, 1);
         return batchSize;
     }
 

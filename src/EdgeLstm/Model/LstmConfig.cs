@@ -32,14 +32,14 @@ public sealed record LstmConfig(int InputSize, int HiddenSize, int Layers, int C
     /// <summary>The PyTorch module name of the recurrent stack, the prefix of its tensors: <c>lstm</c> or <c>gru</c>.</summary>
     public string RecurrentModule => Cell == CellKind.Gru ? "gru" : "lstm";
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first field that is out of range.</summary>
+    /// <summary>
+    /// Throws <see cref="ArgumentOutOfRangeException"/> (an <see cref="ArgumentException"/>) naming the first field out of
+    /// range, or the parameter count when the sizes together pass the limit: see <see cref="ModelLimits.CheckConfig"/>;
+    /// and <see cref="ArgumentException"/> for a cell or head that does not exist.
+    /// </summary>
     public void Validate()
     {
-        Check(InputSize, nameof(InputSize), 1, 1 << 16);
-        Check(HiddenSize, nameof(HiddenSize), 1, 1 << 14);
-        Check(Layers, nameof(Layers), 1, 64);
-        Check(Classes, nameof(Classes), 1, 1 << 16);
-        Check(Steps, nameof(Steps), 1, 1 << 20);
+        ModelLimits.CheckConfig(this);
         if (!Enum.IsDefined(Cell))
         {
             throw new ArgumentException($"Cell must be Lstm or Gru; it is {(int)Cell}.");
@@ -53,12 +53,4 @@ public sealed record LstmConfig(int InputSize, int HiddenSize, int Layers, int C
 
     /// <summary>Inputs to layer <paramref name="layer"/>: the data for layer 0, the layer below's output otherwise.</summary>
     public int LayerInputSize(int layer) => layer == 0 ? InputSize : HiddenSize;
-
-    private static void Check(int value, string name, int min, int max)
-    {
-        if (value < min || value > max)
-        {
-            throw new ArgumentException($"{name} must be between {min} and {max}; it is {value}.");
-        }
-    }
 }

@@ -178,6 +178,9 @@ public sealed unsafe class LstmTrainer : IDisposable
     {
         var config = _model.Config;
         int steps = InputShape.StepsOf(inputs.Length, batchSize, config.InputSize);
+
+        // Before any buffer of this shape exists: the limits keep every product below int32 (see ModelLimits).
+        ModelLimits.CheckBatch(config, batchSize, steps);
         long rows = config.HeadReadsEveryStep ? (long)batchSize * steps : batchSize;
         string per = config.HeadReadsEveryStep ? "sample and step" : "sample";
         if (config.HeadRegresses)
