@@ -1,15 +1,12 @@
 using BenchmarkDotNet.Attributes;
-using EdgeLstm.Diagnostics;
 using EdgeLstm.Inference;
-using EdgeLstm.Model;
 using EdgeLstm.Training;
 
 namespace EdgeLstm.Benchmarks;
 
-/// <summary>The recipe's 2×256 MNIST model: what a user waits for. FLOP counts from <see cref="FlopCount"/>.</summary>
+/// <summary>The recipe's 2×256 MNIST model: what a user waits for. FLOP counts from <see cref="Diagnostics.FlopCount"/>.</summary>
 public class ModelBenchmarks : IFlopCounted
 {
-    private static readonly LstmConfig Config = LstmConfig.Mnist;
     private LstmTrainer? _trainer;
     private LstmPredictor? _predictor;
     private LstmStream? _stream;
@@ -30,22 +27,14 @@ public class ModelBenchmarks : IFlopCounted
     [Params(1, 2)]
     public int Threads { get; set; }
 
-    public double FlopsPerOperation => Case switch
-    {
-        Work.TrainingIterationBatch64 => 64 * FlopCount.Training(Config, Config.Steps),
-        Work.InferenceBatch64 => 64 * FlopCount.Forward(Config, Config.Steps),
-        Work.InferenceBatch1 => FlopCount.Forward(Config, Config.Steps),
-        _ => FlopCount.StreamingStep(Config),
-    };
+    public double FlopsPerOperation => BenchInputs.Flops(Case);
 
     [GlobalSetup]
     public void Setup()
     {
-        var model = LstmModel.Create(Config, 1);
-        var rng = new SeededRandom(2);
-        _x64 = Enumerable.Range(0, 64 * 28 * 28).Select(_ => rng.NextSingle()).ToArray();
+        var model = BenchInputs.Model();
+        (_x64, _labels) = BenchInputs.Batch64();
         _x1 = _x64[..(28 * 28)];
-        _labels = Enumerable.Range(0, 64).Select(_ => rng.NextInt(10)).ToArray();
         _probabilities = new float[64 * 10];
         _trainer = new LstmTrainer(model, new TrainerOptions { Threads = Threads });
         _predictor = new LstmPredictor(model, Threads);

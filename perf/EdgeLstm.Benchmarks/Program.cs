@@ -4,13 +4,49 @@ using EdgeLstm.Diagnostics;
 using EdgeLstm.Model;
 using EdgeLstm.Simd;
 
-// `ci [--write-baseline]`: the short suite compared with perf/baseline.json (the CI perf job).
+// `ci [--write-baseline]`: the short suite, speed reported against perf/baseline.json but never failed on; fails only
+//   on deterministic checks (allocation per call, ONNX Runtime agreement, a case not measured). The test command's stage.
+// `gate`: the same, plus the speed gate (a case below 0.7x its baseline is re-measured interleaved with a fresh peak
+//   before it fails). Run it on purpose, on a machine you can keep quiet.
 // `quick`: the model-level figures in a few seconds, as a fraction of the FMA peak measured in the same run.
+// `kernels`: each kernel shape's best time of many calls (the calls no other process interrupted) right after a fresh
+//   1-thread FMA peak (best of its rounds), as a fraction of it: quick A/B comparisons on a shared machine.
+// `side-by-side`: every model-level row, EdgeLstm and ONNX Runtime alternating, best calls (the README's table).
 // Anything else goes to BenchmarkDotNet (e.g. `--filter '*'`).
-if (args.Length > 0 && args[0] == "ci")
+string root = AppContext.GetData("EdgeLstmRepoRoot") as string ?? Directory.GetCurrentDirectory();
+if (args.Length > 0 && args[0] is "ci" or "gate")
 {
-    string root = AppContext.GetData("EdgeLstmRepoRoot") as string ?? Directory.GetCurrentDirectory();
-    return EdgeLstm.Benchmarks.PerfGate.Run(Path.Combine(root, "perf", "baseline.json"), args.Contains("--write-baseline"), Path.Combine(root, "artifacts", "perf"));
+    return EdgeLstm.Benchmarks.PerfSuite.Run(root, gate: args[0] == "gate", writeBaseline: args.Contains("--write-baseline"));
+}
+
+if (args.Length > 0 && args[0] == "side-by-side")
+{
+    return EdgeLstm.Benchmarks.SideBySide.Run();
+}
+
+if (args.Length > 0 && args[0] == "kernels")
+{
+    foreach (var shape in EdgeLstm.Benchmarks.KernelBenchmarks.Shapes())
+    {
+        var bench = new EdgeLstm.Benchmarks.KernelBenchmarks { Case = shape };
+        bench.Setup();
+        bench.Product();
+        double peak = FmaPeakProbe.Measure(SimdWidth.Auto, 1, rounds: 10);
+        var times = new List<double>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (times.Count < 5 || clock.Elapsed.TotalSeconds < 0.4)
+        {
+            long t = System.Diagnostics.Stopwatch.GetTimestamp();
+            bench.Product();
+            times.Add(System.Diagnostics.Stopwatch.GetElapsedTime(t).TotalSeconds);
+        }
+
+        times.Sort();
+        double gflops = bench.FlopsPerOperation / times[0] / 1e9;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{shape,-36} {gflops,7:F1} GFLOP/s {100 * gflops / peak,6:F1} % of {peak:F1}"));
+    }
+
+    return 0;
 }
 
 if (args.Length > 0 && args[0] == "quick")

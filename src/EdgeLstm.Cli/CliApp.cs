@@ -66,7 +66,26 @@ internal static class CliApp
             context.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.Error;
         }
+        catch (OutOfMemoryException)
+        {
+            context.Error.WriteLine("error: out of memory (a smaller --batch-size or model, or fewer --threads, needs less).");
+            return ExitCodes.Error;
+        }
+        catch (OperationCanceledException)
+        {
+            context.Error.WriteLine("interrupted");
+            return context.InterruptExitCode();
+        }
+        catch (Exception e)
+        {
+            // The backstop: every case we know of has its own message before this point; anything reaching here is a bug
+            // to report, but still one line and exit 1, never a stack trace over the user's terminal.
+            context.Error.WriteLine($"error: {OneLine(e.Message)} (an unexpected {e.GetType().Name}: please report it)");
+            return ExitCodes.Error;
+        }
     }
+
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ");
 
     private static string HelpHint(ParseResult parsed) =>
         $"Run 'edgelstm {string.Join(' ', CommandPath(parsed))} --help' for the options.".Replace("  ", " ", StringComparison.Ordinal);

@@ -6,18 +6,47 @@ namespace EdgeLstm.Cli;
 /// <summary>Options and arguments shared by several commands, with their range checks (failures are usage errors).</summary>
 internal static class CommonOptions
 {
-    public static Option<string?> Data() => new("--data")
+    public static Option<string?> Data() => Path(
+        "--data",
+        $"Directory in the MNIST layout (train-images-idx3-ubyte[.gz] and the other three). Default: ${DataLocator.EnvironmentVariable}, else the bundled data/mnist.",
+        "DIR");
+
+    /// <summary>
+    /// A file or directory option. An empty value is a usage error, not "the default": <c>--out "$UNSET"</c> must not
+    /// quietly write somewhere else, nor <c>--data ""</c> quietly fall back to the bundled set.
+    /// </summary>
+    public static Option<string?> Path(string name, string description, string helpName, string? defaultValue = null)
     {
-        Description = $"Directory in the MNIST layout (train-images-idx3-ubyte[.gz] and the other three). Default: ${DataLocator.EnvironmentVariable}, else the bundled data/mnist.",
-        HelpName = "DIR",
-    };
+        var option = new Option<string?>(name) { Description = description, HelpName = helpName };
+        if (defaultValue is not null)
+        {
+            option.DefaultValueFactory = _ => defaultValue;
+        }
+
+        option.Validators.Add(result =>
+        {
+            if (TryGetValue(result, out string? value) && value is not null && (value.Length == 0 || value.Contains('\0', StringComparison.Ordinal)))
+            {
+                result.AddError(value.Length == 0 ? $"{name} needs a path; got an empty one." : $"{name}: a path cannot contain a NUL character.");
+            }
+        });
+        return option;
+    }
 
     public static Option<int> Threads() => Int("--threads", "Threads to use; 0 = one per processor. Results do not depend on it.", 0, 0, 256);
 
-    public static Argument<string> Model() => new("MODEL")
+    public static Argument<string> Model()
     {
-        Description = "A model file (.safetensors) written by 'edgelstm train' (a checkpoint works too).",
-    };
+        var argument = new Argument<string>("MODEL") { Description = "A model file (.safetensors) written by 'edgelstm train' (a checkpoint works too)." };
+        argument.Validators.Add(result =>
+        {
+            if (result.Tokens.Count == 1 && result.Tokens[0].Value.Length == 0)
+            {
+                result.AddError("MODEL needs a path; got an empty one.");
+            }
+        });
+        return argument;
+    }
 
     public static Option<int> Int(string name, string description, int defaultValue, int min, int max)
     {

@@ -12,6 +12,12 @@ internal static class ExitCodes
     /// <summary>The command line itself is wrong (unknown option, value out of range, missing argument).</summary>
     public const int Usage = 2;
 
-    /// <summary>Stopped by Ctrl-C after saving a checkpoint (128 + SIGINT, the shell's convention).</summary>
+    /// <summary>Stopped by SIGHUP (a closed terminal or SSH session): 128 + 1, the shell's convention.</summary>
+    public const int Hangup = 129;
+
+    /// <summary>Stopped by Ctrl-C (SIGINT): 128 + 2. Train saves a checkpoint first.</summary>
     public const int Interrupted = 130;
+
+    /// <summary>Stopped by SIGTERM (kill, systemd, a job scheduler): 128 + 15. Train saves a checkpoint first.</summary>
+    public const int Terminated = 143;
 }

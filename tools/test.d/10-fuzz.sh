@@ -2,15 +2,16 @@
 # Stage: fuzzing every reader of outside bytes (tests/EdgeLstm.Fuzz). Seeded mutations (bit flips, inserts, deletes,
 # truncation at every header boundary, lying lengths and offsets, dtype and shape edits, overflowing dimensions,
 # non-UTF-8 and lone surrogates, duplicate keys, NaN/Inf, gzip header/trailer/member damage) of model files,
-# checkpoints, IDX files plain and gzipped, MNIST directories and PGM images, loaded from bytes, from a pipe-like stream
+# checkpoints, IDX files plain and gzipped, MNIST directories, PGM images, long-format and time-series CSV, NumPy
+# .npy and .npz, loaded from bytes, from a pipe-like stream
 # and from files through the loaders the CLI and the C ABI call. Every case must end in success or the loader's own
 # format exception (one-line message), allocating at most a multiple of its input size plus a constant.
-# 24,000 cases (seed 1; about 10 s of CPU, under a minute on a loaded 2-core machine; the time is printed, never judged). Longer runs: FUZZ_CASES=1000000
+# 36,000 cases (seed 1; about 15 s of CPU, about a minute on a loaded 2-core machine; the time is printed, never judged). Longer runs: FUZZ_CASES=1000000
 # FUZZ_SEED=7 bash tools/test.d/10-fuzz.sh, or dotnet run -c Release --project tests/EdgeLstm.Fuzz -- --cases N --seed S.
-# The closing "N passed, N failed" counts groups (target × mutation, about 120), not cases: a group fails if any case does.
+# The closing "N passed, N failed" counts groups (target × mutation, about 165), not cases: a group fails if any case does.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-cases=${FUZZ_CASES:-24000}
+cases=${FUZZ_CASES:-36000}
 seed=${FUZZ_SEED:-1}
 dll=tests/EdgeLstm.Fuzz/bin/Release/net10.0/EdgeLstm.Fuzz.dll
 if [ ! -e "$dll" ]; then

@@ -26,12 +26,23 @@ internal static class EvaluateCommand
             var location = DataLocator.Find(parsed.GetValue(data), context);
             var test = location.Load(DatasetSplit.Test);
             ModelCompatibility.Check(loaded.Model.Config, test, path);
-            using var predictor = new LstmPredictor(loaded.Model, parsed.GetValue(threads));
-            var result = Evaluator.Evaluate(predictor, test);
-
+            if (test.Count == 0)
+            {
+                throw new CliException($"{location.Directory}: the test set is empty (0 images): there is nothing to evaluate.");
+            }
+            // What is being evaluated comes first: on a large set the counting takes a while.
             var o = context.Out;
             o.WriteLine($"model: {path}");
             o.WriteLine($"data:  {location.Describe()}");
+            using var predictor = new LstmPredictor(loaded.Model, parsed.GetValue(threads));
+
+            // A model whose finite weights overflow answers NaN, which the count would score as class 0: refused on the
+            // first image instead (a probe, not a proof: the loop itself does not look at the probabilities).
+            var first = new float[loaded.Model.Config.Classes];
+            predictor.Predict(test.Images.Image(0), 1, first);
+            NonFiniteOutput.Check(first, path, loaded.Model, "the class probabilities of test image 0");
+            var result = Evaluator.Evaluate(predictor, test);
+
             o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test accuracy {result.Accuracy:P2}  ({result.Correct} of {result.Total} correct, {result.Total - result.Correct} wrong)"));
             o.WriteLine();
             o.Write(ConfusionTable(result));

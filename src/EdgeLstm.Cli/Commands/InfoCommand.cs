@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Reflection;
-using System.Runtime.CompilerServices;
+using System.Runtime;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using EdgeLstm.Diagnostics;
@@ -56,7 +56,9 @@ internal static class InfoCommand
             ?? assembly.GetName().Version?.ToString() ?? "unknown";
         string? instructionSet = assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .FirstOrDefault(a => a.Key == InstructionSetKey)?.Value;
-        bool aot = !RuntimeFeature.IsDynamicCodeSupported;
+        // Not RuntimeFeature.IsDynamicCodeSupported: PublishAot sets that switch to false in every build's runtimeconfig,
+        // so a JIT run (dotnet run) would be called Native AOT. Under Native AOT no method is ever JIT-compiled.
+        bool aot = JitInfo.GetCompiledMethodCount() == 0;
         string compiled = aot
             ? $"Native AOT, for {(string.IsNullOrEmpty(instructionSet) ? "the default baseline of " + Architecture() : instructionSet)}"
             : "JIT (compiled at run time for this processor)";

@@ -20,7 +20,7 @@ internal static class InspectCommand
     {
         var model = CommonOptions.Model();
         var index = CommonOptions.Int("--index", "The training image for part 3 (0-based).", 4, 0, int.MaxValue);
-        var svg = new Option<string?>("--svg") { Description = "Also write part 3 as an SVG figure: the digit and one bar chart of the ten class probabilities per step.", HelpName = "FILE" };
+        var svg = CommonOptions.Path("--svg", "Also write part 3 as an SVG figure: the digit and one bar chart of the ten class probabilities per step.", "FILE");
         var data = CommonOptions.Data();
         var threads = CommonOptions.Threads();
         var command = new Command("inspect", "Look inside MODEL (the recipe's parts 2 and 3): the shapes of the per-step outputs and of the state, whether they are the same, and the class probabilities after every step for one image.")
@@ -38,8 +38,13 @@ internal static class InspectCommand
             int n = parsed.GetValue(index);
             if (n >= train.Count)
             {
-                throw new CliException($"--index {n}: the training set has images 0 to {train.Count - 1}.");
+                throw new CliException(train.Count == 0
+                    ? $"--index {n}: the training set in {location.Directory} is empty."
+                    : $"--index {n}: the training set has images 0 to {train.Count - 1}.");
             }
+
+            // The figure is checked before the work, so a wrong --svg is found before, not after, the text.
+            string? svgFile = parsed.GetValue(svg) is { } svgPath ? OutputTarget.Check("--svg", context.Resolve(svgPath), 0) : null;
 
             if (train.Count < Part2Batch)
             {
@@ -51,12 +56,11 @@ internal static class InspectCommand
             o.WriteLine($"model: {path} ({config.Layers} layers × {config.HiddenSize}, {config.Classes} classes)");
             o.WriteLine($"data:  {location.Describe()}");
             o.WriteLine();
-            Part2(o, predictor, train);
+            Part2(o, predictor, train, path);
             o.WriteLine();
-            float[] probabilities = Part3(o, predictor, train, n);
-            if (parsed.GetValue(svg) is { } svgPath)
+            float[] probabilities = Part3(o, predictor, train, n, path);
+            if (svgFile is { } file)
             {
-                string file = context.Resolve(svgPath);
                 int steps = train.Images.Rows;
                 string figure = StepProbabilitySvg.Render(
                     train.Images.Image(n), train.Images.Rows, train.Images.Columns, probabilities, steps, config.Classes,
@@ -77,7 +81,7 @@ internal static class InspectCommand
     }
 
     /// <summary>Part 2: five images, the shapes, and the measured answer to "are the output and the state the same?".</summary>
-    private static void Part2(TextWriter o, LstmPredictor predictor, LabeledImages train)
+    private static void Part2(TextWriter o, LstmPredictor predictor, LabeledImages train, string modelPath)
     {
         var config = predictor.Model.Config;
         int steps = train.Images.Rows, batch = Part2Batch, hidden = config.HiddenSize, layers = config.Layers;
@@ -89,6 +93,7 @@ internal static class InspectCommand
         var finalC = new float[layers * bh];
         var finalH = new float[layers * bh];
         predictor.Run(inputs, batch, outputs, finalC, finalH);
+        NonFiniteOutput.Check(outputs, modelPath, predictor.Model, "the LSTM's outputs");
 
         var lastOutput = outputs.AsSpan((steps - 1) * bh, bh);
         int top = layers - 1;
@@ -129,7 +134,7 @@ internal static class InspectCommand
     }
 
     /// <summary>Part 3: the image as text and the class probabilities after every step.</summary>
-    private static float[] Part3(TextWriter o, LstmPredictor predictor, LabeledImages train, int index)
+    private static float[] Part3(TextWriter o, LstmPredictor predictor, LabeledImages train, int index, string modelPath)
     {
         var config = predictor.Model.Config;
         int steps = train.Images.Rows, hidden = config.HiddenSize, classes = config.Classes;
@@ -138,6 +143,7 @@ internal static class InspectCommand
         predictor.Run(image, 1, outputs, default, default);
         var probabilities = new float[steps * classes];
         predictor.Classify(outputs, steps, probabilities);
+        NonFiniteOutput.Check(probabilities, modelPath, predictor.Model, "the class probabilities");
 
         o.WriteLine($"Part 3: training image {index} (label {train.Labels[index]}), read one row per step");
         o.Write(TerminalGraphics.Picture(image, train.Images.Rows, train.Images.Columns));

@@ -73,7 +73,9 @@ internal static class PredictCommand
                 int n = parsed.GetValue(index)!.Value;
                 if (n >= test.Count)
                 {
-                    throw new CliException($"--index {n}: the test set has images 0 to {test.Count - 1}.");
+                    throw new CliException(test.Count == 0
+                        ? $"--index {n}: the test set in {location.Directory} is empty."
+                        : $"--index {n}: the test set has images 0 to {test.Count - 1}.");
                 }
 
                 pixels = test.Images.Image(n).ToArray();
@@ -86,6 +88,8 @@ internal static class PredictCommand
             {
                 predictor.Predict(pixels, 1, probabilities);
             }
+
+            NonFiniteOutput.Check(probabilities, path, loaded.Model, "the class probabilities");
 
             int best = Evaluator.ArgMax(probabilities);
             var o = context.Out;

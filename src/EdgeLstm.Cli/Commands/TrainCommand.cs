@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using EdgeLstm.Cli.Output;
 using EdgeLstm.Data;
+using EdgeLstm.Inference;
 using EdgeLstm.IO;
 using EdgeLstm.Model;
 using EdgeLstm.Training;
@@ -27,12 +28,12 @@ internal static class TrainCommand
                 r.AddError("--epochs must be above 0 and at most 100000.");
             }
         });
-        var batchSize = CommonOptions.Int("--batch-size", "Images per mini-batch.", 64, 1, 65536);
-        var hidden = CommonOptions.Int("--hidden", "Units in each LSTM layer.", 256, 1, 16384);
-        var layers = CommonOptions.Int("--layers", "Stacked LSTM layers.", 2, 1, 64);
+        var batchSize = CommonOptions.Int("--batch-size", "Images per mini-batch.", 64, 1, ModelLimits.MaxBatchSize);
+        var hidden = CommonOptions.Int("--hidden", "Units in each LSTM layer.", 256, 1, ModelLimits.MaxHiddenSize);
+        var layers = CommonOptions.Int("--layers", "Stacked LSTM layers.", 2, 1, ModelLimits.MaxLayers);
         var cell = new Option<CellKind>("--cell") { Description = "The recurrent cell of every layer: lstm (the recipe) or gru (PyTorch's nn.GRU).", DefaultValueFactory = _ => CellKind.Lstm, HelpName = "lstm|gru" };
-        var keep = CommonOptions.Float("--keep-prob", "Probability of keeping each LSTM output in training (dropout); 1 = no dropout.", 0.5f, 0f, 1f, minExclusive: true);
-        var lr = CommonOptions.Float("--lr", "Adam's learning rate.", 1e-3f, 0f, 1f, minExclusive: true);
+        var keep = CommonOptions.Float("--keep-prob", "Probability of keeping each LSTM output in training (dropout); 1 = no dropout.", 0.5f, TrainingRules.MinKeepProbability, 1f);
+        var lr = CommonOptions.Float("--lr", "Adam's learning rate.", 1e-3f, 0f, TrainingRules.MaxLearningRate, minExclusive: true);
         var lrFinal = new Option<float?>("--lr-final") { Description = "Decay the learning rate along a cosine to this value at the last iteration (e.g. 1e-5 for a longer run). Default: constant, as the recipe.", HelpName = "X" };
         lrFinal.Validators.Add(r =>
         {
@@ -41,18 +42,18 @@ internal static class TrainCommand
                 r.AddError("--lr-final must be above 0 and at most 1.");
             }
         });
-        var clip = CommonOptions.Float("--clip-norm", "Clip the global gradient norm to this; 0 = off.", 0f, 0f, 1e6f);
+        var clip = CommonOptions.Float("--clip-norm", "Clip the global gradient norm to this; 0 = off.", 0f, 0f, TrainingRules.MaxClipNorm);
         var seed = new Option<ulong>("--seed") { Description = "Seed of the initial weights, the dropout masks and the shuffling.", DefaultValueFactory = _ => 1, HelpName = "N" };
         var threads = CommonOptions.Threads();
-        var output = new Option<string>("--out") { Description = "Where to save the trained model (safetensors).", DefaultValueFactory = _ => "model.safetensors", HelpName = "FILE" };
+        var output = CommonOptions.Path("--out", "Where to save the trained model (safetensors). An existing file is replaced atomically; a directory, FIFO or device is refused; a symbolic link is followed.", "FILE", "model.safetensors");
         var checkpointEvery = CommonOptions.Int("--checkpoint-every", "Save a checkpoint every N iterations; 0 = only on Ctrl-C.", 0, 0, int.MaxValue);
-        var checkpoint = new Option<string?>("--checkpoint") { Description = "Checkpoint file. Default: the --out name with .checkpoint.safetensors.", HelpName = "FILE" };
-        var resume = new Option<string?>("--resume") { Description = "Continue exactly from a checkpoint (its model, settings, optimizer and data order).", HelpName = "FILE" };
-        var init = new Option<string?>("--init") { Description = "Start from the weights of this model (ours or exported from PyTorch; a checkpoint works too) with a fresh optimizer and data order: fine-tuning. The architecture comes from the model.", HelpName = "MODEL" };
+        var checkpoint = CommonOptions.Path("--checkpoint", "Checkpoint file. Default: the --out name with .checkpoint.safetensors.", "FILE");
+        var resume = CommonOptions.Path("--resume", "Continue exactly from a checkpoint (its model, settings, optimizer and data order).", "FILE");
+        var init = CommonOptions.Path("--init", "Start from the weights of this model (ours or exported from PyTorch; a checkpoint works too) with a fresh optimizer and data order: fine-tuning. The architecture comes from the model.", "MODEL");
 
         var command = new Command(
             "train",
-            "Train a stacked LSTM on the training images, 28 rows read as 28 steps (the reference recipe by default). Prints the recipe's line every 200 iterations, then the test accuracy and the wall time, and saves the model. Ctrl-C saves a checkpoint and exits (code 130).")
+            "Train a stacked LSTM on the training images, 28 rows read as 28 steps (the reference recipe by default). Prints the recipe's line every 200 iterations, then the test accuracy and the wall time, and saves the model. Ctrl-C, SIGTERM or SIGHUP saves a checkpoint and exits (code 130, 143 or 129).")
         {
             data, iterations, epochs, batchSize, hidden, layers, cell, keep, lr, lrFinal, clip, seed, threads, output, checkpointEvery, checkpoint, resume, init,
         };
@@ -101,11 +102,17 @@ internal static class TrainCommand
             string checkpointPath = parsed.GetValue(checkpoint) is { } c
                 ? context.Resolve(c)
                 : Path.Combine(Path.GetDirectoryName(outPath)!, Path.GetFileNameWithoutExtension(outPath) + ".checkpoint.safetensors");
+            if (outPath == checkpointPath)
+            {
+                throw new UsageException($"--out and --checkpoint name the same file ({outPath}); the checkpoint would overwrite the model or the other way round.");
+            }
 
             TrainingCheckpoint? resumeFrom = null;
-            if (parsed.GetValue(resume) is { } resumePath)
+            string? resumePath = parsed.GetValue(resume) is { } r ? context.Resolve(r) : null;
+            if (resumePath is not null)
             {
-                resumeFrom = CheckpointFile.Load(context.Resolve(resumePath));
+                resumeFrom = CheckpointFile.Load(resumePath);
+                TrainingRules.CheckCheckpoint(resumeFrom, resumePath);
             }
 
             var location = DataLocator.Find(parsed.GetValue(data), context);
@@ -113,13 +120,24 @@ internal static class TrainCommand
             var train = location.Load(DatasetSplit.Train);
             var test = location.Load(DatasetSplit.Test);
             o.WriteLine(Invariant($"      {train.Count} training and {test.Count} test images of {train.Images.Rows}×{train.Images.Columns}"));
+            if (train.Count == 0)
+            {
+                throw new CliException($"{location.Directory}: the training set is empty (0 images): there is nothing to train on.");
+            }
+
+            if (resumeFrom is not null && resumeFrom.TrainingExamples != train.Count)
+            {
+                throw new CliException($"--resume {resumePath}: the checkpoint was trained on {resumeFrom.TrainingExamples} images but {location.Directory} has {train.Count}: its batches would not be the same. Resume with the run's own data (--data), or start from its weights with --init.");
+            }
 
             LoadedModel? initial = null;
-            if (parsed.GetValue(init) is { } initPath)
+            string? initPath = parsed.GetValue(init) is { } ip ? context.Resolve(ip) : null;
+            if (initPath is not null)
             {
-                initial = ModelFile.Load(context.Resolve(initPath));
-                ModelCompatibility.Check(initial.Model.Config, train, context.Resolve(initPath));
-                o.WriteLine($"init: weights from {context.Resolve(initPath)} (fresh optimizer)");
+                initial = ModelFile.Load(initPath);
+                TrainingRules.CheckArchitecture(initial.Model.Config, initPath, fromOptions: false);
+                ModelCompatibility.Check(initial.Model.Config, train, initPath);
+                o.WriteLine($"init: weights from {initPath} (fresh optimizer)");
             }
 
             var baseSettings = resumeFrom?.Settings ?? new RecipeSettings
@@ -132,6 +150,12 @@ internal static class TrainCommand
                 GradientClipNorm = parsed.GetValue(clip),
                 Seed = parsed.GetValue(seed),
             };
+            if (resumeFrom is null && initial is null)
+            {
+                // Before anything is allocated: the options' ranges alone still allow models far past the limit.
+                TrainingRules.CheckArchitecture(baseSettings.Model, Invariant($"--hidden {baseSettings.Model.HiddenSize} --layers {baseSettings.Model.Layers}"), fromOptions: true);
+            }
+
             long total = parsed.GetValue(epochs) is { } e
                 ? (long)Math.Ceiling(e * train.Count / baseSettings.BatchSize)
                 : (parsed.GetResult(iterations) is { Implicit: false } || resumeFrom is null ? parsed.GetValue(iterations) : resumeFrom.Settings.Iterations);
@@ -141,7 +165,14 @@ internal static class TrainCommand
                 CheckpointEvery = parsed.GetValue(checkpointEvery),
                 Threads = parsed.GetValue(threads),
             };
-            ModelCompatibility.Check(settings.Model, train, resumeFrom is null ? "--hidden/--layers" : "--resume");
+            ModelCompatibility.Check(settings.Model, train, resumePath is null ? "--hidden/--layers" : "--resume");
+            TrainingRules.CheckMemory(settings, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+
+            // Every output is checked, and its space reserved, before the first iteration: a run must not be lost to a
+            // wrong --out after hours of training.
+            long weightBytes = checked(RecipeSettings.ParameterCount(settings.Model) * sizeof(float));
+            outPath = OutputTarget.Check("--out", outPath, weightBytes);
+            checkpointPath = OutputTarget.Check("--checkpoint", checkpointPath, checked(3 * weightBytes));
 
             using var trainer = resumeFrom is not null ? RecipeTrainer.Resume(resumeFrom, train, _ => settings)
                 : initial is not null ? new RecipeTrainer(settings, train, initial.Model)
@@ -154,32 +185,65 @@ internal static class TrainCommand
                 o.WriteLine(Invariant($"resumed at iteration {trainer.Iteration} (epoch {trainer.EpochsCompleted}) from {parsed.GetValue(resume)}"));
             }
 
+            // The last state known to be good, for the message if training goes non-finite past saving anything.
+            (string Path, long Iteration)? lastGood = resumePath is not null ? (resumePath, resumeFrom!.Cursor.Iteration) : null;
             var progress = new ProgressLine(o, context.OutputIsTerminal, plainEvery: 100);
             trainer.Reported = r => progress.WriteLine(Invariant($"train epoch {r.EpochsCompleted} train iteration {r.Iteration} train accur {r.Accuracy:G6}"));
             trainer.StepCompleted = progress.Update;
             trainer.CheckpointDue = cp =>
             {
                 CheckpointFile.Save(cp, checkpointPath);
+                lastGood = (checkpointPath, cp.Cursor.Iteration);
                 progress.WriteLine(Invariant($"checkpoint at iteration {cp.Cursor.Iteration}: {checkpointPath}"));
             };
 
+            context.HandleInterrupts();
             var trainClock = Stopwatch.StartNew();
             var outcome = trainer.Run(context.Cancellation);
             trainClock.Stop();
+            progress.Clear();
+            if (outcome == TrainingOutcome.NonFinite)
+            {
+                return StopNonFinite(context, trainer, checkpointPath, lastGood, initPath);
+            }
+
+            EvaluationResult? result = null;
+            if (outcome == TrainingOutcome.Completed && test.Count > 0)
+            {
+                try
+                {
+                    result = trainer.Evaluate(test, done =>
+                    {
+                        context.Cancellation.ThrowIfCancellationRequested();
+                        progress.Status(Invariant($"testing: {done}/{test.Count} images"));
+                    });
+                }
+                catch (OperationCanceledException)
+                {
+                    outcome = TrainingOutcome.Cancelled;
+                }
+            }
+
             progress.Clear();
             if (outcome == TrainingOutcome.Cancelled)
             {
                 CheckpointFile.Save(trainer.CreateCheckpoint(), checkpointPath);
                 o.WriteLine(Invariant($"interrupted at iteration {trainer.Iteration}/{settings.Iterations}; checkpoint saved to {checkpointPath}"));
                 o.WriteLine($"continue with: edgelstm train --resume {checkpointPath}");
-                return ExitCodes.Interrupted;
+                return context.InterruptExitCode();
             }
 
-            var result = trainer.Evaluate(test, done => progress.Status(Invariant($"testing: {done}/{test.Count} images")));
-            progress.Clear();
-            o.WriteLine(Invariant($"test accur {result.Accuracy:G6}  ({result.Correct} of {result.Total} test images)"));
             var facts = CheckpointFile.Facts(settings, trainer.Iteration, trainer.EpochsCompleted);
-            facts["train.test_accuracy"] = result.Accuracy.ToString("R", CultureInfo.InvariantCulture);
+            if (result is not null)
+            {
+                o.WriteLine(Invariant($"test accur {result.Accuracy:G6}  ({result.Correct} of {result.Total} test images)"));
+                facts["train.test_accuracy"] = result.Accuracy.ToString("R", CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                o.WriteLine("test accur not measured: the test set is empty");
+            }
+
             facts["train.data"] = location.Origin == "bundled MNIST" ? "MNIST (bundled)" : location.Directory;
             facts["train.seconds"] = trainClock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
             ModelFile.Save(trainer.Model, outPath, facts);
@@ -188,6 +252,35 @@ internal static class TrainCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>
+    /// Training went non-finite: never save those numbers, keep (or point to) the last good state, say how to go on.
+    /// </summary>
+    private static int StopNonFinite(CliContext context, RecipeTrainer trainer, string checkpointPath, (string Path, long Iteration)? lastGood, string? initPath)
+    {
+        var stop = trainer.NonFinite!;
+        var error = context.Error;
+        string state = !float.IsFinite(stop.GradientNorm) ? "that step was not applied"
+            : stop.StateIsGood ? "the weights are still finite"
+            : "the weights overflowed";
+        error.WriteLine(Invariant($"error: training stopped at iteration {stop.Iteration}/{trainer.Settings.Iterations}: loss {stop.Loss}, gradient norm {stop.GradientNorm}; {state} and the model was not saved (nothing non-finite is ever written)."));
+        if (stop.StateIsGood)
+        {
+            CheckpointFile.Save(trainer.CreateCheckpoint(), checkpointPath);
+            lastGood = (checkpointPath, trainer.Iteration);
+        }
+
+        if (lastGood is { } good)
+        {
+            error.WriteLine(Invariant($"the last good state (iteration {good.Iteration}) is in {good.Path}: continue with: edgelstm train --resume {good.Path}, or start from its weights at a lower rate: edgelstm train --init {good.Path} --lr {trainer.Settings.LearningRate / 10}"));
+        }
+        else
+        {
+            error.WriteLine($"no good state was saved in this run{(initPath is null ? string.Empty : $"; the starting weights are in {initPath}")}: try a lower --lr or --clip-norm, and --checkpoint-every N to keep one.");
+        }
+
+        return ExitCodes.Error;
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

@@ -80,8 +80,27 @@ internal unsafe struct MatMulJob
                 MatMulKernel<TOps, TV>.Compute(a, 1, lda, b, ldb, c, ldc, rowStart, rowEnd, colStart, colEnd, k, accumulate);
                 break;
             case MatMulForm.ABPanels:
-                // Column ranges are whole panels: every split of the columns is in multiples of the tile width.
-                for (int j = colStart; j < colEnd; j += WeightPanels.Width)
+                // Column ranges are whole panels: every split of the columns is in multiples of the tile width. 512-bit
+                // vectors take four panels (one 64-column tile) at a time; leftover panels, and other widths, one.
+                // Rows are taken a panel at a time, so the slice of A they read stays in L2 across every group.
+                int first = colStart;
+                if (TOps.Count == WeightPanels.Width)
+                {
+                    int groupsEnd = colStart + ((colEnd - colStart) / (4 * WeightPanels.Width) * 4 * WeightPanels.Width);
+                    for (int r0 = rowStart; r0 < rowEnd; r0 += MatMulKernel<TOps, TV>.PanelGroupRows)
+                    {
+                        int r1 = Math.Min(r0 + MatMulKernel<TOps, TV>.PanelGroupRows, rowEnd);
+                        for (int j = colStart; j < groupsEnd; j += 4 * WeightPanels.Width)
+                        {
+                            float* group = b + ((long)(j / WeightPanels.Width) * k * WeightPanels.Width);
+                            MatMulKernel<TOps, TV>.ComputePanelGroup(a, lda, group, k, c + j, ldc, r0, r1, accumulate);
+                        }
+                    }
+
+                    first = groupsEnd;
+                }
+
+                for (int j = first; j < colEnd; j += WeightPanels.Width)
                 {
                     float* panel = b + ((long)(j / WeightPanels.Width) * k * WeightPanels.Width);
                     MatMulKernel<TOps, TV>.Compute(a, lda, 1, panel, WeightPanels.Width, c + j, ldc, rowStart, rowEnd, 0, WeightPanels.Width, k, accumulate);

@@ -30,6 +30,25 @@ internal static unsafe class MatMulKernel<TOps, TV>
 
     private static int DepthChunk => TOps.Count == 8 ? 256 : 4096 / (TileVectors * TOps.Count);
 
+    // 512-bit vectors: a 4×4 tile is 64 columns, four cache lines per row of B, and rows of B a power-of-two stride
+    // apart (4 KB for 1024 columns) all fall in the same few L1 sets, so the slice a tile streams never stays in L1
+    // however short the depth chunk. Such products copy each chunk × 64 slice of B once into a contiguous buffer on the
+    // stack and run every row tile against it. The same tiles, the same depth chunks, the same order of multiply-adds:
+    // the bits do not change, only where B is read from.
+    private const int PackedDepthChunk = 128;
+    private const int PackMinimumRows = 8;
+
+    // Rows per panel: as many as keep the panel's rows of C within 256 KB (L2 is 1 MB on the AVX-512 machines measured),
+    // at most 192 (the slice of A a depth chunk reads, 192 × 128 floats = 96 KB, stays in L2 too).
+    private const int PackedPanelBytes = 256 * 1024;
+    private const int PackedPanelRowsMax = 192;
+
+    /// <summary>
+    /// Rows per pass over the panel groups of a product with panelled B: their slice of A (at most 192 × k floats, 192 KB
+    /// for k = 256) stays in L2 while every group of B streams past it.
+    /// </summary>
+    public const int PanelGroupRows = 192;
+
     /// <summary>Computes rows [rowStart, rowEnd) × columns [colStart, colEnd) of C.</summary>
     public static void Compute(
         float* a, int rowStride, int depthStride,
@@ -37,6 +56,12 @@ internal static unsafe class MatMulKernel<TOps, TV>
         float* c, int ldc,
         int rowStart, int rowEnd, int colStart, int colEnd, int depth, bool accumulate)
     {
+        if (TOps.Count == 16 && rowEnd - rowStart >= PackMinimumRows && colEnd - colStart >= TileVectors * TOps.Count && ldb != TileVectors * TOps.Count)
+        {
+            ComputePacked(a, rowStride, depthStride, b, ldb, c, ldc, rowStart, rowEnd, colStart, colEnd, depth, accumulate);
+            return;
+        }
+
         int chunk = DepthChunk;
         for (int p0 = 0; p0 < depth; p0 += chunk)
         {
@@ -47,6 +72,102 @@ internal static unsafe class MatMulKernel<TOps, TV>
             for (int r0 = rowStart; r0 < rowEnd; r0 += PanelRows)
             {
                 ComputeBlock(ap, rowStride, depthStride, bp, ldb, c, ldc, r0, Math.Min(r0 + PanelRows, rowEnd), colStart, colEnd, pc, acc);
+            }
+        }
+    }
+
+    [SkipLocalsInit]
+    private static void ComputePacked(
+        float* a, int rowStride, int depthStride,
+        float* b, int ldb,
+        float* c, int ldc,
+        int rowStart, int rowEnd, int colStart, int colEnd, int depth, bool accumulate)
+    {
+        int w = TOps.Count;
+        int tileWidth = TileVectors * w;
+        float* raw = stackalloc float[(PackedDepthChunk * TileVectors * 16) + 16];
+        float* packed = (float*)(((nint)raw + 63) & ~(nint)63);
+        int fullEnd = colStart + ((colEnd - colStart) / tileWidth * tileWidth);
+
+        // Row panels outermost, so the panel's rows of C (at most PackedPanelBytes) stay in L2 across the depth chunks
+        // instead of making a round trip to memory per chunk; B is packed again per panel (a small fraction of the work).
+        int panelRows = Math.Clamp(PackedPanelBytes / (sizeof(float) * (colEnd - colStart)) / TileRows * TileRows, 4 * TileRows, PackedPanelRowsMax);
+        for (int r0 = rowStart; r0 < rowEnd; r0 += panelRows)
+        {
+            int r1 = Math.Min(r0 + panelRows, rowEnd);
+            for (int p0 = 0; p0 < depth; p0 += PackedDepthChunk)
+            {
+                int pc = Math.Min(PackedDepthChunk, depth - p0);
+                float* ap = a + ((long)p0 * depthStride);
+                float* bp = b + ((long)p0 * ldb);
+                bool acc = accumulate || p0 > 0;
+                ComputePackedPanel(ap, rowStride, depthStride, bp, ldb, c, ldc, r0, r1, colStart, fullEnd, pc, acc, packed);
+                ComputeNarrowColumns(ap, rowStride, depthStride, bp, ldb, c, ldc, r0, r1, fullEnd, colEnd, pc, acc);
+            }
+        }
+    }
+
+    /// <summary>Rows [rowStart, rowEnd) of whole 64-column tiles in [colStart, colEnd), one depth chunk, B packed tile by tile.</summary>
+    private static void ComputePackedPanel(
+        float* ap, int rowStride, int depthStride,
+        float* bp, int ldb,
+        float* c, int ldc,
+        int rowStart, int rowEnd, int colStart, int colEnd, int pc, bool acc, float* packed)
+    {
+        int w = TOps.Count;
+        int tileWidth = TileVectors * w;
+        for (int j = colStart; j < colEnd; j += tileWidth)
+        {
+            float* source = bp + j;
+            for (int p = 0; p < pc; p++)
+            {
+                float* row = source + ((long)p * ldb);
+                float* target = packed + (p * tileWidth);
+                TOps.Store(TOps.Load(row), target);
+                TOps.Store(TOps.Load(row + w), target + w);
+                TOps.Store(TOps.Load(row + (2 * w)), target + (2 * w));
+                TOps.Store(TOps.Load(row + (3 * w)), target + (3 * w));
+            }
+
+            int i = rowStart;
+            for (; i + TileRows <= rowEnd; i += TileRows)
+            {
+                Tile4x4(ap + (i * rowStride), rowStride, depthStride, packed, tileWidth, w, c + (i * ldc) + j, ldc, pc, acc);
+            }
+
+            for (; i < rowEnd; i++)
+            {
+                Tile1x4(ap + (i * rowStride), depthStride, packed, tileWidth, w, c + (i * ldc) + j, pc, acc);
+            }
+        }
+    }
+
+    /// <summary>
+    /// 512-bit vectors over B stored as 16-column panels (<see cref="WeightPanels"/>): rows [rowStart, rowEnd) × the 64
+    /// columns of four consecutive panels starting at <paramref name="panels"/>, each k rows × 16 floats contiguous.
+    /// The 4×4 and 1×4 tiles take their four vectors from the four panels, so B arrives as four sequential streams (at
+    /// batch 1 the product is bound by how fast the weights arrive, and a row-major B 4 KB per row defeats the
+    /// prefetcher). Same tiles, same order of multiply-adds as the row-major path: the same bits.
+    /// </summary>
+    public static void ComputePanelGroup(float* a, int lda, float* panels, int depth, float* c, int ldc, int rowStart, int rowEnd, bool accumulate)
+    {
+        int w = TOps.Count;
+        int panelStride = depth * w;
+        for (int p0 = 0; p0 < depth; p0 += PackedDepthChunk)
+        {
+            int pc = Math.Min(PackedDepthChunk, depth - p0);
+            float* ap = a + p0;
+            float* bp = panels + ((long)p0 * w);
+            bool acc = accumulate || p0 > 0;
+            int i = rowStart;
+            for (; i + TileRows <= rowEnd; i += TileRows)
+            {
+                Tile4x4(ap + (i * lda), lda, 1, bp, w, panelStride, c + (i * ldc), ldc, pc, acc);
+            }
+
+            for (; i < rowEnd; i++)
+            {
+                Tile1x4(ap + (i * lda), 1, bp, w, panelStride, c + (i * ldc), pc, acc);
             }
         }
     }
@@ -118,12 +239,12 @@ internal static unsafe class MatMulKernel<TOps, TV>
             int i = rowStart;
             for (; i + TileRows <= rowEnd; i += TileRows)
             {
-                Tile4x4(a + (i * rowStride), rowStride, depthStride, b + j, ldb, c + (i * ldc) + j, ldc, depth, accumulate);
+                Tile4x4(a + (i * rowStride), rowStride, depthStride, b + j, ldb, w, c + (i * ldc) + j, ldc, depth, accumulate);
             }
 
             for (; i < rowEnd; i++)
             {
-                Tile1x4(a + (i * rowStride), depthStride, b + j, ldb, c + (i * ldc) + j, depth, accumulate);
+                Tile1x4(a + (i * rowStride), depthStride, b + j, ldb, w, c + (i * ldc) + j, depth, accumulate);
             }
         }
 
@@ -267,7 +388,7 @@ internal static unsafe class MatMulKernel<TOps, TV>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4x4(float* a, int rowStride, int depthStride, float* b, int ldb, float* c, int ldc, int depth, bool accumulate)
+    private static void Tile4x4(float* a, int rowStride, int depthStride, float* b, int ldb, int vectorStride, float* c, int ldc, int depth, bool accumulate)
     {
         int w = TOps.Count;
         float* c0 = c, c1 = c + ldc, c2 = c + (2 * ldc), c3 = c + (3 * ldc);
@@ -289,7 +410,7 @@ internal static unsafe class MatMulKernel<TOps, TV>
         float* bp = b;
         for (int p = 0; p < depth; p++)
         {
-            TV b0 = TOps.Load(bp), b1 = TOps.Load(bp + w), b2 = TOps.Load(bp + (2 * w)), b3 = TOps.Load(bp + (3 * w));
+            TV b0 = TOps.Load(bp), b1 = TOps.Load(bp + vectorStride), b2 = TOps.Load(bp + (2 * vectorStride)), b3 = TOps.Load(bp + (3 * vectorStride));
             int ap = p * depthStride;
             TV x = TOps.Broadcast(a0[ap]);
             r00 = TOps.MultiplyAdd(x, b0, r00); r01 = TOps.MultiplyAdd(x, b1, r01); r02 = TOps.MultiplyAdd(x, b2, r02); r03 = TOps.MultiplyAdd(x, b3, r03);
@@ -309,7 +430,7 @@ internal static unsafe class MatMulKernel<TOps, TV>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Tile1x4(float* a, int depthStride, float* b, int ldb, float* c, int depth, bool accumulate)
+    private static void Tile1x4(float* a, int depthStride, float* b, int ldb, int vectorStride, float* c, int depth, bool accumulate)
     {
         int w = TOps.Count;
         TV r0, r1, r2, r3;
@@ -327,9 +448,9 @@ internal static unsafe class MatMulKernel<TOps, TV>
         {
             TV x = TOps.Broadcast(a[p * depthStride]);
             r0 = TOps.MultiplyAdd(x, TOps.Load(bp), r0);
-            r1 = TOps.MultiplyAdd(x, TOps.Load(bp + w), r1);
-            r2 = TOps.MultiplyAdd(x, TOps.Load(bp + (2 * w)), r2);
-            r3 = TOps.MultiplyAdd(x, TOps.Load(bp + (3 * w)), r3);
+            r1 = TOps.MultiplyAdd(x, TOps.Load(bp + vectorStride), r1);
+            r2 = TOps.MultiplyAdd(x, TOps.Load(bp + (2 * vectorStride)), r2);
+            r3 = TOps.MultiplyAdd(x, TOps.Load(bp + (3 * vectorStride)), r3);
             bp += ldb;
         }
 

@@ -10,13 +10,13 @@ namespace EdgeLstm.Kernels;
 internal static unsafe class WeightPanels
 {
     /// <summary>
-    /// Columns per panel: the tile width of the 256-bit (6×2 × 8 floats) and 128-bit (4×4 × 4 floats) kernels. The
-    /// 512-bit kernel's tiles are 64 columns wide and read the row-major copy instead.
+    /// Columns per panel: the tile width of the 256-bit (6×2 × 8 floats) and 128-bit (4×4 × 4 floats) kernels, and one
+    /// 512-bit vector: the 512-bit 4×4 tile reads four panels side by side (MatMulKernel.ComputePanelGroup).
     /// </summary>
     public const int Width = 16;
 
-    /// <summary>True when a product of <paramref name="columns"/> columns at <paramref name="width"/> can read panels.</summary>
-    public static bool Usable(int columns, SimdWidth width) => columns % Width == 0 && width != SimdWidth.Vector512;
+    /// <summary>True when a product of <paramref name="columns"/> columns can read panels (every <paramref name="width"/> can).</summary>
+    public static bool Usable(int columns, SimdWidth width) => columns % Width == 0;
 
     /// <summary>Copies row-major <paramref name="source"/> [rows×cols] into panels.</summary>
     public static void Pack(ReadOnlySpan<float> source, int rows, int cols, Span<float> panels)

@@ -73,9 +73,6 @@ public sealed unsafe class LstmTrainer : IDisposable
     /// <summary>The gradients of the last <c>ComputeGradients</c>, laid out like <see cref="LstmModel.Parameters"/>.</summary>
     public ReadOnlySpan<float> Gradients => _gradients.Span;
 
-    /// <summary>The global L2 norm of the last batch's gradients, before any clipping (0 before the first batch).</summary>
-    public float LastGradientNorm { get; private set; }
-
     /// <summary>When true, <c>ComputeGradients</c> also computes ∂loss/∂input into <see cref="InputGradient"/>.</summary>
     public bool ComputeInputGradient { get; set; }
 
@@ -93,6 +90,12 @@ public sealed unsafe class LstmTrainer : IDisposable
 
     /// <summary>Bytes the worker threads have allocated so far; for the allocation tests.</summary>
     internal long WorkerAllocatedBytes => _context.WorkerAllocatedBytes;
+
+    /// <summary>
+    /// The global L2 norm of the last <c>TrainBatch</c>'s gradients, before clipping. When it is not finite that
+    /// batch did not change the model or the optimiser.
+    /// </summary>
+    public float LastGradientNorm { get; private set; }
 
     /// <summary>One training iteration: gradients of the batch loss, then an Adam step. Returns the loss before the step.</summary>
     /// <param name="inputs">[B×T×I] with B = <paramref name="labels"/>.Length.</param>
@@ -112,8 +115,13 @@ public sealed unsafe class LstmTrainer : IDisposable
     private float TrainBatch(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets)
     {
         float loss = ComputeGradients(inputs, batchSize, labels, targets, training: true);
-        float norm = MathF.Sqrt(TensorPrimitives.SumOfSquares(_gradients.Span));
-        LastGradientNorm = norm;
+        float norm = LastGradientNorm = MathF.Sqrt(TensorPrimitives.SumOfSquares(_gradients.Span));
+        if (!float.IsFinite(norm))
+        {
+            // A non-finite gradient would make every weight NaN: the step is skipped and the caller told by the norm.
+            return loss;
+        }
+
         if (_options.GradientClipNorm > 0 && norm > _options.GradientClipNorm)
         {
             TensorPrimitives.Multiply(_gradients.Span, _options.GradientClipNorm / norm, _gradients.Span);

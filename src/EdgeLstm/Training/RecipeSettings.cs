@@ -52,14 +52,20 @@ public sealed record RecipeSettings
     public void Validate()
     {
         Model.Validate();
+        long parameters = ParameterCount(Model);
+        if (parameters > ModelLimits.MaxParameters)
+        {
+            throw new ArgumentException($"The model would have {parameters:N0} parameters; the most is {ModelLimits.MaxParameters:N0} (1 GiB of weights, and training keeps four copies).");
+        }
+
         if (Iterations < 0)
         {
             throw new ArgumentException($"Iterations must be 0 or more; it is {Iterations}.");
         }
 
-        if (BatchSize < 1 || BatchSize > 1 << 16)
+        if (BatchSize < 1 || BatchSize > ModelLimits.MaxBatchSize)
         {
-            throw new ArgumentException($"BatchSize must be between 1 and {1 << 16}; it is {BatchSize}.");
+            throw new ArgumentException($"BatchSize must be between 1 and {ModelLimits.MaxBatchSize}; it is {BatchSize}.");
         }
 
         if (ReportEvery < 1)
@@ -78,6 +84,22 @@ public sealed record RecipeSettings
         }
 
         ToTrainerOptions(0).Validate();
+    }
+
+    /// <summary>
+    /// The parameter count of <paramref name="config"/> in checked 64-bit arithmetic, computable before anything is
+    /// allocated (and for sizes not yet validated, which is when it is needed).
+    /// </summary>
+    public static long ParameterCount(LstmConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        checked
+        {
+            // Layer 0 reads the input, the others the layer below; every layer has 4H·H recurrent weights and two biases.
+            long h4 = 4L * config.HiddenSize, layers = config.Layers;
+            long lstm = (h4 * config.InputSize) + ((layers - 1) * h4 * config.HiddenSize) + (layers * ((h4 * config.HiddenSize) + (2 * h4)));
+            return lstm + ((long)config.Classes * config.HiddenSize) + config.Classes;
+        }
     }
 
     /// <summary>The learning rate for the step that follows <paramref name="iterationsDone"/> iterations.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Numerics.Tensors;
 using EdgeLstm.Data;
 using EdgeLstm.Inference;
 using EdgeLstm.Model;
@@ -109,6 +110,9 @@ public sealed class RecipeTrainer : IDisposable
     /// <summary>Threads the trainer uses.</summary>
     public int Threads => _trainer.Threads;
 
+    /// <summary>Where and how the run stopped when <see cref="Run"/> returned <see cref="TrainingOutcome.NonFinite"/>.</summary>
+    public NonFiniteStep? NonFinite { get; private set; }
+
     /// <summary>Called after every iteration.</summary>
     public Action<TrainingStep>? StepCompleted { get; set; }
 
@@ -142,7 +146,11 @@ public sealed class RecipeTrainer : IDisposable
         return new RecipeTrainer(settings, train, checkpoint);
     }
 
-    /// <summary>Trains until <see cref="RecipeSettings.Iterations"/> are done or <paramref name="cancellation"/> is requested.</summary>
+    /// <summary>
+    /// Trains until <see cref="RecipeSettings.Iterations"/> are done, <paramref name="cancellation"/> is requested, or a
+    /// loss, gradient or weight is not finite (then nothing non-finite has been applied unless <see cref="NonFinite"/>
+    /// says the state is not good; a batch whose gradient was not finite is used up: continuing goes on with the next).
+    /// </summary>
     public TrainingOutcome Run(CancellationToken cancellation = default)
     {
         var clock = Stopwatch.StartNew();
@@ -173,7 +181,22 @@ public sealed class RecipeTrainer : IDisposable
 
             _trainer.Optimizer.LearningRate = Settings.LearningRateAt(Iteration);
             float loss = _trainer.TrainBatch(_inputs, _labels);
+            float norm = _trainer.LastGradientNorm;
+            if (!float.IsFinite(norm))
+            {
+                // The trainer did not apply it: model and optimiser are as after the previous iteration.
+                NonFinite = new NonFiniteStep(Iteration + 1, loss, norm, StateIsGood: true);
+                return TrainingOutcome.NonFinite;
+            }
+
             Iteration++;
+            // MaxMagnitude is NaN or infinite exactly when a weight is: a finite gradient can still overflow them.
+            bool weightsFinite = float.IsFinite(TensorPrimitives.MaxMagnitude(Model.Parameters));
+            if (!float.IsFinite(loss) || !weightsFinite)
+            {
+                NonFinite = new NonFiniteStep(Iteration, loss, norm, StateIsGood: weightsFinite);
+                return TrainingOutcome.NonFinite;
+            }
             if (StepCompleted is { } step)
             {
                 var elapsed = clock.Elapsed;

@@ -14,5 +14,10 @@ internal static class Targets
         new MnistDirectoryTarget(checksums: false, scratch),
         new MnistDirectoryTarget(checksums: true, scratch),
         new PgmTarget(),
+        new SequenceCsvTarget(byName: true),
+        new SequenceCsvTarget(byName: false),
+        new TimeSeriesCsvTarget(),
+        new NumpyTarget(npz: true),
+        new NumpyTarget(npz: false),
     ];
 }

@@ -132,7 +132,7 @@ public class BadInputTests
 
     [Theory]
     [InlineData("train --bogus", "error: Unrecognized command or argument '--bogus'.")]
-    [InlineData("train --keep-prob 0", "error: --keep-prob must be above 0 and at most 1; got 0.")]
+    [InlineData("train --keep-prob 0", "error: --keep-prob must be at least 0.01 and at most 1; got 0.")]
     [InlineData("train --lr -1", "error: --lr must be above 0 and at most 1; got -1.")]
     [InlineData("train --batch-size x", "error: Cannot parse argument 'x' for option '--batch-size'")]
     [InlineData("train --iterations 5 --epochs 2", "error: --iterations and --epochs are alternatives; give one.")]

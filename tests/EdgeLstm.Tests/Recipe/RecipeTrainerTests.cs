@@ -18,7 +18,7 @@ public class RecipeTrainerTests
         Threads = 2,
     };
 
-    private static LabeledImages SmallSet()
+    internal static LabeledImages SmallSet()
     {
         using var dir = new TempDirectory();
         IdxBuilder.WriteDataset(dir.Path, train: 100, test: 10);

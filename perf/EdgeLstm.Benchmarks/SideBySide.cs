@@ -1,0 +1,70 @@
+using System.Globalization;
+using EdgeLstm.Benchmarks.Onnx;
+
+namespace EdgeLstm.Benchmarks;
+
+/// <summary>
+/// <c>side-by-side</c>: every model-level row, EdgeLstm and ONNX Runtime on the same work, measured in alternating
+/// rounds in one process, each figure the best call of all rounds (the calls no other process interrupted: on a shared
+/// machine the median measures the neighbours, the best call measures the code), with the FMA peak measured the same way
+/// before each thread count (<see cref="RobustTiming"/>: one-thread rows in CPU time of the calling thread, two-thread
+/// rows by the wall clock). The README's table comes from this.
+/// </summary>
+internal static class SideBySide
+{
+    private const int Rounds = 4;
+    private const double SecondsPerTurn = 0.3;
+
+    public static int Run()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        string? why = OnnxSessions.WhyUnavailable();
+        Console.WriteLine(why is null ? $"ONNX Runtime {OnnxSessions.Version}" : $"ONNX Runtime NOT AVAILABLE here ({why}): EdgeLstm rows only");
+        Console.WriteLine($"{Baseline.MachineKey} vectors, {Environment.ProcessorCount} processors; best call of {Rounds} alternating rounds of {SecondsPerTurn} s each");
+        foreach (int threads in new[] { 1, 2 })
+        {
+            double peak = RobustTiming.PeakGflops(threads);
+            Console.WriteLine();
+            Console.WriteLine(string.Create(inv, $"{threads} thread(s): FMA peak {peak:F1} GFLOP/s; times are {RobustTiming.ClockName(threads)}"));
+            Console.WriteLine($"  {"work",-26} {"EdgeLstm",11} {"GFLOP/s",8} {"% peak",7} {"ONNX RT",11} {"% peak",7} {"speed-up",9}");
+            foreach (var work in Enum.GetValues<ModelBenchmarks.Work>())
+            {
+                var edge = new ModelBenchmarks { Case = work, Threads = threads };
+                edge.Setup();
+                OnnxBenchmarks? onnx = null;
+                if (why is null && work != ModelBenchmarks.Work.TrainingIterationBatch64)
+                {
+                    onnx = new OnnxBenchmarks { Case = work, Threads = threads };
+                    onnx.Setup();
+                }
+
+                double bestEdge = double.MaxValue, bestOnnx = double.MaxValue;
+                for (int round = 0; round < Rounds; round++)
+                {
+                    bestEdge = Math.Min(bestEdge, RobustTiming.BestSeconds(edge.Run, threads, SecondsPerTurn));
+                    if (onnx is not null)
+                    {
+                        bestOnnx = Math.Min(bestOnnx, RobustTiming.BestSeconds(onnx.Run, threads, SecondsPerTurn));
+                    }
+                }
+
+                edge.Cleanup();
+                onnx?.Cleanup();
+                double flops = BenchInputs.Flops(work);
+                double gflops = flops / bestEdge / 1e9;
+                string onnxText = onnx is null ? "-" : Time(bestOnnx);
+                string onnxPercent = onnx is null ? "-" : (100 * flops / bestOnnx / 1e9 / peak).ToString("F1", inv) + "%";
+                string ratio = onnx is null ? "-" : (bestOnnx / bestEdge).ToString("F2", inv) + "x";
+                Console.WriteLine(string.Create(inv, $"  {work,-26} {Time(bestEdge),11} {gflops,8:F1} {100 * gflops / peak,6:F1}% {onnxText,11} {onnxPercent,7} {ratio,9}"));
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("speed-up: ONNX Runtime time / EdgeLstm time (> 1: EdgeLstm faster); % peak: of the FMA peak measured above.");
+        return 0;
+    }
+
+    private static string Time(double seconds) => seconds >= 1e-3
+        ? string.Create(CultureInfo.InvariantCulture, $"{seconds * 1e3:F3} ms")
+        : string.Create(CultureInfo.InvariantCulture, $"{seconds * 1e6:F1} us");
+}
