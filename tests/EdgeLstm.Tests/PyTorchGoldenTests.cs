@@ -9,9 +9,10 @@ using Xunit.Abstractions;
 namespace EdgeLstm.Tests;
 
 /// <summary>
-/// EdgeLstm against PyTorch's <c>nn.LSTM</c>: forward values, gradients of the recipe loss (parameters and input) and
-/// two Adam steps, on the small model of <c>Fixtures/lstm_golden.json</c> (written by
-/// <c>tools/golden/make_lstm_golden.py</c>, which computes in float64 from float32 inputs and parameters).
+/// EdgeLstm against PyTorch's <c>nn.LSTM</c> and <c>nn.GRU</c>: forward values, gradients of the recipe loss
+/// (parameters and input) and two Adam steps, on the small models of <c>Fixtures/lstm_golden.json</c> and
+/// <c>Fixtures/gru_golden.json</c> (written by <c>tools/golden/make_lstm_golden.py [--cell gru]</c>, which computes in
+/// float64 from float32 inputs and parameters).
 /// </summary>
 public sealed class PyTorchGoldenTests
 {
@@ -35,18 +36,24 @@ public sealed class PyTorchGoldenTests
     // float32 rounding of a stored parameter near 0.6 alone is 3e-8, already 3e-6 of a step.
     private const double StepScaleTolerance = 1e-3;
 
-    private static readonly Lazy<GoldenFixture> Fixture = new(GoldenFixture.Load);
+    private static readonly Dictionary<string, Lazy<GoldenFixture>> Fixtures = new(StringComparer.Ordinal)
+    {
+        ["lstm"] = new(() => GoldenFixture.Load("lstm_golden.json")),
+        ["gru"] = new(() => GoldenFixture.Load("gru_golden.json")),
+    };
 
     private readonly ITestOutputHelper _output;
 
     public PyTorchGoldenTests(ITestOutputHelper output) => _output = output;
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void Forward_matches_pytorch(int threads)
+    [InlineData("lstm", 1)]
+    [InlineData("lstm", 2)]
+    [InlineData("gru", 1)]
+    [InlineData("gru", 2)]
+    public void Forward_matches_pytorch(string cell, int threads)
     {
-        var golden = Fixture.Value;
+        var golden = Fixtures[cell].Value;
         var model = golden.CreateModel();
         var config = model.Config;
         int batch = golden.Labels.Length, steps = golden.Steps;
@@ -65,18 +72,20 @@ public sealed class PyTorchGoldenTests
         var errors = new ErrorLog();
         golden.AssertClose("outputs", outputs, errors);
         golden.AssertClose("h_n", finalH, errors);
-        golden.AssertClose("c_n", finalC, errors);
+        golden.AssertCellStateClose(finalC, errors);
         golden.AssertClose("logits", logits, errors);
         golden.AssertClose("probabilities", probabilities, errors);
         _output.WriteLine(errors.ToString());
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void Gradients_of_the_recipe_loss_match_pytorch(int threads)
+    [InlineData("lstm", 1)]
+    [InlineData("lstm", 2)]
+    [InlineData("gru", 1)]
+    [InlineData("gru", 2)]
+    public void Gradients_of_the_recipe_loss_match_pytorch(string cell, int threads)
     {
-        var golden = Fixture.Value;
+        var golden = Fixtures[cell].Value;
         var model = golden.CreateModel();
         using var trainer = new LstmTrainer(model, Options(threads, LossReduction.MeanOverBatchAndClasses));
         trainer.ComputeInputGradient = true;
@@ -95,11 +104,13 @@ public sealed class PyTorchGoldenTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void Mean_over_batch_loss_matches_pytorch_cross_entropy(int threads)
+    [InlineData("lstm", 1)]
+    [InlineData("lstm", 2)]
+    [InlineData("gru", 1)]
+    [InlineData("gru", 2)]
+    public void Mean_over_batch_loss_matches_pytorch_cross_entropy(string cell, int threads)
     {
-        var golden = Fixture.Value;
+        var golden = Fixtures[cell].Value;
         var model = golden.CreateModel();
         using var trainer = new LstmTrainer(model, Options(threads, LossReduction.MeanOverBatch));
         float loss = trainer.ComputeGradients(golden.Input, golden.Labels, training: false);
@@ -120,11 +131,13 @@ public sealed class PyTorchGoldenTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void Two_adam_steps_match_pytorch(int threads)
+    [InlineData("lstm", 1)]
+    [InlineData("lstm", 2)]
+    [InlineData("gru", 1)]
+    [InlineData("gru", 2)]
+    public void Two_adam_steps_match_pytorch(string cell, int threads)
     {
-        var golden = Fixture.Value;
+        var golden = Fixtures[cell].Value;
         var model = golden.CreateModel();
         using var trainer = new LstmTrainer(model, Options(threads, LossReduction.MeanOverBatchAndClasses));
 
@@ -148,12 +161,14 @@ public sealed class PyTorchGoldenTests
     /// gradients and the Adam steps are the fixture's too, while each copy of x gets a third of grad.x.
     /// </summary>
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void Three_copies_of_the_batch_match_pytorch(int threads)
+    [InlineData("lstm", 1)]
+    [InlineData("lstm", 2)]
+    [InlineData("gru", 1)]
+    [InlineData("gru", 2)]
+    public void Three_copies_of_the_batch_match_pytorch(string cell, int threads)
     {
         const int Copies = 3;
-        var golden = Fixture.Value;
+        var golden = Fixtures[cell].Value;
         var model = golden.CreateModel();
         var config = model.Config;
         int batch = golden.Labels.Length, steps = golden.Steps;
@@ -178,7 +193,7 @@ public sealed class PyTorchGoldenTests
             string copy = $"copy {k} of ";
             golden.AssertClose("outputs", CopyOf(outputs, steps, Copies, batch * config.HiddenSize, k), errors, copy);
             golden.AssertClose("h_n", CopyOf(finalH, config.Layers, Copies, batch * config.HiddenSize, k), errors, copy);
-            golden.AssertClose("c_n", CopyOf(finalC, config.Layers, Copies, batch * config.HiddenSize, k), errors, copy);
+            golden.AssertCellStateClose(CopyOf(finalC, config.Layers, Copies, batch * config.HiddenSize, k), errors, copy);
             golden.AssertClose("probabilities", CopyOf(probabilities, 1, Copies, batch * config.Classes, k), errors, copy);
             float[] inputGradient = CopyOf(trainer.InputGradient, 1, Copies, batch * steps * config.InputSize, k);
             golden.AssertClose("grad.x", [.. inputGradient.Select(g => g * Copies)], errors, $"{Copies} × {copy}");
@@ -327,9 +342,9 @@ public sealed class PyTorchGoldenTests
         /// <summary>x [B×T×I], batch-major as the engine takes it.</summary>
         public float[] Input { get; }
 
-        public static GoldenFixture Load()
+        public static GoldenFixture Load(string file)
         {
-            string path = Path.Combine(AppContext.BaseDirectory, "Fixtures", "lstm_golden.json");
+            string path = Path.Combine(AppContext.BaseDirectory, "Fixtures", file);
             using var document = JsonDocument.Parse(File.ReadAllText(path));
             var root = document.RootElement;
             var c = root.GetProperty("config");
@@ -339,7 +354,10 @@ public sealed class PyTorchGoldenTests
                 c.GetProperty("hidden_size").GetInt32(),
                 c.GetProperty("layers").GetInt32(),
                 c.GetProperty("classes").GetInt32(),
-                steps);
+                steps)
+            {
+                Cell = c.GetProperty("cell").GetString() == "gru" ? CellKind.Gru : CellKind.Lstm,
+            };
             int[] labels = [.. root.GetProperty("labels").EnumerateArray().Select(e => e.GetInt32())];
             Assert.Equal(c.GetProperty("batch").GetInt32(), labels.Length);
             var tensors = new Dictionary<string, (int[] Shape, double[] Data)>(StringComparer.Ordinal);
@@ -380,6 +398,20 @@ public sealed class PyTorchGoldenTests
             }
 
             PyTorchGoldenTests.AssertClose(prefix + name, shape, expected, values, errors);
+        }
+
+        /// <summary>c_n against the fixture's; a GRU has none, and EdgeLstm must report zeros for it.</summary>
+        public void AssertCellStateClose(ReadOnlySpan<float> actual, ErrorLog errors, string prefix = "")
+        {
+            if (Config.Cell == CellKind.Lstm)
+            {
+                AssertClose("c_n", actual, errors, prefix);
+            }
+            else
+            {
+                Assert.False(_tensors.ContainsKey("c_n"), "A GRU fixture has no c_n.");
+                Assert.All(actual.ToArray(), v => Assert.Equal(0f, v));
+            }
         }
 
         public (int[] Shape, double[] Data) Get(string name)

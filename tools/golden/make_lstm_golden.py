@@ -1,13 +1,15 @@
 #!/usr/bin/python3
-"""Writes tests/EdgeLstm.Tests/Fixtures/lstm_golden.json: PyTorch nn.LSTM reference values for EdgeLstm's tests.
+"""Writes tests/EdgeLstm.Tests/Fixtures/lstm_golden.json (or, with --cell gru, gru_golden.json): PyTorch nn.LSTM
+(nn.GRU) reference values for EdgeLstm's tests.
 
-A small stacked-LSTM classifier (nn.LSTM(batch_first=True) -> last step's top-layer output -> nn.Linear) with
+A small stacked recurrent classifier (nn.LSTM or nn.GRU (batch_first=True) -> last step's top-layer output -> nn.Linear) with
 parameters and inputs drawn as float32 from a fixed seed, so that they are exactly representable in float32, the
 precision EdgeLstm computes in. Everything derived from them (forward values, gradients, Adam steps) is computed in
 float64 (model.double()), so the golden values are as exact as the algorithm allows.
 
 Needs only Debian's python3-torch and python3-numpy and the standard library:
-    /usr/bin/python3 tools/golden/make_lstm_golden.py
+    /usr/bin/python3 tools/golden/make_lstm_golden.py              # nn.LSTM -> lstm_golden.json
+    /usr/bin/python3 tools/golden/make_lstm_golden.py --cell gru   # nn.GRU  -> gru_golden.json
 """
 
 import json
@@ -26,20 +28,30 @@ LEARNING_RATE = 0.01
 BETAS = (0.9, 0.999)
 EPS = 1e-8
 
+CELL = sys.argv[2] if len(sys.argv) == 3 and sys.argv[1] == "--cell" else "lstm"
+if len(sys.argv) not in (1, 3) or CELL not in ("lstm", "gru"):
+    sys.exit("usage: make_lstm_golden.py [--cell lstm|gru]")
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-OUTPUT = os.path.join(REPO, "tests", "EdgeLstm.Tests", "Fixtures", "lstm_golden.json")
+OUTPUT = os.path.join(REPO, "tests", "EdgeLstm.Tests", "Fixtures", f"{CELL}_golden.json")
 
 
 class Classifier(nn.Module):
-    """The reference recipe's model: the attribute names make the state_dict names EdgeLstm uses."""
+    """The reference recipe's model: the attribute names (lstm or gru, fc) make the state_dict names EdgeLstm uses."""
 
     def __init__(self):
         super().__init__()
-        self.lstm = nn.LSTM(INPUT_SIZE, HIDDEN_SIZE, num_layers=LAYERS, batch_first=True)
+        module = nn.LSTM if CELL == "lstm" else nn.GRU
+        setattr(self, CELL, module(INPUT_SIZE, HIDDEN_SIZE, num_layers=LAYERS, batch_first=True))
         self.fc = nn.Linear(HIDDEN_SIZE, CLASSES)
 
     def forward(self, x):
-        outputs, (h_n, c_n) = self.lstm(x)
+        """outputs, h_n, c_n (None for a GRU, which has no cell state) and the logits."""
+        if CELL == "lstm":
+            outputs, (h_n, c_n) = self.lstm(x)
+        else:
+            outputs, h_n = self.gru(x)
+            c_n = None
         logits = self.fc(outputs[:, -1, :])
         return outputs, h_n, c_n, logits
 
@@ -75,7 +87,7 @@ def main():
     names = [name for name, _ in model.named_parameters()]
     expected = []
     for layer in range(LAYERS):
-        expected += [f"lstm.{kind}_l{layer}" for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        expected += [f"{CELL}.{kind}_l{layer}" for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
     expected += ["fc.weight", "fc.bias"]
     assert names == expected, names
 
@@ -106,7 +118,10 @@ def main():
     tensors += [
         ("outputs", outputs.detach().transpose(0, 1).contiguous().numpy(), False),  # [B,T,H] -> time-major [T,B,H]
         ("h_n", h_n.detach().numpy(), False),
-        ("c_n", c_n.detach().numpy(), False),
+    ]
+    if c_n is not None:
+        tensors.append(("c_n", c_n.detach().numpy(), False))
+    tensors += [
         ("logits", logits.detach().numpy(), False),
         ("probabilities", torch.softmax(logits, dim=1).detach().numpy(), False),
         ("loss", np.array([loss.item()]), False),
@@ -133,7 +148,7 @@ def main():
     print(f"smallest |gradient| at the second step: {smallest:.3g} (Adam's eps is {EPS})", file=sys.stderr)
 
     header = {
-        "description": "PyTorch nn.LSTM(batch_first=True) -> nn.Linear on the last step; reference values for EdgeLstm. "
+        "description": f"PyTorch nn.{CELL.upper()}(batch_first=True) -> nn.Linear on the last step; reference values for EdgeLstm. "
         "Inputs and parameters are float32 values; everything else was computed in float64. Tensors are row-major; "
         "outputs is time-major [T,B,H]; loss is -mean over batch and classes of onehot(y)*log_softmax(logits); "
         "grad.* are gradients of that loss; adam1.*/adam2.* are the parameters after one/two Adam steps on it; "
@@ -142,7 +157,7 @@ def main():
         "torch_version": torch.__version__,
         "numpy_version": np.__version__,
         "seed": SEED,
-        "config": {"input_size": INPUT_SIZE, "hidden_size": HIDDEN_SIZE, "layers": LAYERS, "classes": CLASSES,
+        "config": {"cell": CELL, "input_size": INPUT_SIZE, "hidden_size": HIDDEN_SIZE, "layers": LAYERS, "classes": CLASSES,
                    "steps": STEPS, "batch": BATCH},
         "labels": LABELS,
         "adam": {"lr": LEARNING_RATE, "betas": list(BETAS), "eps": EPS},

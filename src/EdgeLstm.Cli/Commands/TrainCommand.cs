@@ -31,6 +31,7 @@ internal static class TrainCommand
         var batchSize = CommonOptions.Int("--batch-size", "Images per mini-batch.", 64, 1, ModelLimits.MaxBatchSize);
         var hidden = CommonOptions.Int("--hidden", "Units in each LSTM layer.", 256, 1, ModelLimits.MaxHiddenSize);
         var layers = CommonOptions.Int("--layers", "Stacked LSTM layers.", 2, 1, ModelLimits.MaxLayers);
+        var cell = new Option<CellKind>("--cell") { Description = "The recurrent cell of every layer: lstm (the recipe) or gru (PyTorch's nn.GRU).", DefaultValueFactory = _ => CellKind.Lstm, HelpName = "lstm|gru" };
         var keep = CommonOptions.Float("--keep-prob", "Probability of keeping each LSTM output in training (dropout); 1 = no dropout.", 0.5f, TrainingRules.MinKeepProbability, 1f);
         var lr = CommonOptions.Float("--lr", "Adam's learning rate.", 1e-3f, 0f, TrainingRules.MaxLearningRate, minExclusive: true);
         var lrFinal = new Option<float?>("--lr-final") { Description = "Decay the learning rate along a cosine to this value at the last iteration (e.g. 1e-5 for a longer run). Default: constant, as the recipe.", HelpName = "X" };
@@ -54,11 +55,11 @@ internal static class TrainCommand
             "train",
             "Train a stacked LSTM on the training images, 28 rows read as 28 steps (the reference recipe by default). Prints the recipe's line every 200 iterations, then the test accuracy and the wall time, and saves the model. Ctrl-C, SIGTERM or SIGHUP saves a checkpoint and exits (code 130, 143 or 129).")
         {
-            data, iterations, epochs, batchSize, hidden, layers, keep, lr, lrFinal, clip, seed, threads, output, checkpointEvery, checkpoint, resume, init,
+            data, iterations, epochs, batchSize, hidden, layers, cell, keep, lr, lrFinal, clip, seed, threads, output, checkpointEvery, checkpoint, resume, init,
         };
 
         // Options that decide the model or the optimisation cannot change when resuming.
-        Option[] fixedOnResume = [batchSize, hidden, layers, keep, lr, lrFinal, clip, seed];
+        Option[] fixedOnResume = [batchSize, hidden, layers, cell, keep, lr, lrFinal, clip, seed];
         command.Validators.Add(result =>
         {
             if (result.GetResult(iterations) is { Implicit: false } && result.GetResult(epochs) is not null)
@@ -73,7 +74,7 @@ internal static class TrainCommand
 
             if (result.GetResult(init) is not null)
             {
-                foreach (var option in new Option[] { hidden, layers }.Where(o => result.GetResult(o) is { Implicit: false }))
+                foreach (var option in new Option[] { hidden, layers, cell }.Where(o => result.GetResult(o) is { Implicit: false }))
                 {
                     result.AddError($"{option.Name} cannot be given with --init: the architecture comes from the model.");
                 }
@@ -141,7 +142,7 @@ internal static class TrainCommand
 
             var baseSettings = resumeFrom?.Settings ?? new RecipeSettings
             {
-                Model = initial?.Model.Config ?? new LstmConfig(train.Images.Columns, parsed.GetValue(hidden), parsed.GetValue(layers), 10, train.Images.Rows),
+                Model = initial?.Model.Config ?? new LstmConfig(train.Images.Columns, parsed.GetValue(hidden), parsed.GetValue(layers), 10, train.Images.Rows) { Cell = parsed.GetValue(cell) },
                 BatchSize = parsed.GetValue(batchSize),
                 KeepProbability = parsed.GetValue(keep),
                 LearningRate = parsed.GetValue(lr),
@@ -177,7 +178,7 @@ internal static class TrainCommand
                 : initial is not null ? new RecipeTrainer(settings, train, initial.Model)
                 : new RecipeTrainer(settings, train);
             var config = settings.Model;
-            o.WriteLine(Invariant($"model: {config.Steps} steps × {config.InputSize} inputs → {config.Layers} LSTM layers × {config.HiddenSize} → {config.Classes} classes ({trainer.Model.Parameters.Length:N0} parameters)"));
+            o.WriteLine(Invariant($"model: {config.Steps} steps × {config.InputSize} inputs → {config.Layers} {config.RecurrentModule.ToUpperInvariant()} layers × {config.HiddenSize} → {config.Classes} classes ({trainer.Model.Parameters.Length:N0} parameters)"));
             o.WriteLine(Invariant($"train: Adam lr {settings.LearningRate}{(settings.FinalLearningRate is { } f ? $" → {f} (cosine)" : string.Empty)}, batch {settings.BatchSize}, keep {settings.KeepProbability}, {settings.Iterations} iterations ({(double)settings.Iterations * settings.BatchSize / train.Count:0.##} epochs), seed {settings.Seed}, {trainer.Threads} threads{(settings.GradientClipNorm > 0 ? $", clip {settings.GradientClipNorm}" : string.Empty)}"));
             if (resumeFrom is not null)
             {

@@ -4,10 +4,17 @@ using EdgeLstm.Model;
 namespace EdgeLstm.IO;
 
 /// <summary>
-/// The model file: safetensors with PyTorch's <c>nn.LSTM</c>/<c>nn.Linear</c> state_dict names (as
+/// The model file: safetensors with PyTorch's <c>nn.LSTM</c> or <c>nn.GRU</c> and <c>nn.Linear</c> state_dict names (as
 /// <see cref="LstmModel.Tensors"/> gives them), so <c>safetensors.torch.load_file</c> loads it into an equivalent
 /// PyTorch module, and the architecture, a format version and training facts in <c>__metadata__</c>.
 /// </summary>
+/// <remarks>
+/// Version 2 describes the network: <c>cells</c> (one cell per layer, e.g. <c>gru,gru</c>), <c>head</c> (what the
+/// dense head predicts) and <c>outputs</c>, beside version 1's keys. A version-1 file is a stack of LSTMs with a
+/// last-step classifier and loads as before. A model is written in the lowest version that describes it (see
+/// <see cref="VersionFor"/>), so files of LSTM classifiers stay readable by version-1 readers (older EdgeLstm builds,
+/// the PyTorch module until it learns version 2).
+/// </remarks>
 /// <remarks>
 /// Loading is strict (see <see cref="SafeTensorsReader"/>) and then checks the tensors against the architecture:
 /// none missing, none extra, every shape right, every value finite. The model is allocated only after the tensors
@@ -16,8 +23,8 @@ namespace EdgeLstm.IO;
 /// </remarks>
 public static class ModelFile
 {
-    /// <summary>The format version this code writes; files with a higher one are refused.</summary>
-    public const int FormatVersion = 1;
+    /// <summary>The highest format version this code reads and writes; files with a higher one are refused.</summary>
+    public const int FormatVersion = 2;
 
     /// <summary>The value of <see cref="FormatKey"/> in EdgeLstm files.</summary>
     public const string FormatName = "edgelstm";
@@ -33,6 +40,22 @@ public static class ModelFile
 
     /// <summary>Architecture metadata keys, named as PyTorch's <c>nn.LSTM</c> arguments are.</summary>
     public const string InputSizeKey = "input_size", HiddenSizeKey = "hidden_size", LayersKey = "num_layers", ClassesKey = "num_classes", StepsKey = "steps";
+
+    /// <summary>Version-2 network metadata keys: the cell of each layer, the head's kind and its outputs.</summary>
+    public const string CellsKey = "cells", HeadKey = "head", OutputsKey = "outputs";
+
+    /// <summary>The value of <see cref="HeadKey"/> for each head, in <see cref="HeadKind"/> order.</summary>
+    private static readonly string[] HeadNames = ["classify_last_step", "classify_every_step", "regress_last_step", "regress_every_step"];
+
+    /// <summary>The value of <see cref="HeadKey"/> for <paramref name="head"/>, e.g. <c>classify_last_step</c>.</summary>
+    public static string HeadName(HeadKind head) => HeadNames[(int)head];
+
+    /// <summary>The format version a model of <paramref name="config"/> is written in: 1 for LSTM stacks with a last-step classifier, 2 otherwise.</summary>
+    public static int VersionFor(LstmConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return config.Cell == CellKind.Lstm && config.Head == HeadKind.ClassifyLastStep ? 1 : 2;
+    }
 
     /// <summary>Saves <paramref name="model"/> atomically, with <paramref name="facts"/> (e.g. training settings) in the metadata.</summary>
     public static void Save(LstmModel model, string path, IReadOnlyDictionary<string, string>? facts = null)
@@ -78,14 +101,22 @@ public static class ModelFile
 
         var config = model.Config;
         writer.SetMetadata(FormatKey, FormatName);
-        writer.SetMetadata(FormatVersionKey, FormatVersion.ToString(CultureInfo.InvariantCulture));
+        int version = VersionFor(config);
+        writer.SetMetadata(FormatVersionKey, version.ToString(CultureInfo.InvariantCulture));
         writer.SetMetadata(KindKey, kind);
         writer.SetMetadata(InputSizeKey, Text(config.InputSize));
         writer.SetMetadata(HiddenSizeKey, Text(config.HiddenSize));
         writer.SetMetadata(LayersKey, Text(config.Layers));
         writer.SetMetadata(ClassesKey, Text(config.Classes));
         writer.SetMetadata(StepsKey, Text(config.Steps));
-        writer.SetMetadata("gate_order", "i,f,g,o (as torch.nn.LSTM)");
+        if (version >= 2)
+        {
+            writer.SetMetadata(CellsKey, string.Join(",", Enumerable.Repeat(config.RecurrentModule, config.Layers)));
+            writer.SetMetadata(HeadKey, HeadName(config.Head));
+            writer.SetMetadata(OutputsKey, Text(config.Classes));
+        }
+
+        writer.SetMetadata("gate_order", config.Cell == CellKind.Gru ? "r,z,n (as torch.nn.GRU)" : "i,f,g,o (as torch.nn.LSTM)");
 
         // Copy the weights now: the writer reads them later, and the caller may keep training meanwhile.
         float[] parameters = model.Parameters.ToArray();
@@ -125,7 +156,7 @@ public static class ModelFile
             }
         }
 
-        var config = ours ? ConfigFromMetadata(reader) : ConfigFromShapes(reader);
+        var config = ours ? ConfigFromMetadata(reader, Int(reader, FormatVersionKey, 1, FormatVersion)) : ConfigFromShapes(reader);
         try
         {
             config.Validate();
@@ -174,13 +205,14 @@ public static class ModelFile
     internal static List<(string Name, int[] Shape)> ExpectedTensors(LstmConfig config)
     {
         var list = new List<(string, int[])>();
-        int h4 = 4 * config.HiddenSize;
+        int gates = config.Gates * config.HiddenSize;
+        string module = config.RecurrentModule;
         for (int l = 0; l < config.Layers; l++)
         {
-            list.Add(($"lstm.weight_ih_l{l}", [h4, config.LayerInputSize(l)]));
-            list.Add(($"lstm.weight_hh_l{l}", [h4, config.HiddenSize]));
-            list.Add(($"lstm.bias_ih_l{l}", [h4]));
-            list.Add(($"lstm.bias_hh_l{l}", [h4]));
+            list.Add(($"{module}.weight_ih_l{l}", [gates, config.LayerInputSize(l)]));
+            list.Add(($"{module}.weight_hh_l{l}", [gates, config.HiddenSize]));
+            list.Add(($"{module}.bias_ih_l{l}", [gates]));
+            list.Add(($"{module}.bias_hh_l{l}", [gates]));
         }
 
         list.Add(("fc.weight", [config.Classes, config.HiddenSize]));
@@ -220,12 +252,49 @@ public static class ModelFile
 
     internal static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private static LstmConfig ConfigFromMetadata(SafeTensorsReader reader) => new(
-        Int(reader, InputSizeKey, 1, int.MaxValue),
-        Int(reader, HiddenSizeKey, 1, int.MaxValue),
-        Int(reader, LayersKey, 1, int.MaxValue),
-        Int(reader, ClassesKey, 1, int.MaxValue),
-        Int(reader, StepsKey, 1, int.MaxValue));
+    private static LstmConfig ConfigFromMetadata(SafeTensorsReader reader, int version)
+    {
+        var config = new LstmConfig(
+            Int(reader, InputSizeKey, 1, int.MaxValue),
+            Int(reader, HiddenSizeKey, 1, int.MaxValue),
+            Int(reader, LayersKey, 1, int.MaxValue),
+            Int(reader, ClassesKey, 1, int.MaxValue),
+            Int(reader, StepsKey, 1, int.MaxValue));
+        if (version < 2)
+        {
+            return config;
+        }
+
+        var (cell, head) = NetworkFromMetadata(reader, config);
+        return config with { Cell = cell, Head = head };
+    }
+
+    /// <summary>The version-2 network keys, checked against the version-1 ones: the cell of the (uniform) stack and the head.</summary>
+    private static (CellKind Cell, HeadKind Head) NetworkFromMetadata(SafeTensorsReader reader, LstmConfig config)
+    {
+        string Field(string key) => $"{SafeTensorsReader.MetadataKey}.{key}";
+        string cells = reader.Metadata.GetValueOrDefault(CellsKey)
+            ?? throw new ModelFormatException(reader.Source, Field(CellsKey), "expected the cell of each layer (e.g. \"lstm,lstm\"), found it missing");
+        string[] perLayer = cells.Split(',');
+        if (perLayer.Length != config.Layers || perLayer.Any(c => c != perLayer[0]) || perLayer[0] is not ("lstm" or "gru"))
+        {
+            throw new ModelFormatException(reader.Source, Field(CellsKey), $"expected {config.Layers} cells, all \"lstm\" or all \"gru\", found \"{cells}\"");
+        }
+
+        string head = reader.Metadata.GetValueOrDefault(HeadKey, string.Empty);
+        int headIndex = Array.IndexOf(HeadNames, head);
+        if (headIndex < 0)
+        {
+            throw new ModelFormatException(reader.Source, Field(HeadKey), $"expected one of {string.Join(", ", HeadNames)}, found \"{head}\"");
+        }
+
+        if (Int(reader, OutputsKey, 1, int.MaxValue) != config.Classes)
+        {
+            throw new ModelFormatException(reader.Source, Field(OutputsKey), $"expected {config.Classes} (as {ClassesKey}), found \"{reader.Metadata[OutputsKey]}\"");
+        }
+
+        return (perLayer[0] == "gru" ? CellKind.Gru : CellKind.Lstm, (HeadKind)headIndex);
+    }
 
     /// <summary>The architecture a foreign file's shapes describe: layers counted, sizes from layer 0 and the dense layer.</summary>
     private static LstmConfig ConfigFromShapes(SafeTensorsReader reader)
@@ -239,15 +308,18 @@ public static class ModelFile
                 : throw new ModelFormatException(reader.Source, $"tensor {name}: shape", $"expected {rank} positive dimensions, found {entry.ShapeText}");
         }
 
-        var ih = Shape("lstm.weight_ih_l0", 2);
+        // nn.GRU's tensors are called gru.*; anything else is read as nn.LSTM's (and its absence reported as such).
+        var cell = reader.Find("gru.weight_ih_l0") is not null && reader.Find("lstm.weight_ih_l0") is null ? CellKind.Gru : CellKind.Lstm;
+        string module = cell == CellKind.Gru ? "gru" : "lstm";
+        var ih = Shape($"{module}.weight_ih_l0", 2);
         var fc = Shape("fc.weight", 2);
         int layers = 0;
-        while (layers < 64 && reader.Find($"lstm.weight_ih_l{layers}") is not null)
+        while (layers < 64 && reader.Find($"{module}.weight_ih_l{layers}") is not null)
         {
             layers++;
         }
 
         int steps = reader.Metadata.ContainsKey(StepsKey) ? Int(reader, StepsKey, 1, int.MaxValue) : LstmConfig.Mnist.Steps;
-        return new LstmConfig((int)ih[1], (int)fc[1], layers, (int)fc[0], steps);
+        return new LstmConfig((int)ih[1], (int)fc[1], layers, (int)fc[0], steps) { Cell = cell };
     }
 }

@@ -1,50 +1,65 @@
 using EdgeLstm.Engine;
 using EdgeLstm.Kernels;
-using EdgeLstm.Memory;
 using EdgeLstm.Model;
 using EdgeLstm.Simd;
-using EdgeLstm.Threading;
 
 namespace EdgeLstm.Inference;
 
 /// <summary>
 /// Runs whole sequences through a model (no dropout): class probabilities, logits, the top layer's output at every step
-/// and the final (c, h) of every layer. Buffers are allocated once per (batch, steps) shape; after that a call
-/// allocates nothing. One predictor serves one caller at a time; several predictors may share a model.
+/// and the final (c, h) of every layer. A driver of the <see cref="NetworkEngine"/> in inference mode: activations are
+/// allocated once per (batch, steps) shape; after that a call allocates nothing. One predictor serves one caller at a
+/// time; several predictors may share a model.
 /// </summary>
 /// <remarks>Inputs are batch-major [B×T×I]; per-step outputs are time-major [T×B×H] like PyTorch's <c>nn.LSTM</c>.</remarks>
 public sealed unsafe class LstmPredictor : IDisposable
 {
     private readonly LstmModel _model;
-    private readonly WorkerPool _pool;
-    private readonly SimdWidth _width;
-    private readonly StepForwardJob _step = new();
-    private Workspace? _workspace;
+    private readonly ComputeContext _context;
+    private readonly bool _ownsContext;
+    private readonly NetworkEngine _engine;
+    private ActivationPlan? _plan;
 
-    /// <summary>Creates a predictor over <paramref name="model"/>.</summary>
+    /// <summary>Creates a predictor over <paramref name="model"/> with its own threads.</summary>
     /// <param name="threads">Threads in all; 0 = one per processor.</param>
     /// <param name="width">Vector width of the matrix kernels.</param>
     public LstmPredictor(LstmModel model, int threads = 0, SimdWidth width = SimdWidth.Auto)
+        : this(model, new ComputeContext(threads, width), ownsContext: true)
+    {
+    }
+
+    /// <summary>Creates a predictor that computes in <paramref name="context"/> (a trainer's, say); the caller disposes the context.</summary>
+    public LstmPredictor(LstmModel model, ComputeContext context)
+        : this(model, context, ownsContext: false)
+    {
+    }
+
+    private LstmPredictor(LstmModel model, ComputeContext context, bool ownsContext)
     {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(context);
         _model = model;
-        _width = SimdSupport.Resolve(width);
-        _pool = new WorkerPool(threads);
+        _context = context;
+        _ownsContext = ownsContext;
+        _engine = new NetworkEngine(model, context);
     }
 
     /// <summary>The model.</summary>
     public LstmModel Model => _model;
 
     /// <summary>Threads in use.</summary>
-    public int Threads => _pool.Threads;
+    public int Threads => _context.Threads;
 
-    /// <summary>Class probabilities [B×C] for a batch of sequences [B×T×I].</summary>
+    /// <summary>
+    /// Class probabilities [B×C] for a batch of sequences [B×T×I]; [B×T×C] for a per-step head; a regression head's
+    /// outputs in the same shapes.
+    /// </summary>
     public void Predict(ReadOnlySpan<float> inputs, int batchSize, Span<float> probabilities)
     {
         Run(inputs, batchSize, default, default, default, probabilities, logits: false);
     }
 
-    /// <summary>Logits [B×C] (before the softmax) for a batch of sequences [B×T×I].</summary>
+    /// <summary>Logits [B×C] (before the softmax) for a batch of sequences [B×T×I]; [B×T×C] for a per-step head.</summary>
     public void PredictLogits(ReadOnlySpan<float> inputs, int batchSize, Span<float> logits)
     {
         Run(inputs, batchSize, default, default, default, logits, logits: true);
@@ -69,17 +84,26 @@ public sealed unsafe class LstmPredictor : IDisposable
         Require(probabilities, (long)rows * config.Classes, nameof(probabilities));
         fixed (float* h = hidden, p = probabilities)
         {
-            Dense(h, rows, p);
+            _engine.ForwardHead(h, rows, p);
         }
 
-        SoftmaxCrossEntropy.Softmax(probabilities, probabilities, rows, config.Classes);
+        if (!config.HeadRegresses)
+        {
+            SoftmaxCrossEntropy.Softmax(probabilities, probabilities, rows, config.Classes);
+        }
     }
 
     /// <summary>Bytes the worker threads have allocated so far; for the allocation tests.</summary>
-    internal long WorkerAllocatedBytes => _pool.WorkerAllocatedBytes;
+    internal long WorkerAllocatedBytes => _context.WorkerAllocatedBytes;
 
-    /// <summary>Stops the worker threads.</summary>
-    public void Dispose() => _pool.Dispose();
+    /// <summary>Stops the worker threads, if the predictor made them.</summary>
+    public void Dispose()
+    {
+        if (_ownsContext)
+        {
+            _context.Dispose();
+        }
+    }
 
     private void Run(ReadOnlySpan<float> inputs, int batchSize, Span<float> outputs, Span<float> finalC, Span<float> finalH, Span<float> result, bool logits)
     {
@@ -92,65 +116,61 @@ public sealed unsafe class LstmPredictor : IDisposable
         RequireOptional(outputs, steps * bh, nameof(outputs));
         RequireOptional(finalC, config.Layers * bh, nameof(finalC));
         RequireOptional(finalH, config.Layers * bh, nameof(finalH));
-        RequireOptional(result, (long)batchSize * config.Classes, logits ? "logits" : "probabilities");
+        long headRows = config.HeadReadsEveryStep ? (long)batchSize * steps : batchSize;
+        RequireOptional(result, headRows * config.Classes, logits ? "logits" : "probabilities");
 
-        var w = _workspace is { } existing && existing.Batch == batchSize && existing.Steps == steps
-            ? existing
-            : _workspace = new Workspace(config, batchSize, steps);
-        var packed = _model.Packed;
-        fixed (float* x = inputs)
+        var plan = _plan = _engine.PlanFor(_plan, EngineMode.Infer, batchSize, steps);
+        _engine.LoadInputs(plan, inputs);
+        float* headInput;
+        fixed (float* c = finalC, h = finalH)
         {
-            InputShape.ToTimeMajor(x, w.Input.Pointer, batchSize, steps, config.InputSize);
+            headInput = _engine.ForwardStack(plan, finalC: c, finalH: h);
         }
 
-        for (int l = 0; l < config.Layers; l++)
-        {
-            var f = new LayerPass.Forward
-            {
-                Steps = steps,
-                Batch = batchSize,
-                InputSize = config.LayerInputSize(l),
-                Hidden = config.HiddenSize,
-                Input = l == 0 ? w.Input.Pointer : w.H[(l - 1) & 1].Pointer,
-                Gates = w.Gates.Pointer,
-                C = w.C.Pointer,
-                TanhC = w.TanhC.Pointer,
-                H = w.H[l & 1].Pointer,
-                KeepAllSteps = false,
-            };
-            LayerPass.RunForward(f, packed.Input(l, _width), packed.Recurrent(l, _width), packed.Bias(l), _pool, _width, _step);
-            if (!finalC.IsEmpty)
-            {
-                new ReadOnlySpan<float>(f.CellAt(steps - 1), (int)bh).CopyTo(finalC.Slice((int)(l * bh), (int)bh));
-            }
-
-            if (!finalH.IsEmpty)
-            {
-                new ReadOnlySpan<float>(f.H + ((steps - 1) * bh), (int)bh).CopyTo(finalH.Slice((int)(l * bh), (int)bh));
-            }
-        }
-
-        var top = w.H[(config.Layers - 1) & 1];
         if (!outputs.IsEmpty)
         {
-            top.Span[..(int)(steps * bh)].CopyTo(outputs);
+            new ReadOnlySpan<float>(_engine.TopOutputs(plan), (int)(steps * bh)).CopyTo(outputs);
         }
 
-        if (!result.IsEmpty)
+        if (result.IsEmpty)
         {
+            return;
+        }
+
+        int k = config.Classes, rows = plan.HeadRows;
+        bool softmax = !logits && !config.HeadRegresses;
+        if (!config.HeadReadsEveryStep)
+        {
+            // One row per sample: the head writes straight into the caller's span.
             fixed (float* r = result)
             {
-                Dense(top.Pointer + ((steps - 1) * bh), batchSize, r);
+                _engine.ForwardHead(headInput, rows, r);
             }
 
-            if (!logits)
+            if (softmax)
             {
-                SoftmaxCrossEntropy.Softmax(result, result, batchSize, config.Classes);
+                SoftmaxCrossEntropy.Softmax(result, result, rows, k);
+            }
+
+            return;
+        }
+
+        // One row per sample and step, time-major inside the engine; the caller gets them batch-major [B×T×K].
+        _engine.ForwardHead(headInput, rows, plan.Logits);
+        var timeMajor = new Span<float>(plan.Logits, rows * k);
+        if (softmax)
+        {
+            SoftmaxCrossEntropy.Softmax(timeMajor, timeMajor, rows, k);
+        }
+
+        for (int t = 0; t < steps; t++)
+        {
+            for (int b = 0; b < batchSize; b++)
+            {
+                timeMajor.Slice(((t * batchSize) + b) * k, k).CopyTo(result.Slice(((b * steps) + t) * k, k));
             }
         }
     }
-
-    private void Dense(float* hidden, int rows, float* output) => DenseLayer.Forward(_model, _model.Packed, hidden, rows, output, _pool, _width);
 
     private static void Require(ReadOnlySpan<float> span, long length, string name)
     {
@@ -166,34 +186,5 @@ public sealed unsafe class LstmPredictor : IDisposable
         {
             Require(span, length, name);
         }
-    }
-
-    private sealed class Workspace
-    {
-        public Workspace(LstmConfig config, int batch, int steps)
-        {
-            Batch = batch;
-            Steps = steps;
-            int rows = checked(batch * steps);
-            Input = new AlignedBuffer(checked(rows * config.InputSize));
-            Gates = new AlignedBuffer(checked(rows * 4 * config.HiddenSize));
-            C = new AlignedBuffer(checked(2 * batch * config.HiddenSize));
-            TanhC = new AlignedBuffer(checked(batch * config.HiddenSize));
-            H = [new AlignedBuffer(checked(rows * config.HiddenSize)), new AlignedBuffer(checked(rows * config.HiddenSize))];
-        }
-
-        public int Batch { get; }
-
-        public int Steps { get; }
-
-        public AlignedBuffer Input { get; }
-
-        public AlignedBuffer Gates { get; }
-
-        public AlignedBuffer C { get; }
-
-        public AlignedBuffer TanhC { get; }
-
-        public AlignedBuffer[] H { get; }
     }
 }

@@ -1,66 +1,47 @@
 using EdgeLstm.Engine;
 using EdgeLstm.Kernels;
-using EdgeLstm.Memory;
 using EdgeLstm.Model;
 using EdgeLstm.Simd;
-using EdgeLstm.Threading;
 
 namespace EdgeLstm.Inference;
 
 /// <summary>
 /// A streaming session: feeds one time step at a time (a sensor reading, an audio frame, a row of an image) and carries
-/// each layer's (c, h) between calls. Stepping T times gives bit for bit what <see cref="LstmPredictor"/> gives for the
-/// whole sequence. One session serves one stream; many sessions may share one model, each on its own thread.
+/// each layer's (c, h) between calls. A driver of the <see cref="NetworkEngine"/> in stream mode, so stepping T times
+/// gives bit for bit what <see cref="LstmPredictor"/> gives for the whole sequence. One session serves one stream; many
+/// sessions may share one model, each on its own thread.
 /// </summary>
 public sealed unsafe class LstmStream : IDisposable
 {
     private readonly LstmModel _model;
-    private readonly WorkerPool? _pool;
-    private readonly bool _ownsPool;
-    private readonly SimdWidth _width;
-    private readonly StepForwardJob _step = new();
-    private readonly AlignedBuffer _input;
-    private readonly AlignedBuffer _gates;
-    private readonly AlignedBuffer _tanhC;
-    private readonly AlignedBuffer _logits;
-
-    // Two slots per layer: a step reads the previous state while it writes the new one.
-    private readonly AlignedBuffer[] _c;
-    private readonly AlignedBuffer[] _h;
-    private int _current;
-    private bool _stateIsZero = true;
+    private readonly ComputeContext _context;
+    private readonly bool _ownsContext;
+    private readonly NetworkEngine _engine;
+    private readonly ActivationPlan _plan;
 
     /// <summary>Creates a session for <paramref name="batchSize"/> parallel streams, starting from a zero state.</summary>
     /// <param name="threads">Threads in all (default 1: a single stream rarely gains from more).</param>
     public LstmStream(LstmModel model, int batchSize = 1, int threads = 1, SimdWidth width = SimdWidth.Auto)
+        : this(model, CheckedBatch(model, batchSize), new ComputeContext(threads, width), ownsContext: true)
+    {
+    }
+
+    /// <summary>Creates a session that computes in <paramref name="context"/>; the caller disposes the context.</summary>
+    public LstmStream(LstmModel model, int batchSize, ComputeContext context)
+        : this(model, CheckedBatch(model, batchSize), context, ownsContext: false)
+    {
+    }
+
+    private LstmStream(LstmModel model, int batchSize, ComputeContext context, bool ownsContext)
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-
-        // One step at a time: the buffers are batch × (4·hidden, input, classes), bounded by the limits.
-        ModelLimits.CheckBatch(model.Config, batchSize, 1);
+        ArgumentNullException.ThrowIfNull(context);
         _model = model;
         BatchSize = batchSize;
-        _width = SimdSupport.Resolve(width);
-        if (threads != 1)
-        {
-            _pool = new WorkerPool(threads);
-            _ownsPool = true;
-        }
-
-        var config = model.Config;
-        int bh = batchSize * config.HiddenSize;
-        _input = new AlignedBuffer(batchSize * config.InputSize);
-        _gates = new AlignedBuffer(4 * bh);
-        _tanhC = new AlignedBuffer(bh);
-        _logits = new AlignedBuffer(batchSize * config.Classes);
-        _c = new AlignedBuffer[2 * config.Layers];
-        _h = new AlignedBuffer[2 * config.Layers];
-        for (int i = 0; i < _c.Length; i++)
-        {
-            _c[i] = new AlignedBuffer(bh);
-            _h[i] = new AlignedBuffer(bh);
-        }
+        _context = context;
+        _ownsContext = ownsContext;
+        _engine = new NetworkEngine(model, context);
+        _plan = _engine.PlanFor(null, EngineMode.Stream, batchSize, 1);
     }
 
     /// <summary>Streams fed side by side.</summary>
@@ -71,7 +52,9 @@ public sealed unsafe class LstmStream : IDisposable
 
     /// <summary>
     /// Feeds one step <paramref name="input"/> [B×I]; writes the top layer's new h [B×H] into <paramref name="topHidden"/>
-    /// and the dense layer's class probabilities [B×C] into <paramref name="probabilities"/> (either may be empty).
+    /// and the dense layer's class probabilities [B×C] into <paramref name="probabilities"/> (either may be empty); a
+    /// regression head's outputs instead of probabilities. A per-step head's output at this step is what the
+    /// predictor gives for this step of the whole sequence.
     /// </summary>
     public void Step(ReadOnlySpan<float> input, Span<float> topHidden = default, Span<float> probabilities = default)
     {
@@ -81,53 +64,41 @@ public sealed unsafe class LstmStream : IDisposable
         Check(topHidden, bh, nameof(topHidden), optional: true);
         Check(probabilities, BatchSize * config.Classes, nameof(probabilities), optional: true);
 
-        var packed = _model.Packed;
-        input.CopyTo(_input.Span);
-        int previous = _current, next = 1 - _current;
-        float* layerInput = _input.Pointer;
-        for (int l = 0; l < config.Layers; l++)
-        {
-            int inputSize = config.LayerInputSize(l);
-            int h4 = 4 * config.HiddenSize;
-            var (inputForm, inputT) = packed.Input(l, _width);
-            var (recurrentForm, recurrentT) = packed.Recurrent(l, _width);
-            MatMul.Run(_pool, inputForm, layerInput, inputSize, (float*)inputT, h4, _gates.Pointer, h4, BatchSize, h4, inputSize, false, _width);
-            float* hPrev = _stateIsZero ? null : State(_h, l, previous).Pointer;
-            float* cPrev = _stateIsZero ? null : State(_c, l, previous).Pointer;
-            var hNext = State(_h, l, next);
-            _step.Run(_pool, _width, BatchSize, config.HiddenSize, _gates.Pointer, packed.Bias(l), hPrev, cPrev, recurrentForm, (float*)recurrentT, State(_c, l, next).Pointer, _tanhC.Pointer, hNext.Pointer);
-            layerInput = hNext.Pointer;
-        }
-
-        _current = next;
-        _stateIsZero = false;
+        _engine.LoadInputs(_plan, input);
+        float* top = _engine.ForwardStack(_plan);
         if (!topHidden.IsEmpty)
         {
-            new ReadOnlySpan<float>(layerInput, bh).CopyTo(topHidden);
+            new ReadOnlySpan<float>(top, bh).CopyTo(topHidden);
         }
 
         if (!probabilities.IsEmpty)
         {
-            int classes = config.Classes;
-            DenseLayer.Forward(_model, packed, layerInput, BatchSize, _logits.Pointer, _pool, _width);
-            SoftmaxCrossEntropy.Softmax(_logits.Span, probabilities, BatchSize, classes);
+            _engine.ForwardHead(top, BatchSize, _plan.Logits);
+            var outputs = new ReadOnlySpan<float>(_plan.Logits, BatchSize * config.Classes);
+            if (config.HeadRegresses)
+            {
+                outputs.CopyTo(probabilities);
+            }
+            else
+            {
+                SoftmaxCrossEntropy.Softmax(outputs, probabilities, BatchSize, config.Classes);
+            }
         }
     }
 
     /// <summary>Back to the zero state.</summary>
     public void Reset()
     {
-        foreach (var buffer in _c)
+        for (int l = 0; l < _model.Config.Layers; l++)
         {
-            buffer.Clear();
+            for (int slot = 0; slot < 2; slot++)
+            {
+                StateC(l, slot).Clear();
+                StateH(l, slot).Clear();
+            }
         }
 
-        foreach (var buffer in _h)
-        {
-            buffer.Clear();
-        }
-
-        _stateIsZero = true;
+        _plan.StateIsZero = true;
     }
 
     /// <summary>Copies layer <paramref name="layer"/>'s state into <paramref name="c"/> and <paramref name="h"/> [B×H].</summary>
@@ -137,8 +108,8 @@ public sealed unsafe class LstmStream : IDisposable
         int bh = BatchSize * _model.Config.HiddenSize;
         Check(c, bh, nameof(c), optional: false);
         Check(h, bh, nameof(h), optional: false);
-        State(_c, layer, _current).Span.CopyTo(c);
-        State(_h, layer, _current).Span.CopyTo(h);
+        StateC(layer, _plan.CurrentSlot).CopyTo(c);
+        StateH(layer, _plan.CurrentSlot).CopyTo(h);
     }
 
     /// <summary>Sets layer <paramref name="layer"/>'s state from <paramref name="c"/> and <paramref name="h"/> [B×H].</summary>
@@ -148,27 +119,40 @@ public sealed unsafe class LstmStream : IDisposable
         int bh = BatchSize * _model.Config.HiddenSize;
         Check(c, bh, nameof(c), optional: false);
         Check(h, bh, nameof(h), optional: false);
-        if (_stateIsZero)
+        if (_plan.StateIsZero)
         {
             // The other layers' zero state must now be real zeros in the current slots.
             Reset();
-            _stateIsZero = false;
+            _plan.StateIsZero = false;
         }
 
-        c.CopyTo(State(_c, layer, _current).Span);
-        h.CopyTo(State(_h, layer, _current).Span);
+        c.CopyTo(StateC(layer, _plan.CurrentSlot));
+        h.CopyTo(StateH(layer, _plan.CurrentSlot));
     }
 
-    /// <summary>Stops the worker threads, if the session has any.</summary>
+    /// <summary>Stops the worker threads, if the session made them.</summary>
     public void Dispose()
     {
-        if (_ownsPool)
+        if (_ownsContext)
         {
-            _pool!.Dispose();
+            _context.Dispose();
         }
     }
 
-    private static AlignedBuffer State(AlignedBuffer[] slots, int layer, int slot) => slots[(2 * layer) + slot];
+    private static int CheckedBatch(LstmModel model, int batchSize)
+    {
+        // Checked before the context is made, so a refused session leaves no threads behind.
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+
+        // One step at a time: the buffers are batch × (4·hidden, input, classes), bounded by the limits.
+        ModelLimits.CheckBatch(model.Config, batchSize, 1);
+        return batchSize;
+    }
+
+    private Span<float> StateC(int layer, int slot) => new(_plan.StateC(layer, slot), BatchSize * _model.Config.HiddenSize);
+
+    private Span<float> StateH(int layer, int slot) => new(_plan.StateH(layer, slot), BatchSize * _model.Config.HiddenSize);
 
     private void CheckLayer(int layer)
     {

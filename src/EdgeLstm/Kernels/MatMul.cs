@@ -1,31 +1,34 @@
 using EdgeLstm.Simd;
-using EdgeLstm.Threading;
 
 namespace EdgeLstm.Kernels;
 
 /// <summary>
-/// Single-precision matrix products on row-major spans: C (+)= A·B, Aᵀ·B and A·Bᵀ, with Vector512, Vector256 and
-/// Vector128 bodies and scalar tails, optionally split over a <see cref="WorkerPool"/>. Nothing is allocated.
+/// Single-precision matrix products on row-major spans, on the calling thread: C (+)= A·B, Aᵀ·B and A·Bᵀ, with
+/// Vector512, Vector256 and Vector128 bodies and scalar tails. Nothing is allocated. The engine splits the same products
+/// between threads through <see cref="MatMulJob"/>; the bits are the same either way.
 /// </summary>
 public static unsafe class MatMul
 {
     /// <summary>C[m×n] (+)= A[m×k]·B[k×n].</summary>
-    public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate = false, WorkerPool? pool = null, SimdWidth width = SimdWidth.Auto)
-        => Run(MatMulForm.AB, a, k, b, n, c, m, n, k, accumulate, pool, width, (long)m * k, (long)k * n);
+    public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate = false, SimdWidth width = SimdWidth.Auto)
+        => Run(MatMulForm.AB, a, b, c, m, n, k, accumulate, width);
 
     /// <summary>C[m×n] (+)= A[k×m]ᵀ·B[k×n].</summary>
-    public static void MultiplyTransposedA(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate = false, WorkerPool? pool = null, SimdWidth width = SimdWidth.Auto)
-        => Run(MatMulForm.AtB, a, m, b, n, c, m, n, k, accumulate, pool, width, (long)k * m, (long)k * n);
+    public static void MultiplyTransposedA(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate = false, SimdWidth width = SimdWidth.Auto)
+        => Run(MatMulForm.AtB, a, b, c, m, n, k, accumulate, width);
 
     /// <summary>C[m×n] (+)= A[m×k]·B[n×k]ᵀ.</summary>
-    public static void MultiplyTransposedB(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate = false, WorkerPool? pool = null, SimdWidth width = SimdWidth.Auto)
-        => Run(MatMulForm.ABt, a, k, b, k, c, m, n, k, accumulate, pool, width, (long)m * k, (long)n * k);
+    public static void MultiplyTransposedB(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate = false, SimdWidth width = SimdWidth.Auto)
+        => Run(MatMulForm.ABt, a, b, c, m, n, k, accumulate, width);
 
-    private static void Run(MatMulForm form, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int m, int n, int k, bool accumulate, WorkerPool? pool, SimdWidth width, long aLength, long bLength)
+    /// <summary>Checks the spans against the shape and describes the product; the caller runs it.</summary>
+    internal static MatMulJob Describe(MatMulForm form, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate, SimdWidth width)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(m);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
         ArgumentOutOfRangeException.ThrowIfNegative(k);
+        long aLength = form == MatMulForm.AtB ? (long)k * m : (long)m * k;
+        long bLength = form == MatMulForm.ABt ? (long)n * k : (long)k * n;
         if (a.Length < aLength)
         {
             throw new ArgumentException($"A holds {a.Length} floats; the product needs {aLength}.", nameof(a));
@@ -41,6 +44,23 @@ public static unsafe class MatMul
             throw new ArgumentException($"C holds {c.Length} floats; the product needs {(long)m * n}.", nameof(c));
         }
 
+        return new MatMulJob
+        {
+            Form = form,
+            Lda = form == MatMulForm.AtB ? m : k,
+            Ldb = form == MatMulForm.ABt ? k : n,
+            Ldc = n,
+            M = m,
+            N = n,
+            K = k,
+            Accumulate = accumulate,
+            Width = SimdSupport.Resolve(width),
+        };
+    }
+
+    private static void Run(MatMulForm form, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate, SimdWidth width)
+    {
+        var job = Describe(form, a, b, c, m, n, k, accumulate, width);
         if (m == 0 || n == 0)
         {
             return;
@@ -56,27 +76,12 @@ public static unsafe class MatMul
             return;
         }
 
-        width = SimdSupport.Resolve(width);
         fixed (float* pa = a, pb = b, pc = c)
         {
-            var job = pool?.MatMulJob ?? ThreadLocalJob;
-            job.Run(pool, form, pa, lda, pb, ldb, pc, n, m, n, k, accumulate, width);
+            job.A = pa;
+            job.B = pb;
+            job.C = pc;
+            job.Execute(0, 1);
         }
     }
-
-    /// <summary>The same product on raw pointers with explicit leading dimensions, for the engine's own buffers.</summary>
-    internal static void Run(WorkerPool? pool, MatMulForm form, float* a, int lda, float* b, int ldb, float* c, int ldc, int m, int n, int k, bool accumulate, SimdWidth width)
-    {
-        if (m == 0 || n == 0 || k == 0)
-        {
-            return;
-        }
-
-        (pool?.MatMulJob ?? ThreadLocalJob).Run(pool, form, a, lda, b, ldb, c, ldc, m, n, k, accumulate, width);
-    }
-
-    [ThreadStatic]
-    private static MatMulJob? t_job;
-
-    private static MatMulJob ThreadLocalJob => t_job ??= new MatMulJob();
 }

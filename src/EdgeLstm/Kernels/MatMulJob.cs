@@ -1,87 +1,49 @@
 using EdgeLstm.Simd;
-using EdgeLstm.Threading;
 
 namespace EdgeLstm.Kernels;
 
-/// <summary>The three product forms the LSTM needs.</summary>
-internal enum MatMulForm
-{
-    /// <summary>C = A·B, A [m×k], B [k×n].</summary>
-    AB,
-
-    /// <summary>C = Aᵀ·B, A [k×m], B [k×n].</summary>
-    AtB,
-
-    /// <summary>C = A·Bᵀ, A [m×k], B [n×k].</summary>
-    ABt,
-
-    /// <summary>
-    /// C = A·B with B [k×n] stored as <see cref="WeightPanels.Width"/>-column panels, each k rows contiguous (see
-    /// <see cref="WeightPanels"/>): the same products as <see cref="AB"/>, bit for bit, with B streamed sequentially.
-    /// </summary>
-    ABPanels,
-}
-
 /// <summary>
-/// One matrix product split between the threads of a pool: by column tiles when there are enough of them, otherwise by
-/// blocks of four rows. Any split gives the same bits (see <see cref="MatMulKernel{TOps, TV}"/>).
+/// One matrix product described as data, and how to cut it into parts: by column tiles when there are enough of them,
+/// otherwise by blocks of four rows. Any cut gives the same bits (see <see cref="MatMulKernel{TOps, TV}"/>). It knows
+/// nothing of threads: whoever runs the parts (the engine's worker pool, or one caller) decides where they run.
 /// </summary>
-internal sealed unsafe class MatMulJob : IParallelJob
+internal unsafe struct MatMulJob
 {
-    // Below this many multiply-adds (about 10 µs of work) a product runs on the caller alone: splitting it saves at most
-    // a few microseconds, while a worker that the OS has descheduled (a busy or shared machine) costs a whole time slice.
-    // The tests lower it to 0 so that every parallel path runs on their small shapes too.
-    internal static long ParallelThreshold { get; set; } = 512 * 1024;
+    public MatMulForm Form;
+    public float* A, B, C;
+    public int Lda, Ldb, Ldc, M, N, K;
+    public bool Accumulate;
+    public SimdWidth Width;
 
-    private MatMulForm _form;
-    private float* _a, _b, _c;
-    private int _m, _n, _k, _lda, _ldb, _ldc;
-    private bool _accumulate;
-    private SimdWidth _width;
+    /// <summary>Multiply-adds in the product, for the caller's decision whether to share it.</summary>
+    public readonly long Work => (long)M * N * K;
 
-    public void Run(WorkerPool? pool, MatMulForm form, float* a, int lda, float* b, int ldb, float* c, int ldc, int m, int n, int k, bool accumulate, SimdWidth width)
+    /// <summary>Computes part <paramref name="part"/> of <paramref name="parts"/> on the calling thread.</summary>
+    public readonly void Execute(int part, int parts)
     {
-        _form = form;
-        _a = a; _b = b; _c = c;
-        _lda = lda; _ldb = ldb; _ldc = ldc;
-        _m = m; _n = n; _k = k;
-        _accumulate = accumulate;
-        _width = width;
-        if (pool is null || pool.Threads == 1 || (long)m * n * k < ParallelThreshold)
-        {
-            Execute(0, 1);
-        }
-        else
-        {
-            pool.Run(this);
-        }
-    }
-
-    public void Execute(int part, int parts)
-    {
-        int tileWidth = 4 * VectorCount(_width);
-        int columnTiles = (_n + tileWidth - 1) / tileWidth;
+        int tileWidth = 4 * VectorCount(Width);
+        int columnTiles = (N + tileWidth - 1) / tileWidth;
         if (parts == 1)
         {
-            Compute(0, _m, 0, _n);
+            Compute(0, M, 0, N);
         }
-        else if (columnTiles >= 2 * parts || (_form != MatMulForm.ABt && columnTiles >= parts && _m < 4 * parts))
+        else if (columnTiles >= 2 * parts || (Form != MatMulForm.ABt && columnTiles >= parts && M < 4 * parts))
         {
             int first = (int)((long)columnTiles * part / parts);
             int last = (int)((long)columnTiles * (part + 1) / parts);
-            Compute(0, _m, first * tileWidth, Math.Min(last * tileWidth, _n));
+            Compute(0, M, first * tileWidth, Math.Min(last * tileWidth, N));
         }
         else
         {
-            int rowBlocks = (_m + 3) / 4;
+            int rowBlocks = (M + 3) / 4;
             int first = (int)((long)rowBlocks * part / parts);
             int last = (int)((long)rowBlocks * (part + 1) / parts);
-            Compute(first * 4, Math.Min(last * 4, _m), 0, _n);
+            Compute(first * 4, Math.Min(last * 4, M), 0, N);
         }
     }
 
-    private void Compute(int rowStart, int rowEnd, int colStart, int colEnd)
-        => ComputeRange(_form, _a, _lda, _b, _ldb, _c, _ldc, rowStart, rowEnd, colStart, colEnd, _k, _accumulate, _width);
+    private readonly void Compute(int rowStart, int rowEnd, int colStart, int colEnd)
+        => ComputeRange(Form, A, Lda, B, Ldb, C, Ldc, rowStart, rowEnd, colStart, colEnd, K, Accumulate, Width);
 
     /// <summary>Computes one rectangle of C on the calling thread.</summary>
     public static void ComputeRange(MatMulForm form, float* a, int lda, float* b, int ldb, float* c, int ldc, int rowStart, int rowEnd, int colStart, int colEnd, int k, bool accumulate, SimdWidth width)

@@ -3,27 +3,27 @@ using EdgeLstm.Memory;
 namespace EdgeLstm.Model;
 
 /// <summary>
-/// A stacked-LSTM classifier's parameters: one flat float buffer holding, per layer, PyTorch's <c>nn.LSTM</c> tensors
-/// (<c>weight_ih</c> [4H×I], <c>weight_hh</c> [4H×H], <c>bias_ih</c> [4H], <c>bias_hh</c> [4H], gates in the order
-/// i, f, g, o), then <c>nn.Linear</c>'s <c>fc.weight</c> [C×H] and <c>fc.bias</c> [C].
+/// A stacked recurrent classifier's parameters: one flat float buffer holding, per layer, PyTorch's <c>nn.LSTM</c>
+/// tensors (<c>lstm.weight_ih_lN</c> [4H×I], <c>weight_hh</c> [4H×H], <c>bias_ih</c> [4H], <c>bias_hh</c> [4H], gates in
+/// the order i, f, g, o) or <c>nn.GRU</c>'s (<c>gru.…</c>, 3H rows, gates r, z, n), then <c>nn.Linear</c>'s
+/// <c>fc.weight</c> [C×H] and <c>fc.bias</c> [C].
 /// </summary>
 /// <remarks>
-/// The kernels want the weights transposed (so that a product streams rows of W); those copies are derived data in
-/// <see cref="PackedWeights"/>, rebuilt lazily after <see cref="MarkParametersChanged"/>.
+/// The model is data only: how the engine lays the weights out for its kernels is the engine's business
+/// (<c>Engine/PackedWeights</c>), rebuilt lazily after <see cref="MarkParametersChanged"/>.
 /// </remarks>
 public sealed unsafe class LstmModel
 {
     private readonly AlignedBuffer _parameters;
     private readonly ParameterTensor[] _tensors;
     private readonly Dictionary<string, ParameterTensor> _byName;
-    private readonly object _packLock = new();
-    private PackedWeights? _packed;
     private long _version = 1;
 
     private LstmModel(LstmConfig config)
     {
         config.Validate();
         Config = config;
+        Network = NetworkDescription.Of(config);
         var tensors = new List<ParameterTensor>();
         int offset = 0;
         void Add(string name, params int[] shape)
@@ -33,13 +33,14 @@ public sealed unsafe class LstmModel
             offset = checked(offset + t.Length);
         }
 
-        int h4 = 4 * config.HiddenSize;
+        int gates = config.Gates * config.HiddenSize;
+        string module = config.RecurrentModule;
         for (int l = 0; l < config.Layers; l++)
         {
-            Add($"lstm.weight_ih_l{l}", h4, config.LayerInputSize(l));
-            Add($"lstm.weight_hh_l{l}", h4, config.HiddenSize);
-            Add($"lstm.bias_ih_l{l}", h4);
-            Add($"lstm.bias_hh_l{l}", h4);
+            Add($"{module}.weight_ih_l{l}", gates, config.LayerInputSize(l));
+            Add($"{module}.weight_hh_l{l}", gates, config.HiddenSize);
+            Add($"{module}.bias_ih_l{l}", gates);
+            Add($"{module}.bias_hh_l{l}", gates);
         }
 
         Add("fc.weight", config.Classes, config.HiddenSize);
@@ -52,7 +53,7 @@ public sealed unsafe class LstmModel
         LayerOffsets = new (int, int, int, int)[config.Layers];
         for (int l = 0; l < config.Layers; l++)
         {
-            LayerOffsets[l] = (Offset($"lstm.weight_ih_l{l}"), Offset($"lstm.weight_hh_l{l}"), Offset($"lstm.bias_ih_l{l}"), Offset($"lstm.bias_hh_l{l}"));
+            LayerOffsets[l] = (Offset($"{module}.weight_ih_l{l}"), Offset($"{module}.weight_hh_l{l}"), Offset($"{module}.bias_ih_l{l}"), Offset($"{module}.bias_hh_l{l}"));
         }
 
         FcWeightOffset = Offset("fc.weight");
@@ -69,6 +70,9 @@ public sealed unsafe class LstmModel
     /// <summary>The architecture.</summary>
     public LstmConfig Config { get; }
 
+    /// <summary>The architecture as the engine runs it: the layer stack and the head.</summary>
+    public NetworkDescription Network { get; }
+
     /// <summary>Every parameter, in the order of <see cref="Tensors"/>. Call <see cref="MarkParametersChanged"/> after writing.</summary>
     public Span<float> Parameters => _parameters.Span;
 
@@ -83,17 +87,19 @@ public sealed unsafe class LstmModel
     /// <summary>
     /// A freshly initialised model, as the reference recipe's TF1 graph initialises it: LSTM weights Glorot-uniform over
     /// the combined [I+H, 4H] kernel, biases 0 but the forget gate's 1.0 (TF1's <c>forget_bias</c>, folded into
-    /// <c>bias_ih</c>), dense weights truncated normal with σ = 0.1 and dense biases 0.1.
+    /// <c>bias_ih</c>), dense weights truncated normal with σ = 0.1 and dense biases 0.1. A GRU's weights are
+    /// Glorot-uniform over its [I+H, 3H] kernel and its biases 0.
     /// </summary>
     public static LstmModel Create(LstmConfig config, ulong seed)
     {
         var model = new LstmModel(config);
         var rng = new SeededRandom(seed);
         int h = config.HiddenSize;
+        string module = config.RecurrentModule;
         for (int l = 0; l < config.Layers; l++)
         {
-            float limit = MathF.Sqrt(6f / (config.LayerInputSize(l) + h + (4 * h)));
-            foreach (var name in new[] { $"lstm.weight_ih_l{l}", $"lstm.weight_hh_l{l}" })
+            float limit = MathF.Sqrt(6f / (config.LayerInputSize(l) + h + (config.Gates * h)));
+            foreach (var name in new[] { $"{module}.weight_ih_l{l}", $"{module}.weight_hh_l{l}" })
             {
                 var w = model.TensorData(name);
                 for (int i = 0; i < w.Length; i++)
@@ -102,7 +108,10 @@ public sealed unsafe class LstmModel
                 }
             }
 
-            model.TensorData($"lstm.bias_ih_l{l}").Slice(h, h).Fill(1f);
+            if (config.Cell == CellKind.Lstm)
+            {
+                model.TensorData($"lstm.bias_ih_l{l}").Slice(h, h).Fill(1f);
+            }
         }
 
         var fcWeight = model.TensorData("fc.weight");
@@ -148,28 +157,9 @@ public sealed unsafe class LstmModel
 
     internal int Offset(string name) => Tensor(name).Offset;
 
-    /// <summary>The transposed weights for the current parameters, rebuilt if they changed. Safe to call from many threads.</summary>
-    internal PackedWeights Packed
-    {
-        get
-        {
-            long version = Interlocked.Read(ref _version);
-            var packed = Volatile.Read(ref _packed);
-            if (packed is not null && packed.Version == version)
-            {
-                return packed;
-            }
-
-            lock (_packLock)
-            {
-                packed = _packed ??= new PackedWeights(this);
-                if (packed.Version != version)
-                {
-                    packed.Repack(this, version);
-                }
-
-                return packed;
-            }
-        }
-    }
+    /// <summary>
+    /// Changes each time <see cref="MarkParametersChanged"/> is called: copies derived from the parameters (the
+    /// engine's packed weights) compare it with the version they were made from.
+    /// </summary>
+    internal long ParameterVersion => Interlocked.Read(ref _version);
 }

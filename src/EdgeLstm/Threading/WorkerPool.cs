@@ -1,5 +1,3 @@
-using EdgeLstm.Kernels;
-
 namespace EdgeLstm.Threading;
 
 /// <summary>
@@ -41,9 +39,6 @@ public sealed class WorkerPool : IDisposable
 
     /// <summary>The number of threads that share each job, the caller's included.</summary>
     public int Threads { get; }
-
-    /// <summary>A matrix-product job owned by this pool, reused so a product allocates nothing.</summary>
-    internal MatMulJob MatMulJob { get; } = new();
 
     /// <summary>Runs every part of <paramref name="job"/> (as many parts as threads) and returns when all are done.</summary>
     internal void Run(IParallelJob job)

@@ -1,40 +1,49 @@
 using System.Numerics.Tensors;
 using EdgeLstm.Engine;
-using EdgeLstm.Kernels;
 using EdgeLstm.Memory;
 using EdgeLstm.Model;
 using EdgeLstm.Simd;
-using EdgeLstm.Threading;
 
 namespace EdgeLstm.Training;
 
 /// <summary>
 /// Trains an <see cref="LstmModel"/> one batch at a time: forward with dropout, softmax cross-entropy on the last
-/// step's top output, BPTT, Adam. Every buffer is allocated on the first batch of a (batch, steps) shape; after that an
-/// iteration allocates nothing.
+/// step's top output, BPTT, Adam. A driver of the <see cref="NetworkEngine"/>: the activations of a (batch, steps)
+/// shape are allocated on its first batch; after that an iteration allocates nothing.
 /// </summary>
 /// <remarks>Inputs are batch-major [B×T×I], as images are stored (sample b, row t, pixel i).</remarks>
 public sealed unsafe class LstmTrainer : IDisposable
 {
     private readonly LstmModel _model;
     private readonly TrainerOptions _options;
-    private readonly WorkerPool _pool;
-    private readonly SimdWidth _width;
+    private readonly ComputeContext _context;
+    private readonly bool _ownsContext;
+    private readonly NetworkEngine _engine;
     private readonly AdamOptimizer _adam;
     private readonly AlignedBuffer _gradients;
-    private readonly StepForwardJob _stepForward = new();
-    private readonly StepBackwardJob _stepBackward = new();
-    private Workspace? _workspace;
+    private ActivationPlan? _trainPlan;
+    private ActivationPlan? _evaluationPlan;
+    private ActivationPlan? _lastPlan;
 
-    /// <summary>Creates a trainer; the model's parameters are updated in place by <see cref="TrainBatch"/>.</summary>
+    /// <summary>Creates a trainer with its own threads (<see cref="TrainerOptions.Threads"/>); the model's parameters are updated in place by <c>TrainBatch</c>.</summary>
     public LstmTrainer(LstmModel model, TrainerOptions? options = null)
+        : this(model, options, context: null)
+    {
+    }
+
+    /// <summary>
+    /// Creates a trainer that computes in <paramref name="context"/> (shared with, say, a predictor of the same run);
+    /// the context's threads and width are used, not the options'. The caller disposes the context.
+    /// </summary>
+    public LstmTrainer(LstmModel model, TrainerOptions? options, ComputeContext? context)
     {
         ArgumentNullException.ThrowIfNull(model);
         _options = options ?? new TrainerOptions();
         _options.Validate();
         _model = model;
-        _width = SimdSupport.Resolve(_options.Width);
-        _pool = new WorkerPool(_options.Threads);
+        _ownsContext = context is null;
+        _context = context ?? new ComputeContext(_options.Threads, _options.Width);
+        _engine = new NetworkEngine(model, _context);
         _adam = new AdamOptimizer(model.Parameters.Length, _options.LearningRate);
         _gradients = new AlignedBuffer(model.Parameters.Length);
         DropoutRandom = new SeededRandom(_options.Seed);
@@ -46,6 +55,9 @@ public sealed unsafe class LstmTrainer : IDisposable
     /// <summary>The settings this trainer was made with.</summary>
     public TrainerOptions Options => _options;
 
+    /// <summary>Where this trainer computes: share it with a predictor or a stream of the same run.</summary>
+    public ComputeContext Context => _context;
+
     /// <summary>The optimiser (its moments and step count are what a checkpoint saves).</summary>
     public AdamOptimizer Optimizer => _adam;
 
@@ -53,31 +65,34 @@ public sealed unsafe class LstmTrainer : IDisposable
     public SeededRandom DropoutRandom { get; }
 
     /// <summary>Threads in use.</summary>
-    public int Threads => _pool.Threads;
+    public int Threads => _context.Threads;
 
     /// <summary>The vector width in use.</summary>
-    public SimdWidth Width => _width;
+    public SimdWidth Width => _context.Width;
 
-    /// <summary>The gradients of the last <see cref="ComputeGradients"/>, laid out like <see cref="LstmModel.Parameters"/>.</summary>
+    /// <summary>The gradients of the last <c>ComputeGradients</c>, laid out like <see cref="LstmModel.Parameters"/>.</summary>
     public ReadOnlySpan<float> Gradients => _gradients.Span;
 
-    /// <summary>When true, <see cref="ComputeGradients"/> also computes ∂loss/∂input into <see cref="InputGradient"/>.</summary>
+    /// <summary>When true, <c>ComputeGradients</c> also computes ∂loss/∂input into <see cref="InputGradient"/>.</summary>
     public bool ComputeInputGradient { get; set; }
 
     /// <summary>∂loss/∂input [B×T×I] of the last batch, when <see cref="ComputeInputGradient"/> is set.</summary>
-    public ReadOnlySpan<float> InputGradient => _workspace is { } w && ComputeInputGradient ? w.InputGradientBatchMajor.Span : default;
-
-    /// <summary>The class probabilities [B×C] of the last batch (with dropout, as trained on).</summary>
-    public ReadOnlySpan<float> LastProbabilities => _workspace is { } w ? w.Probabilities.Span : default;
-
-    /// <summary>The dropout mask [T×B×H] (0 or 1/keep) layer <paramref name="layer"/> used in the last batch; for tests.</summary>
-    internal ReadOnlySpan<float> DropoutMask(int layer) => _workspace is { } w ? w.Mask[layer].Span : default;
-
-    /// <summary>Bytes the worker threads have allocated so far; for the allocation tests.</summary>
-    internal long WorkerAllocatedBytes => _pool.WorkerAllocatedBytes;
+    public ReadOnlySpan<float> InputGradient => _trainPlan is { } p && ComputeInputGradient ? new(p.InputGradientBatchMajor, p.Batch * p.Steps * _model.Config.InputSize) : default;
 
     /// <summary>
-    /// The global L2 norm of the last <see cref="TrainBatch"/>'s gradients, before clipping. When it is not finite that
+    /// The head's results for the last batch (trained on with dropout, or evaluated without): class probabilities
+    /// [B×C] of a classifier, or the outputs of a regression; time-major [T×B×K] for a per-step head.
+    /// </summary>
+    public ReadOnlySpan<float> LastProbabilities => _lastPlan is { } p ? new(_engine.HeadResults(p), p.HeadRows * _model.Config.Classes) : default;
+
+    /// <summary>The dropout mask [T×B×H] (0 or 1/keep) layer <paramref name="layer"/> used in the last batch; for tests.</summary>
+    internal ReadOnlySpan<float> DropoutMask(int layer) => _trainPlan is { } p ? new(p.Mask(layer), p.Batch * p.Steps * _model.Config.HiddenSize) : default;
+
+    /// <summary>Bytes the worker threads have allocated so far; for the allocation tests.</summary>
+    internal long WorkerAllocatedBytes => _context.WorkerAllocatedBytes;
+
+    /// <summary>
+    /// The global L2 norm of the last <c>TrainBatch</c>'s gradients, before clipping. When it is not finite that
     /// batch did not change the model or the optimiser.
     /// </summary>
     public float LastGradientNorm { get; private set; }
@@ -86,8 +101,20 @@ public sealed unsafe class LstmTrainer : IDisposable
     /// <param name="inputs">[B×T×I] with B = <paramref name="labels"/>.Length.</param>
     /// <param name="labels">Class of each sample, 0 to C−1.</param>
     public float TrainBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
+        => TrainBatch(inputs, labels.Length, labels, default);
+
+    /// <summary>One training iteration of a classifier: labels [B] (last-step head) or [B×T] (per-step head).</summary>
+    public float TrainBatch(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> labels)
+        => TrainBatch(inputs, batchSize, labels, default);
+
+    /// <summary>One training iteration of a regression: targets [B×K] (last-step head) or [B×T×K] (per-step head).</summary>
+    public float TrainBatch(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<float> targets)
+        => TrainBatch(inputs, batchSize, default, targets);
+
+    /// <summary>The data path of one iteration, top to bottom: forward, loss, backward, then clip and Adam.</summary>
+    private float TrainBatch(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets)
     {
-        float loss = ComputeGradients(inputs, labels, training: true);
+        float loss = ComputeGradients(inputs, batchSize, labels, targets, training: true);
         float norm = LastGradientNorm = MathF.Sqrt(TensorPrimitives.SumOfSquares(_gradients.Span));
         if (!float.IsFinite(norm))
         {
@@ -95,12 +122,9 @@ public sealed unsafe class LstmTrainer : IDisposable
             return loss;
         }
 
-        if (_options.GradientClipNorm > 0)
+        if (_options.GradientClipNorm > 0 && norm > _options.GradientClipNorm)
         {
-            if (norm > _options.GradientClipNorm)
-            {
-                TensorPrimitives.Multiply(_gradients.Span, _options.GradientClipNorm / norm, _gradients.Span);
-            }
+            TensorPrimitives.Multiply(_gradients.Span, _options.GradientClipNorm / norm, _gradients.Span);
         }
 
         _adam.Update(_model.Parameters, _gradients.Span);
@@ -113,195 +137,84 @@ public sealed unsafe class LstmTrainer : IDisposable
     /// With <paramref name="training"/> false there is no dropout (keep probability 1).
     /// </summary>
     public float ComputeGradients(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels, bool training = true)
+        => ComputeGradients(inputs, labels.Length, labels, default, training);
+
+    /// <summary><see cref="ComputeGradients(ReadOnlySpan{float}, ReadOnlySpan{int}, bool)"/> for any head: labels of a classifier or targets of a regression.</summary>
+    public float ComputeGradients(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, bool training = true)
     {
-        var config = _model.Config;
-        int batch = labels.Length;
-        int steps = InputShape.StepsOf(inputs.Length, batch, config.InputSize);
-
-        // Before any buffer of this shape exists: the limits keep every product below int32 (see ModelLimits).
-        ModelLimits.CheckBatch(config, batch, steps);
-        InputShape.CheckLabels(labels, config.Classes);
-        var w = _workspace is { } existing && existing.Batch == batch && existing.Steps == steps
-            ? existing
-            : _workspace = new Workspace(config, batch, steps);
-
-        var packed = _model.Packed;
+        int steps = CheckBatch(inputs, batchSize, labels, targets);
+        var plan = _lastPlan = _trainPlan = _engine.PlanFor(_trainPlan, EngineMode.Train, batchSize, steps);
         float keep = training ? _options.KeepProbability : 1f;
-        int layers = config.Layers, hidden = config.HiddenSize, classes = config.Classes;
-        long bh = (long)batch * hidden;
-        fixed (float* x = inputs)
-        {
-            InputShape.ToTimeMajor(x, w.Input.Pointer, batch, steps, config.InputSize);
-        }
 
-        // Forward, layer at a time over the whole sequence.
-        for (int l = 0; l < layers; l++)
-        {
-            var f = w.ForwardOf(l, l == 0 ? w.Input.Pointer : w.OutputOf(l - 1, keep));
-            LayerPass.RunForward(f, packed.Input(l, _width), packed.Recurrent(l, _width), packed.Bias(l), _pool, _width, _stepForward);
-            if (keep < 1f)
-            {
-                // Inverted dropout on the layer's output (not on the state it carries to its next step, as TF's
-                // DropoutWrapper does). The top layer only feeds the dense layer at its last step.
-                long first = l == layers - 1 ? (steps - 1) * bh : 0;
-                Dropout.Apply(w.H[l].Span[(int)first..], w.Mask[l].Span[(int)first..], w.Dropped[l].Span[(int)first..], keep, DropoutRandom);
-            }
-        }
-
-        float* top = w.OutputOf(layers - 1, keep) + ((steps - 1) * bh);
-        float* fcWeight = _model.ParameterPointer + _model.FcWeightOffset;
-        DenseLayer.Forward(_model, packed, top, batch, w.Logits.Pointer, _pool, _width);
-
-        SoftmaxCrossEntropy.Softmax(w.Logits.Span, w.Probabilities.Span, batch, classes);
-        double divisor = _options.Loss == LossReduction.MeanOverBatchAndClasses ? (double)batch * classes : batch;
-        float loss = (float)(SoftmaxCrossEntropy.SumNegativeLogLikelihood(w.Logits.Span, labels, classes) / divisor);
-
-        // Backward: the dense layer, then BPTT down the stack.
-        SoftmaxCrossEntropy.Backward(w.Probabilities.Span, labels, w.DLogits.Span, classes, (float)(1.0 / divisor));
-        float* grads = _gradients.Pointer;
-        MatMul.Run(_pool, MatMulForm.AtB, w.DLogits.Pointer, classes, top, hidden, grads + _model.FcWeightOffset, hidden, classes, hidden, batch, false, _width);
-        var fcBiasGrad = _gradients.Span.Slice(_model.FcBiasOffset, classes);
-        fcBiasGrad.Clear();
-        for (int b = 0; b < batch; b++)
-        {
-            TensorPrimitives.Add(fcBiasGrad, w.DLogits.Span.Slice(b * classes, classes), fcBiasGrad);
-        }
-
-        var dTop = w.DH[(layers - 1) & 1];
-        dTop.Span[..(int)((steps - 1) * bh)].Clear();
-        float* dTopLast = dTop.Pointer + ((steps - 1) * bh);
-        MatMul.Run(_pool, MatMulForm.AB, w.DLogits.Pointer, classes, fcWeight, hidden, dTopLast, hidden, batch, hidden, classes, false, _width);
-        if (keep < 1f)
-        {
-            Dropout.Backward(dTop.Span[(int)((steps - 1) * bh)..], w.Mask[layers - 1].Span[(int)((steps - 1) * bh)..]);
-        }
-
-        for (int l = layers - 1; l >= 0; l--)
-        {
-            var f = w.ForwardOf(l, l == 0 ? w.Input.Pointer : w.OutputOf(l - 1, keep));
-            var g = new LayerPass.Gradients
-            {
-                WeightIh = grads + _model.LayerOffsets[l].WeightIh,
-                WeightHh = grads + _model.LayerOffsets[l].WeightHh,
-                BiasIh = grads + _model.LayerOffsets[l].BiasIh,
-                BiasHh = grads + _model.LayerOffsets[l].BiasHh,
-                Input = l > 0 ? w.DH[(l - 1) & 1].Pointer : (ComputeInputGradient ? w.InputGradient.Pointer : null),
-            };
-            float* weightIh = _model.ParameterPointer + _model.LayerOffsets[l].WeightIh;
-            float* weightHh = _model.ParameterPointer + _model.LayerOffsets[l].WeightHh;
-            LayerPass.RunBackward(f, weightIh, weightHh, w.DH[l & 1].Pointer, w.DGates.Pointer, w.DC.Pointer, w.WeightScratch.Pointer, g, _pool, _width, _stepBackward);
-            if (l > 0 && keep < 1f)
-            {
-                Dropout.Backward(w.DH[(l - 1) & 1].Span, w.Mask[l - 1].Span);
-            }
-        }
-
-        if (ComputeInputGradient)
-        {
-            InputShape.ToBatchMajor(w.InputGradient.Pointer, w.InputGradientBatchMajor.Pointer, batch, steps, config.InputSize);
-        }
-
+        _engine.LoadInputs(plan, inputs);
+        float* headInput = _engine.ForwardStack(plan, keep, DropoutRandom);
+        _engine.ForwardHead(headInput, plan.HeadRows, plan.Logits);
+        float loss = _engine.Loss(plan, labels, targets, LossDivisor(plan.HeadRows));
+        _engine.Backward(plan, keep, _gradients.Pointer, ComputeInputGradient);
         return loss;
     }
 
-    /// <summary>Stops the worker threads.</summary>
-    public void Dispose() => _pool.Dispose();
+    /// <summary>
+    /// The loss of one batch without dropout and without a backward pass (nothing is changed): what an evaluation
+    /// needs. <see cref="LastProbabilities"/> then holds the batch's class probabilities.
+    /// </summary>
+    public float EvaluateLoss(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
+        => EvaluateLoss(inputs, labels.Length, labels, default);
 
-    /// <summary>Everything one (batch, steps) shape needs, allocated together.</summary>
-    private sealed class Workspace
+    /// <summary><see cref="EvaluateLoss(ReadOnlySpan{float}, ReadOnlySpan{int})"/> for any head: labels of a classifier or targets of a regression.</summary>
+    public float EvaluateLoss(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets)
     {
-        public Workspace(LstmConfig config, int batch, int steps)
+        int steps = CheckBatch(inputs, batchSize, labels, targets);
+        var plan = _lastPlan = _evaluationPlan = _engine.PlanFor(_evaluationPlan, EngineMode.Infer, batchSize, steps);
+        _engine.LoadInputs(plan, inputs);
+        float* headInput = _engine.ForwardStack(plan);
+        _engine.ForwardHead(headInput, plan.HeadRows, plan.Logits);
+        return _engine.Loss(plan, labels, targets, LossDivisor(plan.HeadRows));
+    }
+
+    /// <summary>Stops the worker threads, if the trainer made them.</summary>
+    public void Dispose()
+    {
+        if (_ownsContext)
         {
-            Batch = batch;
-            Steps = steps;
-            Hidden = config.HiddenSize;
-            InputSize = config.InputSize;
-            int rows = checked(batch * steps);
-            int rowsH = checked(rows * config.HiddenSize);
-            Input = new AlignedBuffer(checked(rows * config.InputSize));
-            InputGradient = new AlignedBuffer(checked(rows * config.InputSize));
-            InputGradientBatchMajor = new AlignedBuffer(checked(rows * config.InputSize));
-            Gates = new AlignedBuffer[config.Layers];
-            C = new AlignedBuffer[config.Layers];
-            TanhC = new AlignedBuffer[config.Layers];
-            H = new AlignedBuffer[config.Layers];
-            Mask = new AlignedBuffer[config.Layers];
-            Dropped = new AlignedBuffer[config.Layers];
-            for (int l = 0; l < config.Layers; l++)
+            _context.Dispose();
+        }
+    }
+
+    /// <summary>The steps of the batch, after checking that the inputs, and the labels or targets the head needs, fit.</summary>
+    private int CheckBatch(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets)
+    {
+        var config = _model.Config;
+        int steps = InputShape.StepsOf(inputs.Length, batchSize, config.InputSize);
+
+        // Before any buffer of this shape exists: the limits keep every product below int32 (see ModelLimits).
+        ModelLimits.CheckBatch(config, batchSize, steps);
+        long rows = config.HeadReadsEveryStep ? (long)batchSize * steps : batchSize;
+        string per = config.HeadReadsEveryStep ? "sample and step" : "sample";
+        if (config.HeadRegresses)
+        {
+            if (targets.Length != rows * config.Classes)
             {
-                Gates[l] = new AlignedBuffer(checked(4 * rowsH));
-                C[l] = new AlignedBuffer(rowsH);
-                TanhC[l] = new AlignedBuffer(rowsH);
-                H[l] = new AlignedBuffer(rowsH);
-                Mask[l] = new AlignedBuffer(rowsH);
-                Dropped[l] = new AlignedBuffer(rowsH);
+                throw new ArgumentException($"A {config.Head} head needs {config.Classes} float targets per {per}: {rows * config.Classes} in all; {targets.Length} were given.");
+            }
+        }
+        else
+        {
+            if (labels.Length != rows)
+            {
+                throw new ArgumentException($"A {config.Head} head needs one label per {per}: {rows} in all; {labels.Length} were given.");
             }
 
-            int batchClasses = checked(batch * config.Classes);
-            Logits = new AlignedBuffer(batchClasses);
-            Probabilities = new AlignedBuffer(batchClasses);
-            DLogits = new AlignedBuffer(batchClasses);
-            DH = [new AlignedBuffer(rowsH), new AlignedBuffer(rowsH)];
-            DGates = new AlignedBuffer(checked(4 * rowsH));
-            DC = new AlignedBuffer(checked(batch * config.HiddenSize));
-            WeightScratch = new AlignedBuffer(checked(Math.Max(config.InputSize, config.HiddenSize) * 4 * config.HiddenSize));
+            InputShape.CheckLabels(labels, config.Classes);
         }
 
-        public AlignedBuffer WeightScratch { get; }
-
-        public int Batch { get; }
-
-        public int Steps { get; }
-
-        public int Hidden { get; }
-
-        public int InputSize { get; }
-
-        public AlignedBuffer Input { get; }
-
-        public AlignedBuffer InputGradient { get; }
-
-        public AlignedBuffer InputGradientBatchMajor { get; }
-
-        public AlignedBuffer[] Gates { get; }
-
-        public AlignedBuffer[] C { get; }
-
-        public AlignedBuffer[] TanhC { get; }
-
-        public AlignedBuffer[] H { get; }
-
-        public AlignedBuffer[] Mask { get; }
-
-        public AlignedBuffer[] Dropped { get; }
-
-        public AlignedBuffer Logits { get; }
-
-        public AlignedBuffer Probabilities { get; }
-
-        public AlignedBuffer DLogits { get; }
-
-        public AlignedBuffer[] DH { get; }
-
-        public AlignedBuffer DGates { get; }
-
-        public AlignedBuffer DC { get; }
-
-        /// <summary>What layer <paramref name="layer"/> hands upward: its h, or h after dropout.</summary>
-        public float* OutputOf(int layer, float keep) => keep < 1f ? Dropped[layer].Pointer : H[layer].Pointer;
-
-        public LayerPass.Forward ForwardOf(int layer, float* input) => new()
-        {
-            Steps = Steps,
-            Batch = Batch,
-            InputSize = layer == 0 ? InputSize : Hidden,
-            Hidden = Hidden,
-            Input = input,
-            Gates = Gates[layer].Pointer,
-            C = C[layer].Pointer,
-            TanhC = TanhC[layer].Pointer,
-            H = H[layer].Pointer,
-            KeepAllSteps = true,
-        };
+        return steps;
     }
+
+    /// <summary>
+    /// What the summed loss is divided by: a regression's squared error is a mean over every output (PyTorch's
+    /// MSELoss); a classifier's cross-entropy a mean over the head's rows, or (the recipe) over rows and classes.
+    /// </summary>
+    private double LossDivisor(int rows)
+        => _model.Config.HeadRegresses || _options.Loss == LossReduction.MeanOverBatchAndClasses ? (double)rows * _model.Config.Classes : rows;
 }

@@ -72,7 +72,7 @@ public sealed class RecipeTrainer : IDisposable
 
         Model = resume?.Model ?? initial?.Clone() ?? LstmModel.Create(config, settings.Seed);
         _trainer = new LstmTrainer(Model, settings.ToTrainerOptions(dropoutSeed));
-        _predictor = new LstmPredictor(Model, settings.Threads);
+        _predictor = new LstmPredictor(Model, _trainer.Context);
         if (resume is null)
         {
             _batches = new ShuffledBatches(train.Count, shuffleSeed);

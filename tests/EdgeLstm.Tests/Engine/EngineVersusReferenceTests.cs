@@ -10,17 +10,20 @@ namespace EdgeLstm.Tests.Engine;
 /// <summary>The engine's forward pass and every gradient against the double-precision reference.</summary>
 public class EngineVersusReferenceTests
 {
-    public static TheoryData<SimdWidth, int, int, int> Cases()
+    public static TheoryData<CellKind, SimdWidth, int, int, int> Cases()
     {
-        var data = new TheoryData<SimdWidth, int, int, int>();
+        var data = new TheoryData<CellKind, SimdWidth, int, int, int>();
         foreach (SimdWidth width in MatMulTests.Widths())
         {
-            data.Add(width, 1, 3, 7);    // batch 3: below the row split, products split by columns
-            data.Add(width, 2, 9, 17);   // batch 9 on 2 threads: the fused per-step jobs split rows
-            data.Add(width, 3, 13, 33);
-            data.Add(width, 2, 10, 12);  // 4H = 48: the forward weights are read as 16-column panels
-            data.Add(width, 1, 1, 20);   // batch 1 through the panel path
-            data.Add(width, 2, 10, 16);  // H = 16: the backward products read W_hh and layer 1's W_ih as panels too
+            foreach (var cell in new[] { CellKind.Lstm, CellKind.Gru })
+            {
+                data.Add(cell, width, 1, 3, 7);    // batch 3: below the row split, products split by columns
+                data.Add(cell, width, 2, 9, 17);   // batch 9 on 2 threads: the fused per-step jobs split rows
+                data.Add(cell, width, 3, 13, 33);
+                data.Add(cell, width, 2, 10, 12);  // LSTM 4H = 48: the forward weights are read as 16-column panels
+                data.Add(cell, width, 1, 1, 20);   // batch 1 (through the panel path for an LSTM)
+                data.Add(cell, width, 2, 10, 16);  // H = 16: 4H and 3H both fill whole panels
+            }
         }
 
         return data;
@@ -28,9 +31,9 @@ public class EngineVersusReferenceTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Forward_matches_the_reference(SimdWidth width, int threads, int batch, int hidden)
+    public void Forward_matches_the_reference(CellKind cell, SimdWidth width, int threads, int batch, int hidden)
     {
-        var config = new LstmConfig(5, hidden, 2, 3, 6);
+        var config = new LstmConfig(5, hidden, 2, 3, 6) { Cell = cell };
         var model = TestModels.Make(config, 11);
         var x = TestModels.Inputs(batch, 6, 5, 12);
         var labels = TestModels.Labels(batch, 3, 13);
@@ -50,7 +53,8 @@ public class EngineVersusReferenceTests
 
         for (int l = 0; l < 2; l++)
         {
-            AssertClose(expected.C[l][5], finalC.AsSpan(l * batch * hidden, batch * hidden), $"c of layer {l}");
+            // A GRU has no cell state: its c is reported as zeros.
+            AssertClose(cell == CellKind.Gru ? new double[batch * hidden] : expected.C[l][5], finalC.AsSpan(l * batch * hidden, batch * hidden), $"c of layer {l}");
             AssertClose(expected.H[l][5], finalH.AsSpan(l * batch * hidden, batch * hidden), $"h of layer {l}");
         }
 
@@ -62,13 +66,13 @@ public class EngineVersusReferenceTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Every_gradient_matches_the_reference(SimdWidth width, int threads, int batch, int hidden)
+    public void Every_gradient_matches_the_reference(CellKind cell, SimdWidth width, int threads, int batch, int hidden)
     {
         foreach (bool dropout in new[] { false, true })
         {
             foreach (var reduction in new[] { LossReduction.MeanOverBatchAndClasses, LossReduction.MeanOverBatch })
             {
-                var config = new LstmConfig(5, hidden, 2, 3, 4);
+                var config = new LstmConfig(5, hidden, 2, 3, 4) { Cell = cell };
                 var model = TestModels.Make(config, 21);
                 var x = TestModels.Inputs(batch, 4, 5, 22);
                 var labels = TestModels.Labels(batch, 3, 23);
@@ -102,10 +106,12 @@ public class EngineVersusReferenceTests
         }
     }
 
-    [Fact]
-    public void A_single_step_sequence_has_the_reference_gradients_and_no_recurrent_weight_gradient()
+    [Theory]
+    [InlineData(CellKind.Lstm)]
+    [InlineData(CellKind.Gru)]
+    public void A_single_step_sequence_has_the_reference_gradients_and_no_recurrent_weight_gradient(CellKind cell)
     {
-        var config = new LstmConfig(5, 16, 2, 3, 1);
+        var config = new LstmConfig(5, 16, 2, 3, 1) { Cell = cell };
         var model = TestModels.Make(config, 61);
         var x = TestModels.Inputs(9, 1, 5, 62);
         var labels = TestModels.Labels(9, 3, 63);
@@ -117,7 +123,7 @@ public class EngineVersusReferenceTests
             AssertClose(grads[tensor.Name], trainer.Gradients.Slice(tensor.Offset, tensor.Length), $"T=1: grad {tensor.Name}");
         }
 
-        var whh = model.Tensor("lstm.weight_hh_l1");
+        var whh = model.Tensor($"{config.RecurrentModule}.weight_hh_l1");
         Assert.All(trainer.Gradients.Slice(whh.Offset, whh.Length).ToArray(), g => Assert.Equal(0f, g));
     }
 

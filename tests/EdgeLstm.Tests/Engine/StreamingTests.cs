@@ -7,14 +7,18 @@ namespace EdgeLstm.Tests.Engine;
 public class StreamingTests
 {
     [Theory]
-    [InlineData(1, 1, 31)]
-    [InlineData(3, 1, 7)]
-    [InlineData(9, 2, 17)]
-    [InlineData(2, 1, 24)]
-    public void Stepping_T_times_gives_exactly_the_full_sequence(int batch, int threads, int hidden)
+    [InlineData(CellKind.Lstm, 1, 1, 31)]
+    [InlineData(CellKind.Lstm, 3, 1, 7)]
+    [InlineData(CellKind.Lstm, 9, 2, 17)]
+    [InlineData(CellKind.Lstm, 2, 1, 24)]
+    [InlineData(CellKind.Gru, 1, 1, 31)]
+    [InlineData(CellKind.Gru, 3, 1, 7)]
+    [InlineData(CellKind.Gru, 9, 2, 17)]
+    [InlineData(CellKind.Gru, 2, 1, 16)]
+    public void Stepping_T_times_gives_exactly_the_full_sequence(CellKind cell, int batch, int threads, int hidden)
     {
         const int steps = 5, inputs = 6, classes = 4;
-        var config = new LstmConfig(inputs, hidden, 2, classes, steps);
+        var config = new LstmConfig(inputs, hidden, 2, classes, steps) { Cell = cell };
         var model = TestModels.Make(config, 31);
         var x = TestModels.Inputs(batch, steps, inputs, 32);
 

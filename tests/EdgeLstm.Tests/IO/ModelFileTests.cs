@@ -84,7 +84,7 @@ public class ModelFileTests
         { "wrong shape", f => SafeTensorsBytes.EditHeader(f, h => h["fc.weight"]!["shape"] = new JsonArray(6, 4)), "bad: tensor fc.weight: shape: expected [4, 6], found [6, 4]" },
         { "nan", f => Patch(f, f.Length - 4, BitConverter.GetBytes(float.NaN)), "bad: tensor fc.bias: element 3: expected a finite number, found NaN" },
         { "infinity", f => Patch(f, f.Length - 8, BitConverter.GetBytes(float.PositiveInfinity)), "bad: tensor fc.bias: element 2: expected a finite number, found Infinity" },
-        { "newer version", f => SafeTensorsBytes.EditHeader(f, h => h["__metadata__"]!["format_version"] = "2"), "bad: __metadata__.format_version: expected 1 or lower, found 2 (written by a newer EdgeLstm; upgrade to read it)" },
+        { "newer version", f => SafeTensorsBytes.EditHeader(f, h => h["__metadata__"]!["format_version"] = "3"), "bad: __metadata__.format_version: expected 2 or lower, found 3 (written by a newer EdgeLstm; upgrade to read it)" },
         { "metadata not string", f => SafeTensorsBytes.EditHeader(f, h => h["__metadata__"]!["hidden_size"] = 6), "bad: __metadata__.hidden_size: expected a string (safetensors metadata is string to string), found Number" },
         { "architecture lies", f => SafeTensorsBytes.EditHeader(f, h => h["__metadata__"]!["hidden_size"] = "7"), "bad: tensor lstm.weight_ih_l0: shape: expected [28, 5], found [24, 5]" },
         { "unknown key", f => SafeTensorsBytes.EditHeader(f, h => h["fc.bias"]!["scale"] = 2), "bad: tensor fc.bias: scale: expected only dtype, shape and data_offsets, found this key too" },

@@ -1,6 +1,6 @@
+using EdgeLstm.Engine;
 using EdgeLstm.Kernels;
 using EdgeLstm.Simd;
-using EdgeLstm.Threading;
 
 namespace EdgeLstm.Tests.Kernels;
 
@@ -27,7 +27,7 @@ public class MatMulTests
     public void Products_match_the_scalar_reference_on_odd_shapes(SimdWidth width)
     {
         var rng = new Random(12345);
-        using var pool = new WorkerPool(2);
+        using var context = new ComputeContext(2, width);
         int checkedShapes = 0;
         foreach (int m in Sizes)
         {
@@ -37,7 +37,7 @@ public class MatMulTests
                 {
                     foreach (bool accumulate in new[] { false, true })
                     {
-                        CheckShape(rng, m, n, k, accumulate, width, (m + n + k) % 2 == 0 ? pool : null);
+                        CheckShape(rng, m, n, k, accumulate, width, (m + n + k) % 2 == 0 ? context : null);
                         checkedShapes++;
                     }
                 }
@@ -52,10 +52,10 @@ public class MatMulTests
     public void Large_shapes_of_the_recipe_match_the_reference(SimdWidth width)
     {
         var rng = new Random(7);
-        using var pool = new WorkerPool(3);
-        CheckShape(rng, 64, 1024, 256, true, width, pool);
-        CheckShape(rng, 257, 1024, 28, false, width, pool);
-        CheckShape(rng, 5, 256, 1024, false, width, pool);
+        using var context = new ComputeContext(3, width);
+        CheckShape(rng, 64, 1024, 256, true, width, context);
+        CheckShape(rng, 257, 1024, 28, false, width, context);
+        CheckShape(rng, 5, 256, 1024, false, width, context);
     }
 
     [Fact]
@@ -72,11 +72,11 @@ public class MatMulTests
         MatMul.MultiplyTransposedB(a, bt, referenceT, m, n, k);
         foreach (int threads in new[] { 2, 3, 4 })
         {
-            using var pool = new WorkerPool(threads);
+            using var context = new ComputeContext(threads);
             var c = new float[m * n];
-            MatMul.Multiply(a, b, c, m, n, k, pool: pool);
+            context.Product(MatMulForm.AB, a, b, c, m, n, k, false);
             Assert.Equal(reference, c);
-            MatMul.MultiplyTransposedB(a, bt, c, m, n, k, pool: pool);
+            context.Product(MatMulForm.ABt, a, bt, c, m, n, k, false);
             Assert.Equal(referenceT, c);
         }
     }
@@ -88,7 +88,7 @@ public class MatMulTests
         Assert.Contains("needs 6", ex.Message, StringComparison.Ordinal);
     }
 
-    private static void CheckShape(Random rng, int m, int n, int k, bool accumulate, SimdWidth width, WorkerPool? pool)
+    private static void CheckShape(Random rng, int m, int n, int k, bool accumulate, SimdWidth width, ComputeContext? context)
     {
         var a = Random(rng, m * k);
         var at = Transpose(a, m, k);
@@ -111,14 +111,35 @@ public class MatMulTests
         }
 
         var c = (float[])initial.Clone();
-        MatMul.Multiply(a, b, c, m, n, k, accumulate, pool, width);
+        Product(MatMulForm.AB, a, b, c, m, n, k, accumulate, width, context);
         AssertClose(expected, c, k, $"A·B {m}×{n}×{k} acc={accumulate} {width}");
         c = (float[])initial.Clone();
-        MatMul.MultiplyTransposedA(at, b, c, m, n, k, accumulate, pool, width);
+        Product(MatMulForm.AtB, at, b, c, m, n, k, accumulate, width, context);
         AssertClose(expected, c, k, $"Aᵀ·B {m}×{n}×{k} acc={accumulate} {width}");
         c = (float[])initial.Clone();
-        MatMul.MultiplyTransposedB(a, bt, c, m, n, k, accumulate, pool, width);
+        Product(MatMulForm.ABt, a, bt, c, m, n, k, accumulate, width, context);
         AssertClose(expected, c, k, $"A·Bᵀ {m}×{n}×{k} acc={accumulate} {width}");
+    }
+
+    /// <summary>The public single-thread product, or the engine's split one when a context is given.</summary>
+    private static void Product(MatMulForm form, float[] a, float[] b, float[] c, int m, int n, int k, bool accumulate, SimdWidth width, ComputeContext? context)
+    {
+        if (context is not null)
+        {
+            context.Product(form, a, b, c, m, n, k, accumulate);
+        }
+        else if (form == MatMulForm.AB)
+        {
+            MatMul.Multiply(a, b, c, m, n, k, accumulate, width);
+        }
+        else if (form == MatMulForm.AtB)
+        {
+            MatMul.MultiplyTransposedA(a, b, c, m, n, k, accumulate, width);
+        }
+        else
+        {
+            MatMul.MultiplyTransposedB(a, b, c, m, n, k, accumulate, width);
+        }
     }
 
     private static void AssertClose(double[] expected, float[] actual, int k, string what)

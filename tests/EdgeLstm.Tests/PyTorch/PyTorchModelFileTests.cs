@@ -74,7 +74,7 @@ public sealed class PyTorchModelFileTests
         Assert.Equal(new LstmConfig(28, 16, 2, 10, 28), loaded.Model.Config);
         Assert.Equal("model", loaded.Kind);
         Assert.Equal(ModelFile.FormatName, loaded.Metadata[ModelFile.FormatKey]);
-        Assert.Equal(ModelFile.FormatVersion.ToString(CultureInfo.InvariantCulture), loaded.Metadata[ModelFile.FormatVersionKey]);
+        Assert.Equal(ModelFile.VersionFor(loaded.Model.Config).ToString(CultureInfo.InvariantCulture), loaded.Metadata[ModelFile.FormatVersionKey]);
         Assert.Equal("0.9", loaded.Metadata["train.keep_prob"]);
     }
 

@@ -8,11 +8,13 @@ namespace EdgeLstm.Tests.Reference;
 public class ReferenceGradientTests
 {
     [Theory]
-    [InlineData(false, LossReduction.MeanOverBatchAndClasses)]
-    [InlineData(true, LossReduction.MeanOverBatch)]
-    public void Reference_gradients_match_finite_differences(bool withDropout, LossReduction reduction)
+    [InlineData(CellKind.Lstm, false, LossReduction.MeanOverBatchAndClasses)]
+    [InlineData(CellKind.Lstm, true, LossReduction.MeanOverBatch)]
+    [InlineData(CellKind.Gru, false, LossReduction.MeanOverBatchAndClasses)]
+    [InlineData(CellKind.Gru, true, LossReduction.MeanOverBatch)]
+    public void Reference_gradients_match_finite_differences(CellKind cell, bool withDropout, LossReduction reduction)
     {
-        var config = new LstmConfig(5, 7, 2, 3, 4);
+        var config = new LstmConfig(5, 7, 2, 3, 4) { Cell = cell };
         var model = TestModels.Make(config, 3);
         var x = TestModels.Inputs(3, 4, 5, 4).Select(v => (double)v).ToArray();
         int[] labels = [0, 2, 1];

@@ -5,9 +5,10 @@ namespace EdgeLstm.Tests.Reference;
 
 /// <summary>
 /// The whole classifier in plain double-precision loops, written from the equations and nothing else: the yardstick the
-/// engine is measured against. It is itself checked against finite differences.
+/// engine is measured against. It is itself checked against finite differences. The LSTM layers are here, the GRU
+/// layers in ReferenceGru.cs.
 /// </summary>
-internal sealed class ReferenceLstm
+internal sealed partial class ReferenceLstm
 {
     private readonly LstmConfig _c;
     private readonly Dictionary<string, double[]> _p;
@@ -27,23 +28,36 @@ internal sealed class ReferenceLstm
     {
         public required double[][][] H { get; init; }      // [layer][t] → [B×H]
         public required double[][][] C { get; init; }
-        public required double[][][] Gates { get; init; }  // activated [B×4H]
+        public required double[][][] Gates { get; init; }  // activated [B×4H], or [B×3H] r, z, n for a GRU
+        public double[][][]? HiddenN { get; init; }        // GRU: h_prev·W_hnᵀ + b_hn [B×H]
         public required double[][][] Y { get; init; }      // layer output after dropout
         public required double[] Logits { get; init; }
         public required double[] Probabilities { get; init; }
         public required double Loss { get; init; }
     }
 
-    public Pass Forward(double[] x, int[] labels, LossReduction reduction)
+    /// <summary>
+    /// The forward pass and loss of input <c>x</c> [B×T×I]: labels (a classifier's, [B] or [B×T]) or targets (a
+    /// regression's, [B(×T)×K]); <c>batch</c> 0 means one sample per label (a last-step classifier).
+    /// </summary>
+    public Pass Forward(double[] x, int[] labels, LossReduction reduction, int batch = 0, double[]? targets = null)
     {
-        int batch = labels.Length, hd = _c.HiddenSize, layers = _c.Layers, classes = _c.Classes;
+        batch = batch == 0 ? labels.Length : batch;
+        int hd = _c.HiddenSize, layers = _c.Layers;
         int steps = x.Length / (batch * _c.InputSize);
         var h = new double[layers][][];
         var c = new double[layers][][];
         var gates = new double[layers][][];
         var y = new double[layers][][];
+        var hn = new double[layers][][];
         for (int l = 0; l < layers; l++)
         {
+            if (_c.Cell == CellKind.Gru)
+            {
+                ForwardGruLayer(l, x, batch, steps, h, gates, hn, y);
+                continue;
+            }
+
             int inSize = _c.LayerInputSize(l);
             var wih = _p[$"lstm.weight_ih_l{l}"];
             var whh = _p[$"lstm.weight_hh_l{l}"];
@@ -96,54 +110,18 @@ internal sealed class ReferenceLstm
             }
         }
 
-        var fcw = _p["fc.weight"];
-        var fcb = _p["fc.bias"];
-        var top = y[layers - 1][steps - 1];
-        var logits = new double[batch * classes];
-        var probs = new double[batch * classes];
-        double loss = 0;
-        for (int b = 0; b < batch; b++)
-        {
-            for (int k = 0; k < classes; k++)
-            {
-                double s = fcb[k];
-                for (int j = 0; j < hd; j++)
-                {
-                    s += fcw[(k * hd) + j] * top[(b * hd) + j];
-                }
-
-                logits[(b * classes) + k] = s;
-            }
-
-            double max = logits.Skip(b * classes).Take(classes).Max();
-            double z = 0;
-            for (int k = 0; k < classes; k++)
-            {
-                z += Math.Exp(logits[(b * classes) + k] - max);
-            }
-
-            for (int k = 0; k < classes; k++)
-            {
-                probs[(b * classes) + k] = Math.Exp(logits[(b * classes) + k] - max) / z;
-            }
-
-            loss -= Math.Log(probs[(b * classes) + labels[b]]);
-        }
-
-        loss /= reduction == LossReduction.MeanOverBatchAndClasses ? batch * classes : batch;
-        return new Pass { H = h, C = c, Gates = gates, Y = y, Logits = logits, Probabilities = probs, Loss = loss };
+        var (logits, probs, loss) = Head(y[layers - 1], batch, steps, labels, targets, reduction);
+        return new Pass { H = h, C = c, Gates = gates, HiddenN = hn, Y = y, Logits = logits, Probabilities = probs, Loss = loss };
     }
 
     /// <summary>Gradients of the loss w.r.t. every parameter (by name) and the input [B×T×I], by hand-written BPTT.</summary>
-    public (Dictionary<string, double[]> Grads, double[] DInput) Backward(double[] x, int[] labels, LossReduction reduction)
+    public (Dictionary<string, double[]> Grads, double[] DInput) Backward(double[] x, int[] labels, LossReduction reduction, int batch = 0, double[]? targets = null)
     {
-        var f = Forward(x, labels, reduction);
-        int batch = labels.Length, hd = _c.HiddenSize, layers = _c.Layers, classes = _c.Classes;
+        batch = batch == 0 ? labels.Length : batch;
+        var f = Forward(x, labels, reduction, batch, targets);
+        int hd = _c.HiddenSize, layers = _c.Layers;
         int steps = x.Length / (batch * _c.InputSize);
         var grads = _p.ToDictionary(kv => kv.Key, kv => new double[kv.Value.Length]);
-        double scale = 1.0 / (reduction == LossReduction.MeanOverBatchAndClasses ? batch * classes : batch);
-        var top = f.Y[layers - 1][steps - 1];
-
         // dY[l][t]: gradient w.r.t. layer l's (dropped-out) output at step t.
         var dY = new double[layers][][];
         for (int l = 0; l < layers; l++)
@@ -155,26 +133,17 @@ internal sealed class ReferenceLstm
             }
         }
 
-        for (int b = 0; b < batch; b++)
-        {
-            for (int k = 0; k < classes; k++)
-            {
-                double d = (f.Probabilities[(b * classes) + k] - (labels[b] == k ? 1 : 0)) * scale;
-                grads["fc.bias"][k] += d;
-                for (int j = 0; j < hd; j++)
-                {
-                    grads["fc.weight"][(k * hd) + j] += d * top[(b * hd) + j];
-                    dY[layers - 1][steps - 1][(b * hd) + j] += d * _p["fc.weight"][(k * hd) + j];
-                }
-            }
-        }
+        HeadBackward(f, batch, steps, labels, targets, reduction, grads, dY[layers - 1]);
 
         var dInput = new double[x.Length];
         for (int l = layers - 1; l >= 0; l--)
         {
-            int inSize = _c.LayerInputSize(l);
-            var wih = _p[$"lstm.weight_ih_l{l}"];
-            var whh = _p[$"lstm.weight_hh_l{l}"];
+            if (_c.Cell == CellKind.Gru)
+            {
+                BackwardGruLayer(l, x, batch, steps, f, grads, dY, dInput);
+                continue;
+            }
+
             var dhNext = new double[batch * hd];
             var dcNext = new double[batch * hd];
             for (int t = steps - 1; t >= 0; t--)
@@ -201,42 +170,56 @@ internal sealed class ReferenceLstm
                 }
 
                 Array.Clear(dhNext);
-                for (int b = 0; b < batch; b++)
-                {
-                    for (int r = 0; r < 4 * hd; r++)
-                    {
-                        double d = dGates[(b * 4 * hd) + r];
-                        grads[$"lstm.bias_ih_l{l}"][r] += d;
-                        grads[$"lstm.bias_hh_l{l}"][r] += d;
-                        for (int i = 0; i < inSize; i++)
-                        {
-                            double input = l == 0 ? x[(((b * steps) + t) * inSize) + i] : f.Y[l - 1][t][(b * hd) + i];
-                            grads[$"lstm.weight_ih_l{l}"][(r * inSize) + i] += d * input;
-                            if (l == 0)
-                            {
-                                dInput[(((b * steps) + t) * inSize) + i] += d * wih[(r * inSize) + i];
-                            }
-                            else
-                            {
-                                dY[l - 1][t][(b * hd) + i] += d * wih[(r * inSize) + i];
-                            }
-                        }
-
-                        for (int j = 0; j < hd; j++)
-                        {
-                            if (t > 0)
-                            {
-                                grads[$"lstm.weight_hh_l{l}"][(r * hd) + j] += d * f.H[l][t - 1][(b * hd) + j];
-                            }
-
-                            dhNext[(b * hd) + j] += d * whh[(r * hd) + j];
-                        }
-                    }
-                }
+                BackThroughWeights("lstm", l, t, batch, steps, x, f, dGates, dGates, grads, dY, dInput, dhNext);
             }
         }
 
         return (grads, dInput);
+    }
+
+    /// <summary>
+    /// What every cell does after its step's gate gradients, by definition of the products: the gradients of the biases
+    /// and weights (summed over the batch) and of the layer's input, and the recurrent part of ∂L/∂h_{t−1} added into
+    /// <paramref name="dhPrev"/>. <paramref name="dGatesInput"/> are the gradients of x·W_ihᵀ + b_ih and
+    /// <paramref name="dGatesHidden"/> of h·W_hhᵀ + b_hh, [B×G·H]: the same for an LSTM, not for a GRU.
+    /// </summary>
+    private void BackThroughWeights(string module, int l, int t, int batch, int steps, double[] x, Pass f, double[] dGatesInput, double[] dGatesHidden, Dictionary<string, double[]> grads, double[][][] dY, double[] dInput, double[] dhPrev)
+    {
+        int hd = _c.HiddenSize, inSize = _c.LayerInputSize(l), gateRows = _c.Gates * hd;
+        var wih = _p[$"{module}.weight_ih_l{l}"];
+        var whh = _p[$"{module}.weight_hh_l{l}"];
+        for (int b = 0; b < batch; b++)
+        {
+            for (int r = 0; r < gateRows; r++)
+            {
+                double di = dGatesInput[(b * gateRows) + r], dh = dGatesHidden[(b * gateRows) + r];
+                grads[$"{module}.bias_ih_l{l}"][r] += di;
+                grads[$"{module}.bias_hh_l{l}"][r] += dh;
+                for (int i = 0; i < inSize; i++)
+                {
+                    double input = l == 0 ? x[(((b * steps) + t) * inSize) + i] : f.Y[l - 1][t][(b * hd) + i];
+                    grads[$"{module}.weight_ih_l{l}"][(r * inSize) + i] += di * input;
+                    if (l == 0)
+                    {
+                        dInput[(((b * steps) + t) * inSize) + i] += di * wih[(r * inSize) + i];
+                    }
+                    else
+                    {
+                        dY[l - 1][t][(b * hd) + i] += di * wih[(r * inSize) + i];
+                    }
+                }
+
+                for (int j = 0; j < hd; j++)
+                {
+                    if (t > 0)
+                    {
+                        grads[$"{module}.weight_hh_l{l}"][(r * hd) + j] += dh * f.H[l][t - 1][(b * hd) + j];
+                    }
+
+                    dhPrev[(b * hd) + j] += dh * whh[(r * hd) + j];
+                }
+            }
+        }
     }
 
     private static double Sigmoid(double v) => 1 / (1 + Math.Exp(-v));

@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using EdgeLstm.Kernels;
+using EdgeLstm.Engine;
 
 namespace EdgeLstm.Tests.TestSupport;
 
@@ -13,5 +13,5 @@ internal static class ParallelEverywhere
 #pragma warning disable CA2255 // A module initializer is the one place that runs before any test, whatever the order.
     [ModuleInitializer]
 #pragma warning restore CA2255
-    internal static void Initialize() => MatMulJob.ParallelThreshold = 0;
+    internal static void Initialize() => ComputeContext.ParallelThreshold = 0;
 }

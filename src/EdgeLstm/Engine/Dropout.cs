@@ -1,7 +1,7 @@
 using System.Numerics.Tensors;
 using EdgeLstm.Model;
 
-namespace EdgeLstm.Training;
+namespace EdgeLstm.Engine;
 
 /// <summary>Inverted dropout: kept values are scaled by 1/keep in training, so nothing changes at test time.</summary>
 internal static class Dropout

@@ -1,0 +1,265 @@
+using EdgeLstm.Memory;
+using EdgeLstm.Model;
+
+namespace EdgeLstm.Engine;
+
+/// <summary>
+/// Every buffer one (mode, batch, steps) shape of a network needs, carved out of ONE allocation made when the shape is
+/// first seen (llm.c's single activation allocation): the time-major input, each layer's activations, the head's
+/// outputs and, in training, the gradients that flow backward. After that a forward or backward pass allocates nothing.
+/// </summary>
+/// <remarks>
+/// Training keeps every step of every layer. Inference keeps one layer at a time (two sequence buffers used in turn by
+/// the layers) and one step of cell state. A stream keeps one step and each layer's (c, h) in two slots: a step reads
+/// the state in one slot and writes the next state into the other.
+/// </remarks>
+internal sealed unsafe class ActivationPlan
+{
+    private const int AlignmentFloats = 16;
+
+    private readonly NetworkDescription _network;
+    private readonly AlignedBuffer _memory;
+    private long _used;
+
+    private readonly float*[] _gates, _c, _tanhC, _h, _mask, _dropped;
+    private readonly float*[] _stateC, _stateH;
+
+    public ActivationPlan(NetworkDescription network, EngineMode mode, int batch, int steps)
+    {
+        _network = network;
+        Mode = mode;
+        Batch = batch;
+        Steps = steps;
+        HeadRows = network.HeadReadsEveryStep ? checked(batch * steps) : batch;
+        HeadLabels = network.HeadRegresses ? [] : new int[HeadRows];
+        int layers = network.Layers.Count;
+        _gates = new float*[layers];
+        _c = new float*[layers];
+        _tanhC = new float*[layers];
+        _h = new float*[layers];
+        _mask = new float*[layers];
+        _dropped = new float*[layers];
+        _stateC = new float*[2 * layers];
+        _stateH = new float*[2 * layers];
+
+        // The same walk twice: first from a null base to count, then over the real allocation.
+        Carve(null);
+        long total = _used;
+        if (total > int.MaxValue - AlignmentFloats)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batch), $"A batch of {batch} sequences of {steps} steps needs {total} floats of activations in {mode} mode; one allocation holds at most {int.MaxValue - AlignmentFloats}.");
+        }
+
+        _memory = new AlignedBuffer((int)total);
+        _used = 0;
+        Carve(_memory.Pointer);
+    }
+
+    public EngineMode Mode { get; }
+
+    public int Batch { get; }
+
+    public int Steps { get; }
+
+    /// <summary>Rows the head reads: one per sample for a last-step head, one per sample and step (time-major) otherwise.</summary>
+    public int HeadRows { get; }
+
+    /// <summary>Class labels in head-row order (time-major for a per-step head), for the loss.</summary>
+    public int[] HeadLabels { get; }
+
+    /// <summary>[rows×K] regression targets in head-row order.</summary>
+    public float* Targets { get; private set; }
+
+    /// <summary>[T·B×I] the input, time-major.</summary>
+    public float* Input { get; private set; }
+
+    /// <summary>[rows×K] the head's outputs before the softmax.</summary>
+    public float* Logits { get; private set; }
+
+    /// <summary>[rows×K] class probabilities (a classifier's), or the outputs themselves (a regression's).</summary>
+    public float* Probabilities { get; private set; }
+
+    /// <summary>[rows×K] ∂loss/∂logits (training).</summary>
+    public float* DLogits { get; private set; }
+
+    /// <summary>Two [T·B×H] buffers of ∂loss/∂h used in turn by the layers on the way down (training).</summary>
+    public float* DH0 { get; private set; }
+
+    /// <inheritdoc cref="DH0"/>
+    public float* DH1 { get; private set; }
+
+    /// <summary>[T·B×G·H] gate gradients of the layer being back-propagated (training).</summary>
+    public float* DGates { get; private set; }
+
+    /// <summary>[T·B×G·H] GRU: gradients of the hidden projections, which differ from the gates' in the n block (training).</summary>
+    public float* DHiddenGates { get; private set; }
+
+    /// <summary>[B×G·H] GRU: one step's h_prev·W_hhᵀ.</summary>
+    public float* Recurrent { get; private set; }
+
+    /// <summary>[B×H] ∂loss/∂c flowing back one step (training).</summary>
+    public float* DC { get; private set; }
+
+    /// <summary>[max(I, H)×G·H] the transposed weight gradient before it is put in place (training).</summary>
+    public float* WeightScratch { get; private set; }
+
+    /// <summary>[T·B×I] ∂loss/∂input, time-major, then batch-major (training).</summary>
+    public float* InputGradient { get; private set; }
+
+    /// <inheritdoc cref="InputGradient"/>
+    public float* InputGradientBatchMajor { get; private set; }
+
+    /// <summary>Floats in the one allocation.</summary>
+    public long Floats => _memory.Length;
+
+    /// <summary>True when this plan is for <paramref name="mode"/>, <paramref name="batch"/> and <paramref name="steps"/>.</summary>
+    public bool Fits(EngineMode mode, int batch, int steps) => Mode == mode && Batch == batch && Steps == steps;
+
+    /// <summary>Which stream slot holds the current state (0 or 1).</summary>
+    public int CurrentSlot { get; set; }
+
+    /// <summary>True while a stream's state is all zeros (no step taken, or reset): the first step skips the products with it.</summary>
+    public bool StateIsZero { get; set; } = true;
+
+    /// <summary>The dropout mask [T·B×H] of a layer (training).</summary>
+    public float* Mask(int layer) => _mask[layer];
+
+    /// <summary>A stream layer's cell state in a slot [B×H].</summary>
+    public float* StateC(int layer, int slot) => _stateC[(2 * layer) + slot];
+
+    /// <summary>A stream layer's output in a slot [B×H].</summary>
+    public float* StateH(int layer, int slot) => _stateH[(2 * layer) + slot];
+
+    /// <summary>What layer <paramref name="layer"/> hands upward: its h, or h after dropout.</summary>
+    public float* OutputOf(int layer, bool dropout) => dropout ? _dropped[layer] : _h[layer];
+
+    /// <summary>Layer <paramref name="layer"/>'s buffers for this pass; <paramref name="dropout"/> says whether the layer below's output went through dropout.</summary>
+    public LayerActivations Layer(int layer, bool dropout)
+    {
+        var f = new LayerActivations
+        {
+            Steps = Steps,
+            Batch = Batch,
+            InputSize = _network.LayerInputSize(layer),
+            Hidden = _network.Layers[layer].HiddenSize,
+            Gates = _gates[layer],
+            C = _c[layer],
+            TanhC = _tanhC[layer],
+            HiddenN = _tanhC[layer],
+            Recurrent = Recurrent,
+            H = _h[layer],
+            KeepAllSteps = Mode == EngineMode.Train,
+        };
+        if (Mode == EngineMode.Stream)
+        {
+            int next = 1 - CurrentSlot;
+            f.Input = layer == 0 ? Input : StateH(layer - 1, next);
+            f.H0 = StateIsZero ? null : StateH(layer, CurrentSlot);
+            f.C0 = StateIsZero ? null : StateC(layer, CurrentSlot);
+            f.C = StateC(layer, next);
+            f.H = StateH(layer, next);
+        }
+        else
+        {
+            f.Input = layer == 0 ? Input : OutputOf(layer - 1, dropout);
+        }
+
+        return f;
+    }
+
+    private void Carve(float* memory)
+    {
+        int layers = _network.Layers.Count;
+        long rows = (long)Batch * Steps;
+        int maxHidden = 0, maxGates = 0, maxInput = _network.InputSize;
+        for (int l = 0; l < layers; l++)
+        {
+            var layer = _network.Layers[l];
+            maxHidden = Math.Max(maxHidden, layer.HiddenSize);
+            maxGates = Math.Max(maxGates, layer.Gates * layer.HiddenSize);
+            maxInput = Math.Max(maxInput, _network.LayerInputSize(l));
+        }
+
+        bool anyGru = _network.Layers.Any(layer => layer.Cell == CellKind.Gru);
+        long outputs = (long)HeadRows * _network.Outputs;
+        Input = Take(memory, rows * _network.InputSize);
+        Recurrent = anyGru ? Take(memory, (long)Batch * maxGates) : null;
+        Logits = Take(memory, outputs);
+        Probabilities = Take(memory, outputs);
+        Targets = _network.HeadRegresses ? Take(memory, outputs) : null;
+        switch (Mode)
+        {
+            case EngineMode.Train:
+                for (int l = 0; l < layers; l++)
+                {
+                    var layer = _network.Layers[l];
+                    long rowsH = rows * layer.HiddenSize;
+                    _gates[l] = Take(memory, rows * layer.Gates * layer.HiddenSize);
+
+                    // An LSTM keeps c and tanh(c); a GRU has no c and keeps h_prev·W_hnᵀ + b_hn where tanh(c) would be.
+                    _c[l] = layer.Cell == CellKind.Lstm ? Take(memory, rowsH) : null;
+                    _tanhC[l] = Take(memory, rowsH);
+                    _h[l] = Take(memory, rowsH);
+                    _mask[l] = Take(memory, rowsH);
+                    _dropped[l] = Take(memory, rowsH);
+                }
+
+                DLogits = Take(memory, outputs);
+                DH0 = Take(memory, rows * maxHidden);
+                DH1 = Take(memory, rows * maxHidden);
+                DGates = Take(memory, rows * maxGates);
+                DHiddenGates = anyGru ? Take(memory, rows * maxGates) : null;
+                DC = Take(memory, (long)Batch * maxHidden);
+                WeightScratch = Take(memory, (long)Math.Max(maxInput, maxHidden) * maxGates);
+                InputGradient = Take(memory, rows * _network.InputSize);
+                InputGradientBatchMajor = Take(memory, rows * _network.InputSize);
+                break;
+            case EngineMode.Infer:
+                {
+                    // One gate buffer, two cell-state slots and one tanh(c) scratch serve every layer in turn; the layers'
+                    // outputs alternate between two sequence buffers (layer l reads l−1's while it writes its own).
+                    float* gates = Take(memory, rows * maxGates);
+                    float* c = Take(memory, 2L * Batch * maxHidden);
+                    float* tanhC = Take(memory, (long)Batch * maxHidden);
+                    float* h0 = Take(memory, rows * maxHidden);
+                    float* h1 = Take(memory, rows * maxHidden);
+                    for (int l = 0; l < layers; l++)
+                    {
+                        _gates[l] = gates;
+                        _c[l] = c;
+                        _tanhC[l] = tanhC;
+                        _h[l] = (l & 1) == 0 ? h0 : h1;
+                    }
+
+                    break;
+                }
+
+            default:
+                {
+                    float* gates = Take(memory, (long)Batch * maxGates);
+                    float* tanhC = Take(memory, (long)Batch * maxHidden);
+                    for (int l = 0; l < layers; l++)
+                    {
+                        _gates[l] = gates;
+                        _tanhC[l] = tanhC;
+                        long bh = (long)Batch * _network.Layers[l].HiddenSize;
+                        for (int slot = 0; slot < 2; slot++)
+                        {
+                            _stateC[(2 * l) + slot] = Take(memory, bh);
+                            _stateH[(2 * l) + slot] = Take(memory, bh);
+                        }
+                    }
+
+                    break;
+                }
+        }
+    }
+
+    /// <summary>The next <paramref name="floats"/> of the allocation, 64-byte aligned.</summary>
+    private float* Take(float* memory, long floats)
+    {
+        float* start = memory + _used;
+        _used += (floats + AlignmentFloats - 1) / AlignmentFloats * AlignmentFloats;
+        return start;
+    }
+}

@@ -1,0 +1,152 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using EdgeLstm.Kernels;
+using EdgeLstm.Memory;
+using EdgeLstm.Model;
+using EdgeLstm.Simd;
+
+namespace EdgeLstm.Engine;
+
+/// <summary>
+/// A model's weights laid out the way the matrix kernels stream them: per layer W_ihᵀ [I×G·H] and W_hhᵀ [H×G·H] (also
+/// in column panels where the kernels read those faster), the biases as the cell adds them, and the head's Wᵀ [H×K].
+/// Derived data: rebuilt after every optimiser step (a few hundred thousand floats, about a millisecond against a
+/// training iteration of tens), and shared by every trainer, predictor and stream of the same model.
+/// </summary>
+internal sealed unsafe class PackedWeights
+{
+    private static readonly ConditionalWeakTable<LstmModel, PackedWeights> Cache = [];
+
+    private readonly object _repackLock = new();
+    private readonly AlignedBuffer[] _inputT;
+    private readonly AlignedBuffer[] _recurrentT;
+    private readonly AlignedBuffer[] _bias;
+    private readonly AlignedBuffer[]? _inputPanels;
+    private readonly AlignedBuffer[]? _recurrentPanels;
+    private readonly NetworkDescription _network;
+    private readonly AlignedBuffer _headT;
+    private long _version;
+
+    private PackedWeights(NetworkDescription network)
+    {
+        _network = network;
+        int layers = network.Layers.Count;
+        _inputT = new AlignedBuffer[layers];
+        _recurrentT = new AlignedBuffer[layers];
+        _bias = new AlignedBuffer[layers];
+        bool panels = true;
+        for (int l = 0; l < layers; l++)
+        {
+            var layer = network.Layers[l];
+            int columns = layer.Gates * layer.HiddenSize;
+            _inputT[l] = new AlignedBuffer(network.LayerInputSize(l) * columns);
+            _recurrentT[l] = new AlignedBuffer(layer.HiddenSize * columns);
+            _bias[l] = new AlignedBuffer(BiasLength(layer));
+            panels &= columns % WeightPanels.Width == 0;
+        }
+
+        _headT = new AlignedBuffer(network.TopHidden * network.Outputs);
+        if (panels)
+        {
+            _inputPanels = new AlignedBuffer[layers];
+            _recurrentPanels = new AlignedBuffer[layers];
+            for (int l = 0; l < layers; l++)
+            {
+                _inputPanels[l] = new AlignedBuffer(_inputT[l].Length);
+                _recurrentPanels[l] = new AlignedBuffer(_recurrentT[l].Length);
+            }
+        }
+    }
+
+    /// <summary>The packed weights of <paramref name="model"/>'s current parameters, rebuilt if they changed. Safe to call from many threads.</summary>
+    public static PackedWeights Of(LstmModel model)
+    {
+        var packed = Cache.GetValue(model, m => new PackedWeights(m.Network));
+        long version = model.ParameterVersion;
+        if (Volatile.Read(ref packed._version) != version)
+        {
+            lock (packed._repackLock)
+            {
+                if (packed._version != version)
+                {
+                    packed.Repack(model);
+                    Volatile.Write(ref packed._version, version);
+                }
+            }
+        }
+
+        return packed;
+    }
+
+    /// <summary>W_ihᵀ of a layer in the form the kernels at <paramref name="width"/> read fastest.</summary>
+    public WeightMatrix Input(int layer, SimdWidth width) => Form(_inputT[layer], _inputPanels?[layer], _network.LayerInputSize(layer), layer, width);
+
+    /// <summary>W_hhᵀ of a layer in the form the kernels at <paramref name="width"/> read fastest.</summary>
+    public WeightMatrix Recurrent(int layer, SimdWidth width) => Form(_recurrentT[layer], _recurrentPanels?[layer], _network.Layers[layer].HiddenSize, layer, width);
+
+    /// <summary>
+    /// The bias the cell adds: b_ih + b_hh [4H] for an LSTM; for a GRU [b_ir+b_hr | b_iz+b_hz | b_in | b_hn] (4H), since
+    /// b_hn sits inside the reset product and cannot be folded into b_in.
+    /// </summary>
+    public float* Bias(int layer) => _bias[layer].Pointer;
+
+    /// <summary>The head's weightᵀ [H×K].</summary>
+    public WeightMatrix Head => new(MatMulForm.AB, _headT.Pointer, _network.TopHidden, _network.Outputs);
+
+    private static int BiasLength(RecurrentLayerDescription layer) => (layer.Cell == CellKind.Gru ? 4 : layer.Gates) * layer.HiddenSize;
+
+    private WeightMatrix Form(AlignedBuffer rowMajor, AlignedBuffer? panels, int rows, int layer, SimdWidth width)
+    {
+        int columns = _network.Layers[layer].Gates * _network.Layers[layer].HiddenSize;
+        return panels is not null && WeightPanels.Usable(columns, width)
+            ? new WeightMatrix(MatMulForm.ABPanels, panels.Pointer, rows, columns)
+            : new WeightMatrix(MatMulForm.AB, rowMajor.Pointer, rows, columns);
+    }
+
+    private void Repack(LstmModel model)
+    {
+        var p = model.Parameters;
+        for (int l = 0; l < _network.Layers.Count; l++)
+        {
+            // Offsets, not names: this runs after every optimiser step and must not allocate.
+            var o = model.LayerOffsets[l];
+            var layer = _network.Layers[l];
+            int columns = layer.Gates * layer.HiddenSize;
+            int inputs = _network.LayerInputSize(l);
+            Transpose(p.Slice(o.WeightIh, columns * inputs), columns, inputs, _inputT[l].Span);
+            Transpose(p.Slice(o.WeightHh, columns * layer.HiddenSize), columns, layer.HiddenSize, _recurrentT[l].Span);
+            var bias = _bias[l].Span;
+            if (layer.Cell == CellKind.Gru)
+            {
+                int h = layer.HiddenSize;
+                TensorPrimitives.Add(p.Slice(o.BiasIh, 2 * h), p.Slice(o.BiasHh, 2 * h), bias[..(2 * h)]);
+                p.Slice(o.BiasIh + (2 * h), h).CopyTo(bias.Slice(2 * h, h));
+                p.Slice(o.BiasHh + (2 * h), h).CopyTo(bias.Slice(3 * h, h));
+            }
+            else
+            {
+                TensorPrimitives.Add(p.Slice(o.BiasIh, columns), p.Slice(o.BiasHh, columns), bias);
+            }
+
+            if (_inputPanels is not null)
+            {
+                WeightPanels.Pack(_inputT[l].Span, inputs, columns, _inputPanels[l].Span);
+                WeightPanels.Pack(_recurrentT[l].Span, layer.HiddenSize, columns, _recurrentPanels![l].Span);
+            }
+        }
+
+        Transpose(p.Slice(model.FcWeightOffset, _network.Outputs * _network.TopHidden), _network.Outputs, _network.TopHidden, _headT.Span);
+    }
+
+    private static void Transpose(ReadOnlySpan<float> source, int rows, int cols, Span<float> destination)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            var row = source.Slice(r * cols, cols);
+            for (int c = 0; c < cols; c++)
+            {
+                destination[(c * rows) + r] = row[c];
+            }
+        }
+    }
+}

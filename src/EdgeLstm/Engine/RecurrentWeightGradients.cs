@@ -1,0 +1,61 @@
+using EdgeLstm.Kernels;
+
+namespace EdgeLstm.Engine;
+
+/// <summary>
+/// The weight gradients of a recurrent layer from its pre-activation gate gradients, the same for every cell kind:
+/// dW_ih = Σ dGᵀ·x and dW_hh = Σ dG_tᵀ·h_{t-1}, as a few large products over all T·B rows, not T small ones.
+/// </summary>
+internal static unsafe class RecurrentWeightGradients
+{
+    /// <summary>
+    /// Writes dW_ih from <paramref name="dGatesInput"/> [T·B×G·H] and dW_hh from <paramref name="dGatesRecurrent"/> into
+    /// <paramref name="g"/>. For an LSTM both are the same gate gradients; a GRU's differ in the n block.
+    /// </summary>
+    public static void Compute(ComputeContext context, in LayerActivations f, float* dGatesInput, float* dGatesRecurrent, int gateColumns, float* scratch, in LayerGradients g)
+    {
+        int h = f.Hidden, b = f.Batch;
+        long stepGates = (long)b * gateColumns;
+
+        // Computed transposed, dWᵀ = inputᵀ·dG, so the narrow matrix (I or H wide) is the one whose values are
+        // broadcast and the gate-wide gradients fill whole vector tiles; the small result is then transposed into place.
+        int rows = f.Steps * b;
+        context.Product(MatMulForm.AtB, f.Input, f.InputSize, dGatesInput, gateColumns, scratch, gateColumns, f.InputSize, gateColumns, rows, false);
+        Transpose(scratch, f.InputSize, gateColumns, g.WeightIh);
+
+        // dW_hh = Σ_t dG_tᵀ·h_{t-1}: rows of dG from step 1 on pair with rows of h up to step T-2.
+        if (f.Steps > 1)
+        {
+            context.Product(MatMulForm.AtB, f.H, h, dGatesRecurrent + stepGates, gateColumns, scratch, gateColumns, h, gateColumns, rows - b, false);
+        }
+        else
+        {
+            // One step: no product runs (depth 0), so the gradient starts from zero.
+            new Span<float>(scratch, gateColumns * h).Clear();
+        }
+
+        if (f.H0 != null)
+        {
+            // A given initial state contributes h0ᵀ·dG_0 too.
+            context.Product(MatMulForm.AtB, f.H0, h, dGatesRecurrent, gateColumns, scratch, gateColumns, h, gateColumns, b, true);
+        }
+
+        Transpose(scratch, h, gateColumns, g.WeightHh);
+    }
+
+    /// <inheritdoc cref="Compute(ComputeContext, in LayerActivations, float*, float*, int, float*, in LayerGradients)"/>
+    public static void Compute(ComputeContext context, in LayerActivations f, float* dGates, int gateColumns, float* scratch, in LayerGradients g)
+        => Compute(context, f, dGates, dGates, gateColumns, scratch, g);
+
+    private static void Transpose(float* source, int rows, int cols, float* destination)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            float* row = source + ((long)r * cols);
+            for (int c = 0; c < cols; c++)
+            {
+                destination[((long)c * rows) + r] = row[c];
+            }
+        }
+    }
+}

@@ -1,0 +1,18 @@
+using EdgeLstm.Kernels;
+
+namespace EdgeLstm.Engine;
+
+/// <summary>A weight matrix Wᵀ [Rows×Columns] as the kernels read it: row-major, or in column panels.</summary>
+internal readonly unsafe struct WeightMatrix(MatMulForm form, float* data, int rows, int columns)
+{
+    /// <summary><see cref="MatMulForm.AB"/> or <see cref="MatMulForm.ABPanels"/>.</summary>
+    public MatMulForm Form { get; } = form;
+
+    public float* Data { get; } = data;
+
+    /// <summary>The depth of a product with it: the layer's input width.</summary>
+    public int Rows { get; } = rows;
+
+    /// <summary>The product's output width: the gate count times the hidden size, or the head's outputs.</summary>
+    public int Columns { get; } = columns;
+}

@@ -1,0 +1,104 @@
+using System.Numerics.Tensors;
+
+namespace EdgeLstm.Kernels;
+
+/// <summary>
+/// The element-wise part of one GRU time step over a range of batch rows, forward and backward, as PyTorch's
+/// <c>nn.GRU</c> computes it: r = σ(x·W_irᵀ + b_ir + h·W_hrᵀ + b_hr), z likewise, n = tanh(x·W_inᵀ + b_in +
+/// r∘(h·W_hnᵀ + b_hn)), h' = (1−z)∘n + z∘h. A row of gates is [r | z | n], H each. Knows nothing of layers or models.
+/// </summary>
+internal static unsafe class GruCell
+{
+    /// <summary>
+    /// Turns the input projection <paramref name="gates"/> [rows×3H] into the activations r, z, n in place.
+    /// <paramref name="hidden3"/> [rows×3H] is h_prev·W_hhᵀ, or null with a zero state. <paramref name="bias"/> is
+    /// [b_ir+b_hr | b_iz+b_hz | b_in | b_hn] (4H). Writes hn = h_prev·W_hnᵀ + b_hn [rows×H] (the backward pass needs
+    /// it) and h [rows×H].
+    /// </summary>
+    public static void Forward(float* gates, float* hidden3, float* bias, float* hPrev, float* hn, float* h, int hidden, int rowStart, int rowEnd)
+    {
+        int h3 = 3 * hidden;
+        var rzBias = new ReadOnlySpan<float>(bias, 2 * hidden);
+        var inBias = new ReadOnlySpan<float>(bias + (2 * hidden), hidden);
+        var hnBias = new ReadOnlySpan<float>(bias + h3, hidden);
+        for (int r = rowStart; r < rowEnd; r++)
+        {
+            var g = new Span<float>(gates + ((long)r * h3), h3);
+            var rz = g[..(2 * hidden)];
+            var reset = g[..hidden];
+            var update = g.Slice(hidden, hidden);
+            var n = g.Slice(2 * hidden, hidden);
+            var hnRow = new Span<float>(hn + ((long)r * hidden), hidden);
+            var hRow = new Span<float>(h + ((long)r * hidden), hidden);
+
+            TensorPrimitives.Add(rz, rzBias, rz);
+            TensorPrimitives.Add(n, inBias, n);
+            if (hidden3 != null)
+            {
+                var hh = new ReadOnlySpan<float>(hidden3 + ((long)r * h3), h3);
+                TensorPrimitives.Add(rz, hh[..(2 * hidden)], rz);
+                TensorPrimitives.Add(hh[(2 * hidden)..], hnBias, hnRow);
+            }
+            else
+            {
+                hnBias.CopyTo(hnRow);
+            }
+
+            TensorPrimitives.Sigmoid(rz, rz);
+            TensorPrimitives.FusedMultiplyAdd(reset, hnRow, n, n);
+            TensorPrimitives.Tanh(n, n);
+
+            // h' = (1−z)∘n + z∘h = n + z∘(h − n).
+            if (hPrev != null)
+            {
+                TensorPrimitives.Subtract(new ReadOnlySpan<float>(hPrev + ((long)r * hidden), hidden), n, hRow);
+                TensorPrimitives.FusedMultiplyAdd(update, hRow, n, hRow);
+            }
+            else
+            {
+                TensorPrimitives.Multiply(update, n, hRow);
+                TensorPrimitives.Subtract(n, hRow, hRow);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Back-propagates one step. <paramref name="dh"/> is the whole ∂L/∂h_t. Writes ∂L/∂(input projection + its bias)
+    /// into <paramref name="dInputGates"/> [rows×3H] and ∂L/∂(h_prev·W_hhᵀ + b_hh) into <paramref name="dHiddenGates"/>
+    /// [rows×3H]; they differ only in the n block, where the hidden part passed through the reset gate. Adds the direct
+    /// path z∘dh to <paramref name="dhPrev"/> (the gradient of h_{t−1}) unless it is null.
+    /// </summary>
+    public static void Backward(float* gates, float* hn, float* hPrev, float* dh, float* dhPrev, float* dInputGates, float* dHiddenGates, int hidden, int rowStart, int rowEnd)
+    {
+        int h3 = 3 * hidden;
+        for (int r = rowStart; r < rowEnd; r++)
+        {
+            float* g = gates + ((long)r * h3);
+            float* dgi = dInputGates + ((long)r * h3);
+            float* dgh = dHiddenGates + ((long)r * h3);
+            float* hnr = hn + ((long)r * hidden);
+            float* dhr = dh + ((long)r * hidden);
+            float* hp = hPrev == null ? null : hPrev + ((long)r * hidden);
+            float* dhp = dhPrev == null ? null : dhPrev + ((long)r * hidden);
+            for (int j = 0; j < hidden; j++)
+            {
+                float reset = g[j], update = g[hidden + j], n = g[(2 * hidden) + j];
+                float dhj = dhr[j];
+                float hPrevJ = hp == null ? 0f : hp[j];
+                float dn = dhj * (1f - update) * (1f - (n * n));
+                float dz = dhj * (hPrevJ - n) * update * (1f - update);
+                float dr = dn * hnr[j] * reset * (1f - reset);
+                dgi[j] = dr;
+                dgi[hidden + j] = dz;
+                dgi[(2 * hidden) + j] = dn;
+                dgh[j] = dr;
+                dgh[hidden + j] = dz;
+                dgh[(2 * hidden) + j] = dn * reset;
+                if (dhp != null)
+                {
+                    dhp[j] += dhj * update;
+                }
+            }
+        }
+    }
+}
