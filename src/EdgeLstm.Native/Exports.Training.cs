@@ -87,7 +87,7 @@ internal static unsafe partial class Exports
                 entry.Model.Weights.EnterRead();
                 try
                 {
-                    value = entry.Trainer.ComputeGradients(inputs, classes, training: false);
+                    value = entry.Trainer.EvaluateLoss(inputs, classes);
                 }
                 finally
                 {
