@@ -51,34 +51,88 @@ internal static class EvaluateCommand
         return command;
     }
 
-    /// <summary>The matrix with row totals and each class's recall, columns wide enough for the largest count.</summary>
+    /// <summary>The most classes the confusion matrix is drawn for; past it each class gets a line of its own.</summary>
+    public const int MaxMatrixClasses = 32;
+
+    /// <summary>
+    /// The matrix with row totals and each class's recall, columns wide enough for the largest count, over the classes
+    /// that occur as a label or a prediction. A model may have thousands of classes the data never uses; the text is
+    /// kept proportional to what the data shows, and past <see cref="MaxMatrixClasses"/> classes only the per-class
+    /// lines are printed (a matrix that wide reads as noise and, for 4096 classes, would be 100 MB of text).
+    /// </summary>
     public static string ConfusionTable(EvaluationResult result)
     {
         int classes = result.Confusion.GetLength(0);
-        int width = Math.Max(5, result.Total.ToString(CultureInfo.InvariantCulture).Length + 1);
+        var shown = new List<int>();
+        for (int c = 0; c < classes; c++)
+        {
+            bool occurs = false;
+            for (int other = 0; other < classes && !occurs; other++)
+            {
+                occurs = result.Confusion[c, other] != 0 || result.Confusion[other, c] != 0;
+            }
+
+            if (occurs)
+            {
+                shown.Add(c);
+            }
+        }
+
         var text = new StringBuilder();
+        if (shown.Count > MaxMatrixClasses)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{shown.Count} classes occur (more than {MaxMatrixClasses}): per-class counts instead of the matrix").AppendLine();
+            text.Append("class     total  recall").AppendLine();
+            foreach (int t in shown)
+            {
+                int rowTotal = RowTotal(result, t);
+                if (rowTotal > 0)
+                {
+                    text.Append(string.Create(CultureInfo.InvariantCulture, $"{t,5}  {rowTotal,8}  {(double)result.Confusion[t, t] / rowTotal,6:P1}")).AppendLine();
+                }
+            }
+
+            return text.ToString();
+        }
+
+        if (shown.Count < classes)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"(the {shown.Count} of the model's {classes} classes that occur as a label or a prediction)").AppendLine();
+        }
+
+        int width = Math.Max(5, result.Total.ToString(CultureInfo.InvariantCulture).Length + 1);
         text.Append("true\\pred".PadRight(10));
-        for (int p = 0; p < classes; p++)
+        foreach (int p in shown)
         {
             text.Append(p.ToString(CultureInfo.InvariantCulture).PadLeft(width));
         }
 
         text.Append("  │ total  recall").AppendLine();
-        for (int t = 0; t < classes; t++)
+        foreach (int t in shown)
         {
             text.Append(("   " + t.ToString(CultureInfo.InvariantCulture)).PadRight(10));
-            int rowTotal = 0;
-            for (int p = 0; p < classes; p++)
+            foreach (int p in shown)
             {
                 int n = result.Confusion[t, p];
-                rowTotal += n;
                 text.Append((n == 0 ? "·" : n.ToString(CultureInfo.InvariantCulture)).PadLeft(width));
             }
 
+            int rowTotal = RowTotal(result, t);
             double recall = rowTotal == 0 ? 0 : (double)result.Confusion[t, t] / rowTotal;
             text.Append(string.Create(CultureInfo.InvariantCulture, $"  │ {rowTotal,5}  {recall,6:P1}")).AppendLine();
         }
 
         return text.ToString();
+    }
+
+    private static int RowTotal(EvaluationResult result, int label)
+    {
+        int total = 0;
+        for (int p = 0; p < result.Confusion.GetLength(1); p++)
+        {
+            total += result.Confusion[label, p];
+        }
+
+        return total;
     }
 }
