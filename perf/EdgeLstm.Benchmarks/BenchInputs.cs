@@ -7,7 +7,12 @@ internal static class BenchInputs
 {
     public static readonly LstmConfig Config = LstmConfig.Mnist;
 
-    public static LstmModel Model() => LstmModel.Create(Config, 1);
+    /// <summary>The same shape with GRU cells, for the training row timed beside the LSTM's (no ONNX Runtime counterpart).</summary>
+    public static readonly LstmConfig GruConfig = Config with { Cell = CellKind.Gru };
+
+    public static LstmModel Model() => Model(Config);
+
+    public static LstmModel Model(LstmConfig config) => LstmModel.Create(config, 1);
 
     /// <summary>64 synthetic sequences [64 × 28 × 28] and 64 labels, the same on every call.</summary>
     public static (float[] X, int[] Labels) Batch64()
@@ -22,6 +27,7 @@ internal static class BenchInputs
     public static double Flops(ModelBenchmarks.Work work) => work switch
     {
         ModelBenchmarks.Work.TrainingIterationBatch64 => 64 * Diagnostics.FlopCount.Training(Config, Config.Steps),
+        ModelBenchmarks.Work.TrainingIterationBatch64Gru => 64 * Diagnostics.FlopCount.Training(GruConfig, GruConfig.Steps),
         ModelBenchmarks.Work.InferenceBatch64 => 64 * Diagnostics.FlopCount.Forward(Config, Config.Steps),
         ModelBenchmarks.Work.InferenceBatch1 => Diagnostics.FlopCount.Forward(Config, Config.Steps),
         _ => Diagnostics.FlopCount.StreamingStep(Config),

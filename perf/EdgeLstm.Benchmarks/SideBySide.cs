@@ -26,13 +26,13 @@ internal static class SideBySide
             double peak = RobustTiming.PeakGflops(threads);
             Console.WriteLine();
             Console.WriteLine(string.Create(inv, $"{threads} thread(s): FMA peak {peak:F1} GFLOP/s; times are {RobustTiming.ClockName(threads)}"));
-            Console.WriteLine($"  {"work",-26} {"EdgeLstm",11} {"GFLOP/s",8} {"% peak",7} {"ONNX RT",11} {"% peak",7} {"speed-up",9}");
+            Console.WriteLine($"  {"work",-28} {"EdgeLstm",11} {"GFLOP/s",8} {"% peak",7} {"ONNX RT",11} {"% peak",7} {"speed-up",9}");
             foreach (var work in Enum.GetValues<ModelBenchmarks.Work>())
             {
                 var edge = new ModelBenchmarks { Case = work, Threads = threads };
                 edge.Setup();
                 OnnxBenchmarks? onnx = null;
-                if (why is null && work != ModelBenchmarks.Work.TrainingIterationBatch64)
+                if (why is null && OnnxBenchmarks.InferenceWork().Contains(work))
                 {
                     onnx = new OnnxBenchmarks { Case = work, Threads = threads };
                     onnx.Setup();
@@ -55,7 +55,7 @@ internal static class SideBySide
                 string onnxText = onnx is null ? "-" : Time(bestOnnx);
                 string onnxPercent = onnx is null ? "-" : (100 * flops / bestOnnx / 1e9 / peak).ToString("F1", inv) + "%";
                 string ratio = onnx is null ? "-" : (bestOnnx / bestEdge).ToString("F2", inv) + "x";
-                Console.WriteLine(string.Create(inv, $"  {work,-26} {Time(bestEdge),11} {gflops,8:F1} {100 * gflops / peak,6:F1}% {onnxText,11} {onnxPercent,7} {ratio,9}"));
+                Console.WriteLine(string.Create(inv, $"  {work,-28} {Time(bestEdge),11} {gflops,8:F1} {100 * gflops / peak,6:F1}% {onnxText,11} {onnxPercent,7} {ratio,9}"));
             }
         }
 

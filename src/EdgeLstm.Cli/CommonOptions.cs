@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using EdgeLstm.Model;
 
 namespace EdgeLstm.Cli;
 
@@ -32,6 +33,14 @@ internal static class CommonOptions
         });
         return option;
     }
+
+    /// <summary>The recurrent cell of every layer (<c>train</c>, <c>bench</c>).</summary>
+    public static Option<CellKind> Cell() => new("--cell")
+    {
+        Description = "The recurrent cell of every layer: lstm (the recipe) or gru (PyTorch's nn.GRU).",
+        DefaultValueFactory = _ => CellKind.Lstm,
+        HelpName = "lstm|gru",
+    };
 
     public static Option<int> Threads() => Int("--threads", "Threads to use; 0 = one per processor. Results do not depend on it.", 0, 0, 256);
 

@@ -16,21 +16,22 @@ internal static class BenchCommand
     public static Command Create(CliContext context)
     {
         var threads = CommonOptions.Int("--threads", "Also measure with this many threads (0 = one per processor). The 1-thread figures are always measured.", 0, 0, 256);
-        var hidden = CommonOptions.Int("--hidden", "Units per LSTM layer of the benchmarked model.", 256, 1, 4096);
-        var layers = CommonOptions.Int("--layers", "LSTM layers of the benchmarked model.", 2, 1, 8);
+        var hidden = CommonOptions.Int("--hidden", "Units per recurrent layer of the benchmarked model.", 256, 1, 4096);
+        var layers = CommonOptions.Int("--layers", "Recurrent layers of the benchmarked model.", 2, 1, 8);
+        var cell = CommonOptions.Cell();
         var command = new Command("bench", "Measure training and inference speed of the recipe's model (28 steps × 28 inputs → 2×256 → 10) on synthetic data: a training iteration at batch 64, inference at batch 64 and 1, one streaming step. Prints time, GFLOP/s and % of this processor's measured FMA peak.")
         {
-            threads, hidden, layers,
+            threads, hidden, layers, cell,
         };
         command.SetAction(parsed =>
         {
             int requested = parsed.GetValue(threads);
-            var config = LstmConfig.Mnist with { HiddenSize = parsed.GetValue(hidden), Layers = parsed.GetValue(layers) };
+            var config = LstmConfig.Mnist with { HiddenSize = parsed.GetValue(hidden), Layers = parsed.GetValue(layers), Cell = parsed.GetValue(cell) };
             int many = requested == 0 ? Environment.ProcessorCount : requested;
             var o = context.Out;
             var inv = CultureInfo.InvariantCulture;
             var width = SimdSupport.Widest;
-            o.WriteLine(string.Create(inv, $"model: {config.Steps} steps × {config.InputSize} → {config.Layers}×{config.HiddenSize} → {config.Classes}; {FlopCount.Forward(config, config.Steps) / 1e6:F2} MFLOP forward, {FlopCount.Training(config, config.Steps) / 1e6:F2} MFLOP forward+backward per sequence"));
+            o.WriteLine(string.Create(inv, $"model: {config.Steps} steps × {config.InputSize} → {config.Layers}×{config.HiddenSize} {config.RecurrentModule.ToUpperInvariant()} → {config.Classes}; {FlopCount.Forward(config, config.Steps) / 1e6:F2} MFLOP forward, {FlopCount.Training(config, config.Steps) / 1e6:F2} MFLOP forward+backward per sequence"));
             o.WriteLine($"vectors: {(int)width} bits; {Environment.ProcessorCount} processors");
             foreach (int n in many == 1 ? [1] : new[] { 1, many })
             {

@@ -31,7 +31,7 @@ internal static class TrainCommand
         var batchSize = CommonOptions.Int("--batch-size", "Images per mini-batch.", 64, 1, ModelLimits.MaxBatchSize);
         var hidden = CommonOptions.Int("--hidden", "Units in each LSTM layer.", 256, 1, ModelLimits.MaxHiddenSize);
         var layers = CommonOptions.Int("--layers", "Stacked LSTM layers.", 2, 1, ModelLimits.MaxLayers);
-        var cell = new Option<CellKind>("--cell") { Description = "The recurrent cell of every layer: lstm (the recipe) or gru (PyTorch's nn.GRU).", DefaultValueFactory = _ => CellKind.Lstm, HelpName = "lstm|gru" };
+        var cell = CommonOptions.Cell();
         var keep = CommonOptions.Float("--keep-prob", "Probability of keeping each LSTM output in training (dropout); 1 = no dropout.", 0.5f, TrainingRules.MinKeepProbability, 1f);
         var lr = CommonOptions.Float("--lr", "Adam's learning rate.", 1e-3f, 0f, TrainingRules.MaxLearningRate, minExclusive: true);
         var lrFinal = new Option<float?>("--lr-final") { Description = "Decay the learning rate along a cosine to this value at the last iteration (e.g. 1e-5 for a longer run). Default: constant, as the recipe.", HelpName = "X" };

@@ -26,6 +26,20 @@ public class BenchCommandTests
     }
 
     [Fact]
+    public void Bench_with_cell_gru_times_a_gru_model_and_counts_its_three_gate_blocks()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = CliApp.Run(["bench", "--hidden", "16", "--layers", "1", "--threads", "1", "--cell", "gru"], new CliContext { Out = output, Error = error });
+
+        Assert.True(code == 0, error.ToString());
+        string text = output.ToString();
+        // 28 steps × 2·(28+16)·3·16 + 2·16·10 = 0.12 MFLOP forward (an LSTM's 4 gate blocks would make it 0.16).
+        Assert.Contains("1×16 GRU → 10; 0.12 MFLOP forward", text, StringComparison.Ordinal);
+        Assert.Contains("training iteration, batch 64", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Bench_rejects_a_negative_thread_count_as_a_usage_error()
     {
         var error = new StringWriter();
