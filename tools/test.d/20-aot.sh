@@ -31,8 +31,9 @@ check() {
 }
 
 # The size ceiling for each stripped binary, in bytes. It guards against growth; it is NOT the 2.5 MB target,
-# which System.CommandLine alone exceeds (trimming.md, "Size").
-size_ceiling=3500000
+# which System.CommandLine alone exceeds (trimming.md, "Size"). Raised from 3.5 MB when GRU cells, the other heads,
+# the strict gzip decoder and the hardened readers landed (x64 3 399 376, arm64 3 509 840 bytes then).
+size_ceiling=3800000
 # Printed probabilities have 4 decimals; x64 (256-bit) and arm64 (128-bit) differ by ~1e-7 before printing, which can
 # move a value sitting on a rounding boundary by one unit of the last digit, never more.
 print_tolerance=0.0001
