@@ -39,6 +39,20 @@ internal sealed unsafe class NetworkEngine
         {
             InputShape.ToTimeMajor(x, plan.Input, plan.Batch, plan.Steps, _network.InputSize);
         }
+
+        if (plan.Padded)
+        {
+            // A padded step is still computed (then its state is held), so its input is zeroed: a NaN or Inf there
+            // would otherwise reach the gradients through 0·NaN.
+            int inputSize = _network.InputSize;
+            for (int b = 0; b < plan.Batch; b++)
+            {
+                for (int t = plan.Lengths[b]; t < plan.Steps; t++)
+                {
+                    new Span<float>(plan.Input + ((((long)t * plan.Batch) + b) * inputSize), inputSize).Clear();
+                }
+            }
+        }
     }
 
     /// <summary>

@@ -109,6 +109,9 @@ public class VariableLengthTests
             }
         }
 
+        // Not even a NaN or an infinity in the padding reaches anything.
+        xLong[((1 * longer) + 2) * InputSize] = float.NaN;
+        xLong[(((2 * longer) + longer - 1) * InputSize) + 1] = float.PositiveInfinity;
         var padded = Run(model, threads, xLong, batch, longer, labelsLong, targetsLong);
         Assert.Equal(baseline.Loss, padded.Loss);
         Assert.Equal(baseline.Gradients, padded.Gradients);
