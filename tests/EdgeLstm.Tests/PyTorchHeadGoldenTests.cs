@@ -13,7 +13,7 @@ namespace EdgeLstm.Tests;
 /// </summary>
 public sealed class PyTorchHeadGoldenTests
 {
-    private static readonly Lazy<(JsonElement Config, Dictionary<string, (int[] Shape, double[] Data)> Tensors)> Fixture = new(Load);
+    private static readonly Lazy<(JsonElement Config, Dictionary<string, (int[] Shape, double[] Data)> Tensors)> Fixture = new(() => Load("heads_golden.json"));
 
     [Theory]
     [InlineData("lstm_classify_every_step", 1)]
@@ -64,7 +64,7 @@ public sealed class PyTorchHeadGoldenTests
         AssertClose($"{name}: grad.x", Get("grad.x"), trainer.InputGradient);
     }
 
-    private static void AssertClose(string what, double[] expected, ReadOnlySpan<float> actual)
+    internal static void AssertClose(string what, double[] expected, ReadOnlySpan<float> actual)
     {
         Assert.Equal(expected.Length, actual.Length);
         double scale = expected.Max(Math.Abs);
@@ -75,16 +75,17 @@ public sealed class PyTorchHeadGoldenTests
         }
     }
 
-    private static float[] Float32(double[] data)
+    internal static float[] Float32(double[] data)
     {
         var values = data.Select(v => (float)v).ToArray();
         Assert.True(values.Select(v => (double)v).SequenceEqual(data), "The fixture's inputs and parameters must be float32 values.");
         return values;
     }
 
-    private static (JsonElement, Dictionary<string, (int[], double[])>) Load()
+    /// <summary>A golden fixture of tools/golden: its config and its tensors by name.</summary>
+    internal static (JsonElement, Dictionary<string, (int[], double[])>) Load(string file)
     {
-        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "heads_golden.json")));
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", file)));
         var tensors = new Dictionary<string, (int[], double[])>(StringComparer.Ordinal);
         foreach (var t in document.RootElement.GetProperty("tensors").EnumerateObject())
         {

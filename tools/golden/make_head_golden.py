@@ -54,6 +54,24 @@ def entry(array):
     return '{"shape": [' + ", ".join(str(d) for d in array.shape) + '], "data": [' + data + "]}"
 
 
+def write_fixture(path, header, tensors):
+    """The header's fields, then every tensor on one line; checked to parse before it is written."""
+    lines = ["{"]
+    for key, value in header.items():
+        lines.append(f"  {json.dumps(key)}: {json.dumps(value)},")
+    lines.append('  "tensors": {')
+    for i, (tname, array) in enumerate(tensors):
+        comma = "," if i < len(tensors) - 1 else ""
+        lines.append(f"    {json.dumps(tname)}: {entry(array)}{comma}")
+    lines.append("  }")
+    lines.append("}")
+    text = "\n".join(lines) + "\n"
+    json.loads(text)
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+    print(f"wrote {path}: {len(tensors)} tensors, {len(text)} bytes", file=sys.stderr)
+
+
 def main():
     torch.manual_seed(SEED)
     rng = np.random.default_rng(SEED)
@@ -105,21 +123,7 @@ def main():
                    "steps": STEPS, "batch": BATCH},
         "cases": cases,
     }
-    lines = ["{"]
-    for key, value in header.items():
-        lines.append(f"  {json.dumps(key)}: {json.dumps(value)},")
-    lines.append('  "tensors": {')
-    for i, (tname, array) in enumerate(tensors):
-        comma = "," if i < len(tensors) - 1 else ""
-        lines.append(f"    {json.dumps(tname)}: {entry(array)}{comma}")
-    lines.append("  }")
-    lines.append("}")
-    text = "\n".join(lines) + "\n"
-    json.loads(text)
-    with open(OUTPUT, "w", encoding="utf-8", newline="\n") as f:
-        f.write(text)
-    print(f"wrote {OUTPUT}: {len(tensors)} tensors, {len(text)} bytes", file=sys.stderr)
-
+    write_fixture(OUTPUT, header, tensors)
 
 if __name__ == "__main__":
     main()

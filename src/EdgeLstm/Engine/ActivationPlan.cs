@@ -32,6 +32,7 @@ internal sealed unsafe class ActivationPlan
         Steps = steps;
         HeadRows = network.HeadReadsEveryStep ? checked(batch * steps) : batch;
         HeadLabels = network.HeadRegresses ? [] : new int[HeadRows];
+        Lengths = new int[batch];
         int layers = network.Layers.Count;
         _gates = new float*[layers];
         _c = new float*[layers];
@@ -53,6 +54,7 @@ internal sealed unsafe class ActivationPlan
         _memory = new AlignedBuffer((int)total);
         _used = 0;
         Carve(_memory.Pointer);
+        SetLengths(default);
     }
 
     public EngineMode Mode { get; }
@@ -66,6 +68,57 @@ internal sealed unsafe class ActivationPlan
 
     /// <summary>Class labels in head-row order (time-major for a per-step head), for the loss.</summary>
     public int[] HeadLabels { get; }
+
+    /// <summary>Each sample's length, 1..T (all T unless the last batch said otherwise).</summary>
+    public int[] Lengths { get; }
+
+    /// <summary>True when some sample of the current batch is shorter than <see cref="Steps"/>.</summary>
+    public bool Padded { get; private set; }
+
+    /// <summary>Head rows that hold a real step: B for a last-step head, Σ lengths for a per-step head.</summary>
+    public int RealHeadRows { get; private set; }
+
+    /// <summary>
+    /// Sets the batch's lengths: empty means every sample is full length. Each must be 1..T; checked here, before any
+    /// computation, so a bad length changes nothing.
+    /// </summary>
+    public void SetLengths(ReadOnlySpan<int> lengths)
+    {
+        if (lengths.IsEmpty)
+        {
+            Array.Fill(Lengths, Steps);
+        }
+        else
+        {
+            if (lengths.Length != Batch)
+            {
+                throw new ArgumentException($"lengths must hold one length per sample: {Batch}; it holds {lengths.Length}.", nameof(lengths));
+            }
+
+            for (int b = 0; b < Batch; b++)
+            {
+                if (lengths[b] < 1 || lengths[b] > Steps)
+                {
+                    throw new ArgumentException($"lengths[{b}] is {lengths[b]}; a length must be 1 to the batch's {Steps} steps.", nameof(lengths));
+                }
+            }
+
+            lengths.CopyTo(Lengths);
+        }
+
+        long real = 0;
+        Padded = false;
+        foreach (int length in Lengths)
+        {
+            real += length;
+            Padded |= length < Steps;
+        }
+
+        RealHeadRows = _network.HeadReadsEveryStep ? (int)real : Batch;
+    }
+
+    /// <summary>True when head row <paramref name="row"/> (time-major for a per-step head) is a padded step.</summary>
+    public bool IsPaddedRow(int row) => Padded && _network.HeadReadsEveryStep && Lengths[row % Batch] <= row / Batch;
 
     /// <summary>[rows×K] regression targets in head-row order.</summary>
     public float* Targets { get; private set; }
@@ -149,6 +202,7 @@ internal sealed unsafe class ActivationPlan
             Recurrent = Recurrent,
             H = _h[layer],
             KeepAllSteps = Mode == EngineMode.Train,
+            Lengths = Padded ? Lengths : null,
         };
         if (Mode == EngineMode.Stream)
         {

@@ -18,6 +18,7 @@ internal static unsafe class GruLayer
         {
             float* hPrev = t == 0 ? f.H0 : f.OutputAt(t - 1);
             context.GruStepForward.Run(context, f.Batch, f.Hidden, f.Gates + (t * f.Batch * h3), bias, hPrev, recurrentT, f.Recurrent, f.HiddenNAt(t), f.OutputAt(t));
+            f.HoldEndedSamples(t);
         }
     }
 

@@ -36,6 +36,9 @@ internal unsafe struct LayerActivations
     /// <summary>True in training: every step's activations stay for the backward pass.</summary>
     public bool KeepAllSteps;
 
+    /// <summary>Each sample's length (1..T) when some sample is shorter than the batch, else null (all full length).</summary>
+    public int[]? Lengths;
+
     /// <summary>Floats in one step's [B×H] block.</summary>
     public readonly long StepFloats => (long)Batch * Hidden;
 
@@ -47,6 +50,33 @@ internal unsafe struct LayerActivations
 
     /// <summary>The tanh(c) scratch of step <paramref name="t"/>.</summary>
     public readonly float* TanhCellAt(int t) => TanhC + (KeepAllSteps ? t * StepFloats : 0);
+
+    /// <summary>
+    /// After step <paramref name="t"/>: every sample whose sequence has ended keeps its state from step t−1, so its state
+    /// stops changing after its length (pack_padded_sequence) and what is read at step T−1 is its own last step. A padded
+    /// step's gradient is then exactly zero backward, as nothing reaches it from above or from later steps.
+    /// </summary>
+    public readonly void HoldEndedSamples(int t)
+    {
+        if (Lengths is null || t == 0)
+        {
+            return;
+        }
+
+        long bytes = Hidden * sizeof(float);
+        for (int b = 0; b < Batch; b++)
+        {
+            if (Lengths[b] <= t)
+            {
+                long row = (long)b * Hidden;
+                Buffer.MemoryCopy(OutputAt(t - 1) + row, OutputAt(t) + row, bytes, bytes);
+                if (C != null)
+                {
+                    Buffer.MemoryCopy(CellAt(t - 1) + row, CellAt(t) + row, bytes, bytes);
+                }
+            }
+        }
+    }
 
     /// <summary>The GRU's h_prev·W_hnᵀ + b_hn of step <paramref name="t"/>.</summary>
     public readonly float* HiddenNAt(int t) => HiddenN + (KeepAllSteps ? t * StepFloats : 0);

@@ -28,12 +28,30 @@ internal sealed unsafe class NetworkEngine
     public ActivationPlan PlanFor(ActivationPlan? plan, EngineMode mode, int batch, int steps)
         => plan is not null && plan.Fits(mode, batch, steps) ? plan : new ActivationPlan(_network, mode, batch, steps);
 
-    /// <summary>Copies batch-major inputs [B×T×I] into the plan's time-major input.</summary>
-    public void LoadInputs(ActivationPlan plan, ReadOnlySpan<float> inputs)
+    /// <summary>
+    /// Copies batch-major inputs [B×T×I] into the plan's time-major input and sets the batch's lengths (empty: every
+    /// sample is T steps long). The values of a sample's padded steps are never read.
+    /// </summary>
+    public void LoadInputs(ActivationPlan plan, ReadOnlySpan<float> inputs, ReadOnlySpan<int> lengths = default)
     {
+        plan.SetLengths(lengths);
         fixed (float* x = inputs)
         {
             InputShape.ToTimeMajor(x, plan.Input, plan.Batch, plan.Steps, _network.InputSize);
+        }
+
+        if (plan.Padded)
+        {
+            // A padded step is still computed (then its state is held), so its input is zeroed: a NaN or Inf there
+            // would otherwise reach the gradients through 0·NaN.
+            int inputSize = _network.InputSize;
+            for (int b = 0; b < plan.Batch; b++)
+            {
+                for (int t = plan.Lengths[b]; t < plan.Steps; t++)
+                {
+                    new Span<float>(plan.Input + ((((long)t * plan.Batch) + b) * inputSize), inputSize).Clear();
+                }
+            }
         }
     }
 
@@ -137,6 +155,18 @@ internal sealed unsafe class NetworkEngine
         {
             var t = new Span<float>(plan.Targets, rows * k);
             ToHeadRows(plan, targets, t, k);
+            if (plan.Padded)
+            {
+                // A padded step's target is its own output: it adds exactly zero to the error and to the gradient.
+                for (int r = 0; r < rows; r++)
+                {
+                    if (plan.IsPaddedRow(r))
+                    {
+                        outputs.Slice(r * k, k).CopyTo(t.Slice(r * k, k));
+                    }
+                }
+            }
+
             float error = (float)(MeanSquaredError.Sum(outputs, t) / divisor);
             if (!dOutputs.IsEmpty)
             {
@@ -149,13 +179,43 @@ internal sealed unsafe class NetworkEngine
         ToHeadRows(plan, labels, plan.HeadLabels, 1);
         var probabilities = new Span<float>(plan.Probabilities, rows * k);
         SoftmaxCrossEntropy.Softmax(outputs, probabilities, rows, k);
-        float loss = (float)(SoftmaxCrossEntropy.SumNegativeLogLikelihood(outputs, plan.HeadLabels, k) / divisor);
+        float loss = (float)(SumNegativeLogLikelihood(plan, outputs, k) / divisor);
         if (!dOutputs.IsEmpty)
         {
             SoftmaxCrossEntropy.Backward(probabilities, plan.HeadLabels, dOutputs, k, (float)(1.0 / divisor));
+            if (plan.Padded && _network.HeadReadsEveryStep)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    if (plan.IsPaddedRow(r))
+                    {
+                        dOutputs.Slice(r * k, k).Clear();
+                    }
+                }
+            }
         }
 
         return loss;
+    }
+
+    /// <summary>The classifier's summed −log p over the real rows: a padded step's label is not counted.</summary>
+    private static double SumNegativeLogLikelihood(ActivationPlan plan, ReadOnlySpan<float> outputs, int k)
+    {
+        if (!plan.Padded)
+        {
+            return SoftmaxCrossEntropy.SumNegativeLogLikelihood(outputs, plan.HeadLabels, k);
+        }
+
+        double sum = 0;
+        for (int r = 0; r < plan.HeadRows; r++)
+        {
+            if (!plan.IsPaddedRow(r))
+            {
+                sum += SoftmaxCrossEntropy.SumNegativeLogLikelihood(outputs.Slice(r * k, k), plan.HeadLabels.AsSpan(r, 1), k);
+            }
+        }
+
+        return sum;
     }
 
     /// <summary>What a caller reads after the head: class probabilities of a classifier, the outputs of a regression.</summary>
@@ -201,6 +261,21 @@ internal sealed unsafe class NetworkEngine
         {
             int read = (int)((steps * bh) - firstRead);
             Dropout.Backward(new Span<float>(dTop + firstRead, read), new ReadOnlySpan<float>(plan.Mask(layers - 1) + firstRead, read));
+        }
+
+        if (plan.Padded && !_network.HeadReadsEveryStep)
+        {
+            // The head read step T−1, where a shorter sample holds a copy of its own last step's h: the gradient goes there.
+            for (int b = 0; b < batch; b++)
+            {
+                int last = plan.Lengths[b] - 1;
+                if (last < steps - 1)
+                {
+                    var read = new Span<float>(dTop + firstRead + ((long)b * hidden), hidden);
+                    read.CopyTo(new Span<float>(dTop + (last * bh) + ((long)b * hidden), hidden));
+                    read.Clear();
+                }
+            }
         }
 
         for (int l = layers - 1; l >= 0; l--)

@@ -75,6 +75,32 @@ public sealed unsafe class LstmPredictor : IDisposable
         Run(inputs, batchSize, outputs, finalC, finalH, probabilities, logits: false);
     }
 
+    /// <summary>
+    /// <see cref="Predict(ReadOnlySpan{float}, int, Span{float})"/> on a variable-length batch: sample b is
+    /// <paramref name="lengths"/>[b] steps long (1..T; empty = all T) and a last-step head reads each sample's own last
+    /// step (pack_padded_sequence). Past its length a sample's state is held, so a per-step head's rows at padded steps
+    /// repeat its last real step's result (PyTorch's pad_packed_sequence would give zeros there).
+    /// </summary>
+    public void Predict(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> lengths, Span<float> probabilities)
+    {
+        Run(inputs, batchSize, default, default, default, probabilities, logits: false, lengths);
+    }
+
+    /// <summary><see cref="PredictLogits(ReadOnlySpan{float}, int, Span{float})"/> on a variable-length batch (lengths as in <c>Predict</c>).</summary>
+    public void PredictLogits(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> lengths, Span<float> logits)
+    {
+        Run(inputs, batchSize, default, default, default, logits, logits: true, lengths);
+    }
+
+    /// <summary>
+    /// <see cref="Run(ReadOnlySpan{float}, int, Span{float}, Span{float}, Span{float}, Span{float})"/> on a
+    /// variable-length batch: the final state of each sample is its state after its own length.
+    /// </summary>
+    public void Run(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> lengths, Span<float> outputs, Span<float> finalC, Span<float> finalH, Span<float> probabilities = default)
+    {
+        Run(inputs, batchSize, outputs, finalC, finalH, probabilities, logits: false, lengths);
+    }
+
     /// <summary>The dense layer and softmax on any rows of top-layer outputs: [rows×H] → [rows×C].</summary>
     public void Classify(ReadOnlySpan<float> hidden, int rows, Span<float> probabilities)
     {
@@ -105,7 +131,7 @@ public sealed unsafe class LstmPredictor : IDisposable
         }
     }
 
-    private void Run(ReadOnlySpan<float> inputs, int batchSize, Span<float> outputs, Span<float> finalC, Span<float> finalH, Span<float> result, bool logits)
+    private void Run(ReadOnlySpan<float> inputs, int batchSize, Span<float> outputs, Span<float> finalC, Span<float> finalH, Span<float> result, bool logits, ReadOnlySpan<int> lengths = default)
     {
         var config = _model.Config;
         int steps = InputShape.StepsOf(inputs.Length, batchSize, config.InputSize);
@@ -120,7 +146,7 @@ public sealed unsafe class LstmPredictor : IDisposable
         RequireOptional(result, headRows * config.Classes, logits ? "logits" : "probabilities");
 
         var plan = _plan = _engine.PlanFor(_plan, EngineMode.Infer, batchSize, steps);
-        _engine.LoadInputs(plan, inputs);
+        _engine.LoadInputs(plan, inputs, lengths);
         float* headInput;
         fixed (float* c = finalC, h = finalH)
         {

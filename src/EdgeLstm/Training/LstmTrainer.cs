@@ -101,20 +101,31 @@ public sealed unsafe class LstmTrainer : IDisposable
     /// <param name="inputs">[B×T×I] with B = <paramref name="labels"/>.Length.</param>
     /// <param name="labels">Class of each sample, 0 to C−1.</param>
     public float TrainBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
-        => TrainBatch(inputs, labels.Length, labels, default);
+        => Train(inputs, labels.Length, labels, default, default);
 
     /// <summary>One training iteration of a classifier: labels [B] (last-step head) or [B×T] (per-step head).</summary>
     public float TrainBatch(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> labels)
-        => TrainBatch(inputs, batchSize, labels, default);
+        => Train(inputs, batchSize, labels, default, default);
 
     /// <summary>One training iteration of a regression: targets [B×K] (last-step head) or [B×T×K] (per-step head).</summary>
     public float TrainBatch(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<float> targets)
-        => TrainBatch(inputs, batchSize, default, targets);
+        => Train(inputs, batchSize, default, targets, default);
+
+    /// <summary>
+    /// One training iteration of a classifier on a variable-length batch: sample b is <paramref name="lengths"/>[b]
+    /// steps long (1..T) and its steps after that are padding (see <see cref="ComputeGradients(ReadOnlySpan{float}, int, ReadOnlySpan{int}, ReadOnlySpan{float}, ReadOnlySpan{int}, bool)"/>).
+    /// </summary>
+    public float TrainBatch(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> labels, ReadOnlySpan<int> lengths)
+        => Train(inputs, batchSize, labels, default, lengths);
+
+    /// <summary>One training iteration of a regression on a variable-length batch (see the classifier's overload).</summary>
+    public float TrainBatch(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<float> targets, ReadOnlySpan<int> lengths)
+        => Train(inputs, batchSize, default, targets, lengths);
 
     /// <summary>The data path of one iteration, top to bottom: forward, loss, backward, then clip and Adam.</summary>
-    private float TrainBatch(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets)
+    private float Train(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, ReadOnlySpan<int> lengths)
     {
-        float loss = ComputeGradients(inputs, batchSize, labels, targets, training: true);
+        float loss = ComputeGradients(inputs, batchSize, labels, targets, lengths, training: true);
         float norm = LastGradientNorm = MathF.Sqrt(TensorPrimitives.SumOfSquares(_gradients.Span));
         if (!float.IsFinite(norm))
         {
@@ -141,15 +152,26 @@ public sealed unsafe class LstmTrainer : IDisposable
 
     /// <summary><see cref="ComputeGradients(ReadOnlySpan{float}, ReadOnlySpan{int}, bool)"/> for any head: labels of a classifier or targets of a regression.</summary>
     public float ComputeGradients(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, bool training = true)
+        => ComputeGradients(inputs, batchSize, labels, targets, default, training);
+
+    /// <summary>
+    /// <see cref="ComputeGradients(ReadOnlySpan{float}, int, ReadOnlySpan{int}, ReadOnlySpan{float}, bool)"/> on a
+    /// variable-length batch, as PyTorch's pack_padded_sequence computes it: sample b is <paramref name="lengths"/>[b]
+    /// steps long (1..T; empty = all T), its state stops changing after its length, a last-step head reads its own
+    /// last step, and a per-step head's loss is the mean over the real steps only (Σ lengths rows; × K for a
+    /// regression or the mean over classes). Padded steps' inputs, labels and targets are not read into anything; their
+    /// labels must still be valid classes.
+    /// </summary>
+    public float ComputeGradients(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, ReadOnlySpan<int> lengths, bool training = true)
     {
         int steps = CheckBatch(inputs, batchSize, labels, targets);
         var plan = _lastPlan = _trainPlan = _engine.PlanFor(_trainPlan, EngineMode.Train, batchSize, steps);
         float keep = training ? _options.KeepProbability : 1f;
 
-        _engine.LoadInputs(plan, inputs);
+        _engine.LoadInputs(plan, inputs, lengths);
         float* headInput = _engine.ForwardStack(plan, keep, DropoutRandom);
         _engine.ForwardHead(headInput, plan.HeadRows, plan.Logits);
-        float loss = _engine.Loss(plan, labels, targets, LossDivisor(plan.HeadRows));
+        float loss = _engine.Loss(plan, labels, targets, LossDivisor(plan.RealHeadRows));
         _engine.Backward(plan, keep, _gradients.Pointer, ComputeInputGradient);
         return loss;
     }
@@ -163,13 +185,17 @@ public sealed unsafe class LstmTrainer : IDisposable
 
     /// <summary><see cref="EvaluateLoss(ReadOnlySpan{float}, ReadOnlySpan{int})"/> for any head: labels of a classifier or targets of a regression.</summary>
     public float EvaluateLoss(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets)
+        => EvaluateLoss(inputs, batchSize, labels, targets, default);
+
+    /// <summary><see cref="EvaluateLoss(ReadOnlySpan{float}, int, ReadOnlySpan{int}, ReadOnlySpan{float})"/> on a variable-length batch (lengths as in <c>ComputeGradients</c>).</summary>
+    public float EvaluateLoss(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, ReadOnlySpan<int> lengths)
     {
         int steps = CheckBatch(inputs, batchSize, labels, targets);
         var plan = _lastPlan = _evaluationPlan = _engine.PlanFor(_evaluationPlan, EngineMode.Infer, batchSize, steps);
-        _engine.LoadInputs(plan, inputs);
+        _engine.LoadInputs(plan, inputs, lengths);
         float* headInput = _engine.ForwardStack(plan);
         _engine.ForwardHead(headInput, plan.HeadRows, plan.Logits);
-        return _engine.Loss(plan, labels, targets, LossDivisor(plan.HeadRows));
+        return _engine.Loss(plan, labels, targets, LossDivisor(plan.RealHeadRows));
     }
 
     /// <summary>Stops the worker threads, if the trainer made them.</summary>

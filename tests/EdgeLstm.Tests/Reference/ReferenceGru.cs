@@ -25,6 +25,11 @@ internal sealed partial class ReferenceLstm
             y[l][t] = new double[batch * hd];
             for (int b = 0; b < batch; b++)
             {
+                if (t >= LengthOf(b, steps))
+                {
+                    continue;
+                }
+
                 var gi = new double[3 * hd];
                 var gh = new double[3 * hd];
                 for (int r = 0; r < 3 * hd; r++)
@@ -73,6 +78,11 @@ internal sealed partial class ReferenceLstm
             var dhPrev = new double[batch * hd];
             for (int b = 0; b < batch; b++)
             {
+                if (t >= LengthOf(b, steps))
+                {
+                    continue;
+                }
+
                 for (int j = 0; j < hd; j++)
                 {
                     int q = (b * hd) + j, o = b * 3 * hd;

@@ -9,16 +9,19 @@ namespace EdgeLstm.Tests.Reference;
 /// </summary>
 internal sealed partial class ReferenceLstm
 {
-    /// <summary>The (sample, step) of every head row, batch-major.</summary>
+    /// <summary>
+    /// The (sample, step) of every real head row, batch-major, and where its label or target sits ([B] or [B×T]): a
+    /// sample's last step is step length−1, and a per-step head has no rows past a sample's length.
+    /// </summary>
     private IEnumerable<(int Row, int B, int T)> HeadRows(int batch, int steps)
     {
         bool every = _c.HeadReadsEveryStep;
-        int row = 0;
         for (int b = 0; b < batch; b++)
         {
-            for (int t = every ? 0 : steps - 1; t < steps; t++)
+            int length = LengthOf(b, steps);
+            for (int t = every ? 0 : length - 1; t < length; t++)
             {
-                yield return (row++, b, t);
+                yield return (every ? (b * steps) + t : b, b, t);
             }
         }
     }
@@ -32,8 +35,9 @@ internal sealed partial class ReferenceLstm
         var fcw = _p["fc.weight"];
         var fcb = _p["fc.bias"];
         var rows = HeadRows(batch, steps).ToArray();
-        var logits = new double[rows.Length * classes];
-        var probs = new double[rows.Length * classes];
+        int slots = _c.HeadReadsEveryStep ? batch * steps : batch;
+        var logits = new double[slots * classes];
+        var probs = new double[slots * classes];
         double loss = 0;
         foreach (var (row, b, t) in rows)
         {

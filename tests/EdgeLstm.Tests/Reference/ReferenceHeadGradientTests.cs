@@ -14,13 +14,26 @@ public class ReferenceHeadGradientTests
     [InlineData(CellKind.Gru, HeadKind.RegressEveryStep)]
     [InlineData(CellKind.Lstm, HeadKind.RegressEveryStep)]
     public void Head_gradients_match_finite_differences(CellKind cell, HeadKind head)
+        => CheckAgainstFiniteDifferences(cell, head, lengths: null);
+
+    /// <summary>Variable-length batches (lengths T, 1 and 2): every head, both cells.</summary>
+    [Theory]
+    [InlineData(CellKind.Lstm, HeadKind.ClassifyLastStep)]
+    [InlineData(CellKind.Gru, HeadKind.ClassifyLastStep)]
+    [InlineData(CellKind.Lstm, HeadKind.ClassifyEveryStep)]
+    [InlineData(CellKind.Gru, HeadKind.RegressLastStep)]
+    [InlineData(CellKind.Gru, HeadKind.RegressEveryStep)]
+    public void Gradients_of_a_variable_length_batch_match_finite_differences(CellKind cell, HeadKind head)
+        => CheckAgainstFiniteDifferences(cell, head, lengths: [4, 1, 2]);
+
+    private static void CheckAgainstFiniteDifferences(CellKind cell, HeadKind head, int[]? lengths)
     {
         const int batch = 3, steps = 4;
         var config = new LstmConfig(5, 6, 2, 3, steps) { Cell = cell, Head = head };
         var model = TestModels.Make(config, 7);
         var x = TestModels.Inputs(batch, steps, 5, 8).Select(v => (double)v).ToArray();
         var (labels, targets) = HeadData.For(config, batch, steps, 9);
-        var reference = new ReferenceLstm(model);
+        var reference = new ReferenceLstm(model) { Lengths = lengths };
         var (grads, dInput) = reference.Backward(x, labels, LossReduction.MeanOverBatch, batch, targets);
         double Loss() => reference.Forward(x, labels, LossReduction.MeanOverBatch, batch, targets).Loss;
 

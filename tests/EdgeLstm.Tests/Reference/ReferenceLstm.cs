@@ -22,6 +22,14 @@ internal sealed partial class ReferenceLstm
     public Dictionary<string, double[]> Parameters => _p;
 
     /// <summary>Optional dropout masks per layer [T×B×H] (0 or 1/keep), applied to each layer's output.</summary>
+    /// <summary>
+    /// Each sample's length (1..T), or null for all full length: a sample's steps past its length are not computed at
+    /// all (their h, c stay zero, as pad_packed_sequence returns them) and the head reads step length−1.
+    /// </summary>
+    public int[]? Lengths { get; set; }
+
+    private int LengthOf(int b, int steps) => Lengths is null ? steps : Lengths[b];
+
     public double[][]? Masks { get; set; }
 
     public sealed class Pass
@@ -75,6 +83,11 @@ internal sealed partial class ReferenceLstm
                 y[l][t] = new double[batch * hd];
                 for (int b = 0; b < batch; b++)
                 {
+                    if (t >= LengthOf(b, steps))
+                    {
+                        continue;
+                    }
+
                     for (int r = 0; r < 4 * hd; r++)
                     {
                         double s = bih[r] + bhh[r];
@@ -151,6 +164,11 @@ internal sealed partial class ReferenceLstm
                 var dGates = new double[batch * 4 * hd];
                 for (int b = 0; b < batch; b++)
                 {
+                    if (t >= LengthOf(b, steps))
+                    {
+                        continue;
+                    }
+
                     for (int j = 0; j < hd; j++)
                     {
                         int q = (b * hd) + j, o = b * 4 * hd;
