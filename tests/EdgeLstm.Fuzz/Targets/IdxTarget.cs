@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using EdgeLstm.Data;
+using EdgeLstm.Tests.TestSupport;
 
 namespace EdgeLstm.Fuzz.Targets;
 

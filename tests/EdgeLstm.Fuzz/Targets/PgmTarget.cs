@@ -1,5 +1,6 @@
 using System.Text;
 using EdgeLstm.Data;
+using EdgeLstm.Tests.TestSupport;
 
 namespace EdgeLstm.Fuzz.Targets;
 

@@ -131,10 +131,10 @@ public class GzipIdxTests
     public void A_stream_that_cannot_seek_is_read_like_a_file()
     {
         byte[] gz = Gzip(IdxBuilder.Images(3, 4, 5), CompressionLevel.Optimal);
-        using var pipe = new UnseekableStream(gz);
+        using var pipe = new PipeLikeStream(gz, 7);
         var images = IdxReader.ReadImages(pipe, "pipe");
         Assert.Equal(IdxReader.ReadImages(gz, "file").Pixels, images.Pixels);
-        using var rawPipe = new UnseekableStream(IdxBuilder.Labels(7, 8));
+        using var rawPipe = new PipeLikeStream(IdxBuilder.Labels(7, 8), 7);
         Assert.Equal([7, 8], IdxReader.ReadLabels(rawPipe, "pipe"));
     }
 }

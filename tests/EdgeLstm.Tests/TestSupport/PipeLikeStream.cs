@@ -1,7 +1,10 @@
 namespace EdgeLstm.Tests.TestSupport;
 
-/// <summary>Bytes behind a stream that cannot seek or tell its length, as a pipe is; reads return at most 7 bytes.</summary>
-internal sealed class UnseekableStream(byte[] content) : Stream
+/// <summary>
+/// Bytes behind a stream that cannot seek or tell its length and returns short reads (at most <c>maxRead</c> bytes), as a
+/// pipe does. Shared by the reader tests and the fuzz stage (linked into tests/EdgeLstm.Fuzz).
+/// </summary>
+internal sealed class PipeLikeStream(byte[] content, int maxRead) : Stream
 {
     private int _position;
 
@@ -17,7 +20,7 @@ internal sealed class UnseekableStream(byte[] content) : Stream
 
     public override int Read(byte[] buffer, int offset, int count)
     {
-        int n = Math.Min(Math.Min(count, 7), content.Length - _position);
+        int n = Math.Min(Math.Min(count, maxRead), content.Length - _position);
         content.AsSpan(_position, n).CopyTo(buffer.AsSpan(offset));
         _position += n;
         return n;
