@@ -60,15 +60,13 @@ public class PackedProductTests
         }
     }
 
-    public static TheoryData<SimdWidth> Widths() => [SimdWidth.Vector128, SimdWidth.Vector256, SimdWidth.Vector512];
-
     /// <summary>
     /// Weights stored as 16-column panels (the forward products of inference) give the bits of the row-major product at
     /// every width: at 512 bits four panels feed one 64-column tile, with leftover panels one at a time, and 200 rows make
     /// two row panels (MatMulKernel.PanelGroupRows).
     /// </summary>
     [Theory]
-    [MemberData(nameof(Widths))]
+    [MemberData(nameof(MatMulTests.Widths), MemberType = typeof(MatMulTests))]
     public unsafe void Panel_products_are_bit_identical_to_row_major_ones(SimdWidth width)
     {
         var rng = new Random(5);

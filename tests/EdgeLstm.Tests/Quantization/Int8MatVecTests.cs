@@ -2,6 +2,7 @@ using System.Runtime.Intrinsics;
 using EdgeLstm.Kernels;
 using EdgeLstm.Quantization;
 using EdgeLstm.Simd;
+using EdgeLstm.Tests.Kernels;
 
 namespace EdgeLstm.Tests.Quantization;
 
@@ -10,20 +11,8 @@ public unsafe class Int8MatVecTests
 {
     private static readonly int[] Sizes = [1, 3, 17, 63, 257];
 
-    static Int8MatVecTests()
-    {
-        SimdSupport.AllowEmulatedWidths = true;
-    }
-
-    /// <summary>All three widths, accelerated or not.</summary>
-    public static TheoryData<SimdWidth> Widths()
-    {
-        SimdSupport.AllowEmulatedWidths = true;
-        return [SimdWidth.Vector128, SimdWidth.Vector256, SimdWidth.Vector512];
-    }
-
     [Theory]
-    [MemberData(nameof(Widths))]
+    [MemberData(nameof(MatMulTests.Widths), MemberType = typeof(MatMulTests))]
     public void Matrix_vector_products_match_the_reference_on_odd_shapes(SimdWidth width)
     {
         var rng = new Random(14);
@@ -49,7 +38,7 @@ public unsafe class Int8MatVecTests
     }
 
     [Theory]
-    [MemberData(nameof(Widths))]
+    [MemberData(nameof(MatMulTests.Widths), MemberType = typeof(MatMulTests))]
     public void Small_batches_match_the_reference_and_each_row_is_the_single_product_bit_for_bit(SimdWidth width)
     {
         var rng = new Random(15);
@@ -81,7 +70,7 @@ public unsafe class Int8MatVecTests
     }
 
     [Theory]
-    [MemberData(nameof(Widths))]
+    [MemberData(nameof(MatMulTests.Widths), MemberType = typeof(MatMulTests))]
     public void Splitting_the_rows_changes_no_bit(SimdWidth width)
     {
         // The engine splits rows between threads: a row computed in a block of four or alone is the same chain.
@@ -106,7 +95,7 @@ public unsafe class Int8MatVecTests
     }
 
     [Theory]
-    [MemberData(nameof(Widths))]
+    [MemberData(nameof(MatMulTests.Widths), MemberType = typeof(MatMulTests))]
     public void The_recipe_shapes_match_the_reference(SimdWidth width)
     {
         var rng = new Random(17);
@@ -122,7 +111,7 @@ public unsafe class Int8MatVecTests
     }
 
     [Theory]
-    [MemberData(nameof(Widths))]
+    [MemberData(nameof(MatMulTests.Widths), MemberType = typeof(MatMulTests))]
     public void The_error_against_fp32_weights_stays_within_half_a_step_per_input(SimdWidth width)
     {
         // |Σ_j (w_j − s·q_j)·x_j| ≤ Σ_j |x_j|·s/2: each weight is off by at most half a step.
