@@ -153,6 +153,11 @@ public sealed class WorkerPool : IDisposable
         public Worker(WorkerPool pool, int part)
         {
             _pool = pool;
+
+            // ManualResetEventSlim creates its lock object (24 bytes) on the first Wait that blocks. Left to the worker,
+            // that allocation lands on it the first time it falls asleep, which on a busy machine can be long after
+            // warm-up, in the middle of the hot path. One short blocking wait here makes it now, on the creating thread.
+            _wake.Wait(1);
             _thread = new Thread(Loop) { IsBackground = true, Name = $"EdgeLstm worker {part}" };
             _thread.Start();
         }
