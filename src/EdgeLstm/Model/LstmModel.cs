@@ -147,11 +147,51 @@ public sealed unsafe class LstmModel
     /// <summary>Says that <see cref="Parameters"/> were written, so the packed copies the kernels use are rebuilt.</summary>
     public void MarkParametersChanged() => Interlocked.Increment(ref _version);
 
-    /// <summary>A deep copy.</summary>
+    /// <summary>
+    /// The int8 weights this model runs with, or null for an fp32 model. When set, <see cref="Parameters"/> hold their
+    /// dequantised values (see <see cref="Quantization.Int8Weights"/>).
+    /// </summary>
+    public Quantization.Int8Weights? Int8Weights { get; private set; }
+
+    /// <summary>A deep copy (the int8 weights, which are immutable, are shared).</summary>
     public LstmModel Clone()
     {
         var copy = new LstmModel(Config);
         Parameters.CopyTo(copy.Parameters);
+        copy.Int8Weights = Int8Weights;
+        return copy;
+    }
+
+    /// <summary>
+    /// A copy of this model that runs with <paramref name="weights"/>; its fp32 parameters are the biases of this model
+    /// and the dequantised weights. The matrices' names and shapes must be this model's weight tensors.
+    /// </summary>
+    public LstmModel WithInt8Weights(Quantization.Int8Weights weights)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        var copy = Clone();
+        foreach (var tensor in Quantization.Int8Weights.WeightTensors(this))
+        {
+            var matrix = weights[tensor.Name];
+            if (matrix.Rows != tensor.Shape[0] || matrix.Cols != tensor.Shape[1])
+            {
+                throw new ArgumentException($"Int8 weight {tensor.Name} is [{matrix.Rows}, {matrix.Cols}]; the model needs [{tensor.Shape[0]}, {tensor.Shape[1]}].", nameof(weights));
+            }
+
+            var data = copy.TensorData(tensor);
+            var values = matrix.Values;
+            var scales = matrix.Scales;
+            for (int r = 0; r < matrix.Rows; r++)
+            {
+                for (int c = 0; c < matrix.Cols; c++)
+                {
+                    data[(r * matrix.Cols) + c] = values[(r * matrix.Cols) + c] * scales[r];
+                }
+            }
+        }
+
+        copy.Int8Weights = weights;
+        copy.MarkParametersChanged();
         return copy;
     }
 
