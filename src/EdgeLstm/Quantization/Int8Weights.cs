@@ -31,6 +31,27 @@ public sealed class Int8Weights
     /// <summary>Bytes of the int8 values and their fp32 scales together.</summary>
     public long WeightBytes => _matrices.Values.Sum(m => m.WeightBytes);
 
+    /// <summary>
+    /// Quantises every weight matrix of the fp32 <paramref name="model"/> per row (<see cref="Int8Quantizer"/>) and
+    /// returns the model that runs with them (<see cref="LstmModel.WithInt8Weights"/>).
+    /// </summary>
+    public static LstmModel Quantize(LstmModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model.Int8Weights is not null)
+        {
+            throw new ArgumentException("The model's weights are int8 already.", nameof(model));
+        }
+
+        var matrices = new Dictionary<string, Int8Matrix>(StringComparer.Ordinal);
+        foreach (var tensor in WeightTensors(model))
+        {
+            matrices[tensor.Name] = Int8Quantizer.Quantize(model.TensorData(tensor), tensor.Shape[0], tensor.Shape[1]);
+        }
+
+        return model.WithInt8Weights(new Int8Weights(matrices));
+    }
+
     /// <summary>The tensors of <paramref name="model"/> that are quantised: every 2-D weight (biases stay fp32).</summary>
     public static IEnumerable<ParameterTensor> WeightTensors(LstmModel model)
     {
