@@ -48,7 +48,7 @@ public class VariableLengthTests
             predictor.Predict(x, batch, MixedLengths, predicted);
         }
 
-        // A per-step head's rows past a sample's length are not defined by the reference (it computes none there).
+        // A per-step head's rows past a sample's length: the reference computes none there; the predictor gives zeros.
         AssertRealRowsClose(config, expected.Probabilities, predicted, batch, "predictions");
 
         using var trainer = new LstmTrainer(model, new TrainerOptions { Threads = threads, Loss = LossReduction.MeanOverBatch, KeepProbability = 1f });
@@ -222,6 +222,9 @@ public class VariableLengthTests
         {
             int real = MixedLengths[b] * Outputs, start = b * Steps * Outputs;
             EngineVersusReferenceTests.AssertClose(expected.AsSpan(start, real), actual.AsSpan(start, real), $"{what} of sample {b}");
+
+            // Past its length a sample has no step to predict: zeros, as pad_packed_sequence pads.
+            Assert.All(actual.AsSpan(start + real, (Steps * Outputs) - real).ToArray(), v => Assert.Equal(0f, v));
         }
     }
 }
