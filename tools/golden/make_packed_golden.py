@@ -18,10 +18,9 @@ import os
 
 import numpy as np
 import torch
-from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from make_head_golden import uniform_float32, write_fixture
+from make_head_golden import Network, fill_parameters, uniform_float32, write_fixture
 
 SEED = 20261130
 INPUT_SIZE, HIDDEN_SIZE, LAYERS, OUTPUTS, STEPS = 5, 7, 2, 3, 4
@@ -35,15 +34,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 OUTPUT = os.path.join(REPO, "tests", "EdgeLstm.Tests", "Fixtures", "packed_golden.json")
 
 
-class Network(nn.Module):
-    """nn.LSTM or nn.GRU as `lstm`/`gru`, then `fc`, on packed sequences."""
-
-    def __init__(self, cell, head):
-        super().__init__()
-        self.cell, self.head = cell, head
-        module = nn.LSTM if cell == "lstm" else nn.GRU
-        setattr(self, cell, module(INPUT_SIZE, HIDDEN_SIZE, num_layers=LAYERS, batch_first=True))
-        self.fc = nn.Linear(HIDDEN_SIZE, OUTPUTS)
+class PackedNetwork(Network):
+    """make_head_golden's network (nn.LSTM or nn.GRU as `lstm`/`gru`, then `fc`) on packed sequences."""
 
     def forward(self, x, lengths):
         """The head's outputs ([B, K] for a last-step head; for a per-step head the packed rows and the padded
@@ -66,14 +58,9 @@ def main():
     cases = []
     for cell, head in CASES:
         name = f"{cell}_{head}"
-        model = Network(cell, head)
+        model = PackedNetwork(cell, head)
         x32 = uniform_float32(rng, (BATCH, STEPS, INPUT_SIZE))
-        with torch.no_grad():
-            for pname, p in model.named_parameters():
-                values = uniform_float32(rng, tuple(p.shape))
-                p.copy_(torch.from_numpy(values))
-                tensors.append((f"{name}.{pname}", values))
-        model = model.double()
+        model = fill_parameters(model, rng, name, tensors)
         x = torch.from_numpy(x32.astype(np.float64)).requires_grad_(True)
         y, padded, top, h_n = model(x, lengths)
         every = head.endswith("every_step")
