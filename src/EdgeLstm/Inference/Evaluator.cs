@@ -27,10 +27,7 @@ public static class Evaluator
     /// <param name="progress">Called with the examples done so far, after each batch.</param>
     public static EvaluationResult Evaluate(LstmPredictor predictor, LabeledImages set, int batchSize = 500, Action<int>? progress = null)
     {
-        ArgumentNullException.ThrowIfNull(predictor);
-        ArgumentNullException.ThrowIfNull(set);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, ModelLimits.MaxBatchSize);
+        CheckArguments(predictor, set, batchSize);
         int classes = predictor.Model.Config.Classes;
         int length = set.Images.ImageLength;
         var result = new EvaluationResult(classes);
@@ -59,10 +56,7 @@ public static class Evaluator
     /// <exception cref="ArgumentException">The model's head does not fit the set's targets, or their feature or class counts differ.</exception>
     public static EvaluationResult Evaluate(LstmPredictor predictor, ISequenceSource set, int batchSize = 500, Action<int>? progress = null)
     {
-        ArgumentNullException.ThrowIfNull(predictor);
-        ArgumentNullException.ThrowIfNull(set);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, ModelLimits.MaxBatchSize);
+        CheckArguments(predictor, set, batchSize);
         var config = predictor.Model.Config;
         var wanted = config.Head switch
         {
@@ -105,6 +99,14 @@ public static class Evaluator
         }
 
         return result;
+    }
+
+    private static void CheckArguments(LstmPredictor predictor, object set, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(predictor);
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, ModelLimits.MaxBatchSize);
     }
 
     /// <summary>Adds each row's predicted class against its label; a negative label marks a padded step and is skipped.</summary>
