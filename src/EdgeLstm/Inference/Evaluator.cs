@@ -75,14 +75,19 @@ public static class Evaluator
         }
 
         int steps = set.MaxLength, rowsPerSequence = config.HeadReadsEveryStep ? steps : 1, classes = config.Classes;
-        ModelLimits.CheckBatch(config, Math.Min(batchSize, set.Count), steps);
+        var result = new EvaluationResult(classes);
+        if (set.Count == 0)
+        {
+            return result;
+        }
+
         int capacity = Math.Min(batchSize, set.Count);
+        ModelLimits.CheckBatch(config, capacity, steps);
         var indices = new int[capacity];
         var inputs = new float[(long)capacity * steps * config.InputSize];
         var lengths = new int[capacity];
         var labels = new int[capacity * rowsPerSequence];
         var probabilities = new float[(long)labels.Length * classes];
-        var result = new EvaluationResult(classes);
         for (int start = 0; start < set.Count; start += batchSize)
         {
             int count = Math.Min(batchSize, set.Count - start);

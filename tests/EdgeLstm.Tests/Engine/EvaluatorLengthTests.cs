@@ -65,6 +65,15 @@ public class EvaluatorLengthTests
         Assert.Contains("Accuracy needs a classifier", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void An_empty_set_gives_an_empty_result()
+    {
+        using var predictor = new LstmPredictor(LstmModel.Create(new LstmConfig(Features, 4, 1, Classes, 6), 1), 1);
+        var empty = new SequenceDataset([0], [], ["a", "b", "c"], SequenceTargetKind.SequenceClass, [], Classes, null, [], 0);
+        var result = Evaluator.Evaluate(predictor, empty);
+        Assert.Equal(0, result.Total);
+    }
+
     /// <summary>Sequences of <see cref="Lengths"/> steps, classes per sequence or per step from a fixed seed.</summary>
     private static SequenceDataset MakeSet(bool everyStep)
     {
