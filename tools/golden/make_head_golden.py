@@ -48,6 +48,17 @@ def uniform_float32(rng, shape):
     return values.reshape(shape)
 
 
+def fill_parameters(model, rng, name, tensors):
+    """Sets every parameter to float32 values from `rng`, records them as `name`.<parameter>, and returns the model in
+    float64 for the reference computation."""
+    with torch.no_grad():
+        for pname, p in model.named_parameters():
+            values = uniform_float32(rng, tuple(p.shape))
+            p.copy_(torch.from_numpy(values))
+            tensors.append((f"{name}.{pname}", values))
+    return model.double()
+
+
 def entry(array):
     array = np.asarray(array)
     data = ", ".join(repr(float(v)) for v in array.reshape(-1))
@@ -81,12 +92,7 @@ def main():
         name = f"{cell}_{head}"
         model = Network(cell, head)
         x32 = uniform_float32(rng, (BATCH, STEPS, INPUT_SIZE))
-        with torch.no_grad():
-            for pname, p in model.named_parameters():
-                values = uniform_float32(rng, tuple(p.shape))
-                p.copy_(torch.from_numpy(values))
-                tensors.append((f"{name}.{pname}", values))
-        model = model.double()
+        model = fill_parameters(model, rng, name, tensors)
         x = torch.from_numpy(x32.astype(np.float64)).requires_grad_(True)
         y = model(x)
         rows = BATCH * STEPS if head.endswith("every_step") else BATCH

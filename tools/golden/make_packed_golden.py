@@ -3,11 +3,12 @@
 
 Each case is a small nn.LSTM or nn.GRU (batch_first=True) -> nn.Linear run on a padded batch through
 pack_padded_sequence(lengths, enforce_sorted=False), with lengths [4, 1, 3] of T = 4 steps (a full-length sample, a
-length-1 sample, and one in between):
+length-1 sample, and one in between), every head on both cells (LSTM and GRU):
   classify_last_step   the Linear on h_n of the top layer (each sample's own last step), F.cross_entropy (mean over B);
   classify_every_step  the Linear on the packed outputs (real steps only), F.cross_entropy (mean over the real steps);
   regress_last_step    the Linear on h_n of the top layer, F.mse_loss (mean over B*K);
   regress_every_step   the Linear on the packed outputs, F.mse_loss against the packed targets (mean over real steps * K).
+Each case also holds the top layer's outputs from pad_packed_sequence (zeros past a sample's length) and h_n.
 The padded steps of x, labels and targets hold arbitrary values, which PyTorch never reads. Inputs, parameters and
 targets are float32 values from a fixed seed; everything else is computed in float64.
     /usr/bin/python3 tools/golden/make_packed_golden.py
@@ -17,41 +18,36 @@ import os
 
 import numpy as np
 import torch
-from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from make_head_golden import uniform_float32, write_fixture
+from make_head_golden import Network, fill_parameters, uniform_float32, write_fixture
 
 SEED = 20261130
 INPUT_SIZE, HIDDEN_SIZE, LAYERS, OUTPUTS, STEPS = 5, 7, 2, 3, 4
 LENGTHS = [4, 1, 3]
 BATCH = len(LENGTHS)
 CASES = [("lstm", "classify_last_step"), ("gru", "classify_last_step"), ("lstm", "classify_every_step"),
-         ("gru", "classify_every_step"), ("lstm", "regress_last_step"), ("gru", "regress_every_step")]
+         ("gru", "classify_every_step"), ("lstm", "regress_last_step"), ("gru", "regress_every_step"),
+         ("gru", "regress_last_step"), ("lstm", "regress_every_step")]
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUTPUT = os.path.join(REPO, "tests", "EdgeLstm.Tests", "Fixtures", "packed_golden.json")
 
 
-class Network(nn.Module):
-    """nn.LSTM or nn.GRU as `lstm`/`gru`, then `fc`, on packed sequences."""
-
-    def __init__(self, cell, head):
-        super().__init__()
-        self.cell, self.head = cell, head
-        module = nn.LSTM if cell == "lstm" else nn.GRU
-        setattr(self, cell, module(INPUT_SIZE, HIDDEN_SIZE, num_layers=LAYERS, batch_first=True))
-        self.fc = nn.Linear(HIDDEN_SIZE, OUTPUTS)
+class PackedNetwork(Network):
+    """make_head_golden's network (nn.LSTM or nn.GRU as `lstm`/`gru`, then `fc`) on packed sequences."""
 
     def forward(self, x, lengths):
-        """The head's outputs: [B, K] for a last-step head; for a per-step head the packed rows and the padded [B, T, K]."""
+        """The head's outputs ([B, K] for a last-step head; for a per-step head the packed rows and the padded
+        [B, T, K]), the top layer's outputs as pad_packed_sequence gives them [B, T, H] (zeros past a sample's length)
+        and h_n [L, B, H]."""
         packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
         outputs, state = getattr(self, self.cell)(packed)
-        if self.head.endswith("last_step"):
-            h_n = state[0] if self.cell == "lstm" else state
-            return self.fc(h_n[-1]), None
+        h_n = state[0] if self.cell == "lstm" else state
         padded, _ = pad_packed_sequence(outputs, batch_first=True, total_length=STEPS)
-        return self.fc(outputs.data), self.fc(padded)
+        if self.head.endswith("last_step"):
+            return self.fc(h_n[-1]), None, padded, h_n
+        return self.fc(outputs.data), self.fc(padded), padded, h_n
 
 
 def main():
@@ -62,16 +58,11 @@ def main():
     cases = []
     for cell, head in CASES:
         name = f"{cell}_{head}"
-        model = Network(cell, head)
+        model = PackedNetwork(cell, head)
         x32 = uniform_float32(rng, (BATCH, STEPS, INPUT_SIZE))
-        with torch.no_grad():
-            for pname, p in model.named_parameters():
-                values = uniform_float32(rng, tuple(p.shape))
-                p.copy_(torch.from_numpy(values))
-                tensors.append((f"{name}.{pname}", values))
-        model = model.double()
+        model = fill_parameters(model, rng, name, tensors)
         x = torch.from_numpy(x32.astype(np.float64)).requires_grad_(True)
-        y, padded = model(x, lengths)
+        y, padded, top, h_n = model(x, lengths)
         every = head.endswith("every_step")
         shape = (BATCH, STEPS) if every else (BATCH,)
         if head.startswith("classify"):
@@ -94,6 +85,8 @@ def main():
         tensors.append((f"{name}.x", x32))
         tensors.append((f"{name}.results", results.detach().numpy()))
         tensors.append((f"{name}.loss", np.array([loss.item()])))
+        tensors.append((f"{name}.outputs", top.detach().numpy()))
+        tensors.append((f"{name}.h_n", h_n.detach().numpy()))
         for pname, p in model.named_parameters():
             tensors.append((f"{name}.grad.{pname}", p.grad.numpy().copy()))
         tensors.append((f"{name}.grad.x", x.grad.numpy().copy()))
@@ -103,7 +96,8 @@ def main():
         "description": "PyTorch nn.LSTM/nn.GRU(batch_first=True) -> nn.Linear on pack_padded_sequence(lengths, "
         "enforce_sorted=False) batches; reference values for EdgeLstm's variable-length batches. Last-step heads read the "
         "top layer's h_n; per-step heads' losses are means over the real steps only. results are batch-major softmax "
-        "probabilities or outputs; for per-step heads only rows t < length are defined (padded rows are fc(0)). "
+        "probabilities or outputs; for per-step heads only rows t < length are defined (padded rows are fc(0)). outputs are "
+        "the top layer's outputs from pad_packed_sequence [B, T, H], zeros past each sample's length; h_n is [L, B, H]. "
         "Inputs, parameters and targets are float32 values; everything else was computed in float64.",
         "generator": "tools/golden/make_packed_golden.py",
         "torch_version": torch.__version__,

@@ -4,19 +4,29 @@ line is "N passed, N failed" and the exit code is non-zero on any failure (tools
 
   1. EdgeLstm -> PyTorch: `edgelstm train` (2x16, 200 iterations on 1000 images) writes a model; edgelstm_torch.load
      reads it and gives the probabilities `edgelstm predict` prints (4 decimals) for test images, the same classes,
-     and the same number of right answers as `edgelstm evaluate` on 1000 test images.
-  2. The CLI both ways: `import` to a torch state_dict and `export` back gives the same tensors, and EdgeLstm
-     evaluates the re-exported file exactly as the original.
-  3. A file claiming a newer format_version is refused by both sides with a message saying so.
+     and the same number of right answers as `edgelstm evaluate` on 1000 test images. The same for
+     `edgelstm train --cell gru` (format_version 2, nn.GRU).
+  2. The CLI both ways: `import` to a torch state_dict and `export` back gives the same tensors (LSTM and GRU), and
+     EdgeLstm evaluates the re-exported file exactly as the original.
+  3. A file claiming a newer format_version (4: 3 is int8) is refused by both sides with a message saying so.
   4. Fine-tuning continuity: `edgelstm train --init` from the PyTorch-trained fixture model starts at its accuracy
      (the first reported batch accuracy), where a fresh model starts near chance, and after 200 iterations the test
      accuracy has not dropped.
+  5. PyTorch -> EdgeLstm for the other networks: a GRU classifier built and trained here in PyTorch and written by the
+     module gives in `edgelstm predict`/`evaluate` PyTorch's probabilities and right answers; the committed version-2
+     fixtures (GRU per-step classes, LSTM per-step regression, GRU last-step regression, variable lengths; EdgeLstm's
+     side is tests/EdgeLstm.Tests/PyTorch/PyTorchNetworkFileTests.cs) are what the module computes today.
+  6. Int8 (format_version 3): the module's quantiser is torch.quantize_per_channel's and the committed golden
+     (tests/EdgeLstm.Tests/Fixtures/int8_torch_golden.safetensors) bit for bit; an int8 file it writes loads back
+     dequantised to the same numbers; when the CLI has `quantize`, EdgeLstm's int8 file of the same model holds the
+     same tensors bit for bit and `edgelstm predict` on the module's int8 file prints the module's probabilities.
 
     /usr/bin/python3 tools/pytorch/check_interop.py [--edgelstm "COMMAND"]
 The default command runs the built CLI: dotnet src/EdgeLstm.Cli/bin/Release/net10.0/EdgeLstm.Cli.dll (build first).
 """
 
 import argparse
+import json
 import os
 import re
 import shlex
@@ -31,7 +41,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import edgelstm_torch as et  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-FIXTURE_MODEL = os.path.join(REPO, "tests", "EdgeLstm.Tests", "Fixtures", "pytorch_classifier.safetensors")
+FIXTURES = os.path.join(REPO, "tests", "EdgeLstm.Tests", "Fixtures")
+FIXTURE_MODEL = os.path.join(FIXTURES, "pytorch_classifier.safetensors")
 TRAIN_COUNT, TEST_COUNT = 1000, 1000
 # `edgelstm predict` prints 4 decimals: half a unit of the last digit, plus float32 differences (~1e-7).
 PRINT_TOLERANCE = 0.5e-4 + 1e-6
@@ -67,7 +78,29 @@ def main():
         test_x, test_y = et.load_mnist(data, "test")
         train_x, train_y = et.load_mnist(data, "train")
 
-        # 1. EdgeLstm -> PyTorch
+        # 1. EdgeLstm -> PyTorch, for an LSTM (format_version 1) and a GRU (format_version 2)
+        def agrees_with_cli(model, path, what, tolerance=PRINT_TOLERANCE, slack=0):
+            """PyTorch's probabilities are `edgelstm predict`'s for 5 test images (and its class, unless a tolerance is
+            given), and its right answers evaluate's (within `slack` images)."""
+            worst = 0.0
+            for index in range(5):
+                code, out = edgelstm("predict", path, "--index", index, "--data", data, "--threads", 1)
+                printed = [float(v) for v in re.findall(r"^\s*\d+\s+(\d\.\d{4})", out, re.MULTILINE)]
+                cls = re.search(r"^class: (\d+)", out, re.MULTILINE)
+                mine = model.probabilities(test_x[index:index + 1])[0].numpy()
+                ok = code == 0 and len(printed) == 10 and cls is not None and (slack > 0 or int(cls.group(1)) == int(mine.argmax()))
+                difference = float(np.abs(np.array(printed) - mine).max()) if len(printed) == 10 else float("inf")
+                worst = max(worst, difference)
+                check(f"{what}, test image {index}: PyTorch's probabilities are edgelstm predict's", ok and difference <= tolerance,
+                      f"class {int(mine.argmax())}, max |printed - PyTorch| = {difference:.2g}" + ("" if code == 0 else " " + out[-300:]))
+            code, out = edgelstm("evaluate", path, "--data", data, "--threads", 1)
+            found = re.search(r"\((\d+) of (\d+) correct", out)
+            right = int((model.probabilities(test_x).argmax(dim=1).numpy() == test_y).sum())
+            check(f"{what}: edgelstm evaluate and PyTorch get the same test images right",
+                  code == 0 and found is not None and abs(int(found.group(1)) - right) <= slack and int(found.group(2)) == TEST_COUNT,
+                  f"EdgeLstm {found.group(1) if found else '?'}, PyTorch {right} of {TEST_COUNT}")
+            print(f"{what}: max |edgelstm predict (4 decimals) - PyTorch| over 5 images: {worst:.2g}")
+
         ours = os.path.join(work, "ours.safetensors")
         code, out = edgelstm("train", "--data", data, "--hidden", 16, "--layers", 2, "--iterations", 200,
                              "--batch-size", 50, "--keep-prob", 0.9, "--lr", 0.01, "--seed", 3, "--threads", 1, "--out", ours)
@@ -77,26 +110,21 @@ def main():
         model = et.load(ours)
         check("the architecture and keep probability come from the metadata",
               (model.config() | {"keep_prob": round(model.keep_prob, 6)}) == {"input_size": 28, "hidden_size": 16, "num_layers": 2,
-                                                                            "num_classes": 10, "steps": 28, "keep_prob": 0.9},
+                                                                            "num_classes": 10, "steps": 28, "keep_prob": 0.9,
+                                                                            "cell": "lstm", "head": "classify_last_step"},
               str(model.config()))
-        worst = 0.0
-        for index in range(5):
-            code, out = edgelstm("predict", ours, "--index", index, "--data", data, "--threads", 1)
-            printed = [float(v) for v in re.findall(r"^\s*\d+\s+(\d\.\d{4})", out, re.MULTILINE)]
-            cls = re.search(r"^class: (\d+)", out, re.MULTILINE)
-            mine = model.probabilities(test_x[index:index + 1])[0].numpy()
-            ok = code == 0 and len(printed) == 10 and cls is not None and int(cls.group(1)) == int(mine.argmax())
-            difference = float(np.abs(np.array(printed) - mine).max()) if len(printed) == 10 else float("inf")
-            worst = max(worst, difference)
-            check(f"test image {index}: PyTorch's probabilities are edgelstm predict's", ok and difference <= PRINT_TOLERANCE,
-                  f"class {int(mine.argmax())}, max |printed - PyTorch| = {difference:.2g}")
-        code, out = edgelstm("evaluate", ours, "--data", data, "--threads", 1)
-        found = re.search(r"\((\d+) of (\d+) correct", out)
-        right = int((model.probabilities(test_x).argmax(dim=1).numpy() == test_y).sum())
-        check("edgelstm evaluate and PyTorch get the same test images right",
-              code == 0 and found is not None and (int(found.group(1)), int(found.group(2))) == (right, TEST_COUNT),
-              f"EdgeLstm {found.group(1) if found else '?'}, PyTorch {right} of {TEST_COUNT}")
-        print(f"max |edgelstm predict (4 decimals) - PyTorch| over 5 images: {worst:.2g}")
+        agrees_with_cli(model, ours, "LSTM from edgelstm train")
+
+        ours_gru = os.path.join(work, "ours_gru.safetensors")
+        code, out = edgelstm("train", "--data", data, "--cell", "gru", "--hidden", 12, "--layers", 2, "--iterations", 100,
+                             "--batch-size", 50, "--keep-prob", 0.9, "--lr", 0.01, "--seed", 4, "--threads", 1, "--out", ours_gru)
+        check("edgelstm train --cell gru writes a model", code == 0 and os.path.exists(ours_gru), "" if code == 0 else out[-400:])
+        if code == 0:
+            gru = et.load(ours_gru)
+            check("the GRU file is format_version 2 and loads as nn.GRU",
+                  gru.metadata.get("format_version") == "2" and isinstance(gru.rnn, torch.nn.GRU) and gru.config()["hidden_size"] == 12,
+                  f"format_version {gru.metadata.get('format_version')}, {type(gru.rnn).__name__}")
+            agrees_with_cli(gru, ours_gru, "GRU from edgelstm train --cell gru")
 
         # 2. the CLI both ways
         state = os.path.join(work, "ours.pt")
@@ -110,6 +138,16 @@ def main():
             _, b = et.read_safetensors(back)
             same = a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
         check("import then export keeps every tensor bit for bit", same, (first.stderr + second.stderr).strip())
+        if os.path.exists(ours_gru):
+            state_gru, back_gru = os.path.join(work, "ours_gru.pt"), os.path.join(work, "back_gru.safetensors")
+            first = subprocess.run(run + ["import", ours_gru, state_gru], capture_output=True, text=True)
+            second = subprocess.run(run + ["export", state_gru, back_gru, "--keep-prob", "0.9"], capture_output=True, text=True)
+            same = first.returncode == 0 and second.returncode == 0
+            if same:
+                meta_a, a = et.read_safetensors(ours_gru)
+                meta_b, b = et.read_safetensors(back_gru)
+                same = a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a) and meta_a["cells"] == meta_b["cells"] == "gru,gru"
+            check("import then export keeps a GRU's every tensor bit for bit (and its cells)", same, (first.stderr + second.stderr).strip())
         code_a, out_a = edgelstm("evaluate", ours, "--data", data, "--threads", 1)
         code_b, out_b = edgelstm("evaluate", back, "--data", data, "--threads", 1)
         strip = lambda text: [line for line in text.splitlines() if ".safetensors" not in line]  # noqa: E731
@@ -120,18 +158,18 @@ def main():
         with open(ours, "rb") as f:
             content = f.read()
         marker = b'"format_version":"1"'
-        check("the model file records format_version 1", content.count(marker) == 1)
+        check("the LSTM classifier's file records format_version 1", content.count(marker) == 1)
         with open(newer, "wb") as f:
-            # One past the highest version EdgeLstm reads (2: GRU cells and other heads); the module reads only 1.
-            f.write(content.replace(marker, b'"format_version":"3"'))
+            # One past the highest version EdgeLstm and the module read (3: int8 weights).
+            f.write(content.replace(marker, b'"format_version":"4"'))
         try:
             et.load(newer)
             message = "loaded"
         except et.ModelFormatError as e:
             message = str(e)
-        check("the Python module refuses a newer format_version", "newer EdgeLstm" in message, message)
+        check("the Python module refuses a newer format_version (4)", "newer EdgeLstm" in message, message)
         code, out = edgelstm("predict", newer, "--index", 0, "--data", data)
-        check("EdgeLstm refuses a newer format_version", code != 0 and "newer EdgeLstm" in out, out.strip().splitlines()[-1] if out.strip() else "")
+        check("EdgeLstm refuses a newer format_version (4)", code != 0 and "newer EdgeLstm" in out, out.strip().splitlines()[-1] if out.strip() else "")
 
         # 4. fine-tuning continuity from a PyTorch-trained model
         pytorch_model = et.load(FIXTURE_MODEL)
@@ -159,6 +197,68 @@ def main():
         check("a fresh model starts far below it (the weights came through)", fresh_first is not None and fresh_first < floor)
         check("after fine-tuning the test accuracy has not dropped", final is not None and final >= test_right,
               f"{final} >= {test_right} of {TEST_COUNT}")
+
+        # 5. PyTorch -> EdgeLstm for the other networks
+        torch.manual_seed(11)
+        built = et.EdgeLstmClassifier(input_size=28, hidden_size=12, num_layers=2, num_classes=10, steps=28, keep_prob=0.9,
+                                      cell="gru").init_like_edgelstm()
+        optimizer = torch.optim.Adam(built.parameters(), lr=0.01)
+        x, y = torch.from_numpy(train_x), torch.from_numpy(train_y)
+        built.train()
+        for step in range(100):
+            batch = torch.randint(0, len(x), (50,))
+            optimizer.zero_grad()
+            et.recipe_loss(built(x[batch]), y[batch]).backward()
+            optimizer.step()
+        built.eval()
+        built_path = os.path.join(work, "pytorch_gru.safetensors")
+        et.save(built, built_path, {"train.data": "1000 MNIST images, PyTorch"})
+        agrees_with_cli(built, built_path, "GRU trained in PyTorch")
+
+        fixtures = json.load(open(os.path.join(FIXTURES, "pytorch_networks.json"), encoding="utf-8"))
+        lengths = fixtures["lengths"]
+        for case in fixtures["cases"]:
+            fixture_model = et.load(os.path.join(FIXTURES, case["model"]))
+            inputs = torch.tensor(case["inputs"], dtype=torch.float32).reshape(len(lengths), fixtures["steps"], -1)
+            results = fixture_model.probabilities(inputs, lengths).numpy().reshape(-1)
+            expected = np.array(case["results"], dtype=np.float32)
+            difference = float(np.abs(results - expected).max())
+            check(f"fixture {case['model']} ({case['cell']}, {case['head']}, lengths {lengths}): the module computes its recorded results",
+                  fixture_model.metadata["format_version"] == "2" and fixture_model.head == case["head"] and difference <= 1e-6,
+                  f"max |now - recorded| = {difference:.2g}")
+
+        # 6. int8 (format_version 3)
+        _, golden = et.read_safetensors(os.path.join(FIXTURES, "int8_torch_golden.safetensors"), allow_int8=True)
+        q, scales = et.quantize_matrix(golden["weights"])
+        check("quantize_matrix is torch.quantize_per_channel's golden bit for bit (ties included)",
+              np.array_equal(q, golden["torch_q"]) and np.array_equal(scales, golden["scales"]))
+        python_int8 = os.path.join(work, "python.int8.safetensors")
+        gru_fp32 = et.load(ours_gru) if os.path.exists(ours_gru) else built
+        fp32_path = ours_gru if os.path.exists(ours_gru) else built_path
+        et.save(gru_fp32, python_int8, quantize=True)
+        back8 = et.load(python_int8)
+        expected8 = {name: et.dequantize_matrix(*et.quantize_matrix(p.detach().numpy())) if p.dim() == 2 else p.detach().numpy()
+                     for name, p in gru_fp32.state_dict().items()}
+        check("an int8 file written by the module loads back dequantised to its numbers, format_version 3",
+              back8.metadata["format_version"] == "3" and back8.metadata["weight_dtype"] == "int8"
+              and all(np.array_equal(back8.state_dict()[k].numpy(), v) for k, v in expected8.items()),
+              f"{os.path.getsize(python_int8)} bytes, {os.path.getsize(python_int8) / os.path.getsize(fp32_path):.3f} of the fp32 file")
+        _, usage = edgelstm("--help")
+        if re.search(r"^\s+quantize\b", usage, re.MULTILINE) is None:
+            print("NOT RUN  EdgeLstm's int8 file against the module's: this edgelstm has no quantize command")
+        else:
+            cli_int8 = os.path.join(work, "cli.int8.safetensors")
+            code, out = edgelstm("quantize", fp32_path, "--out", cli_int8)
+            same = False
+            if code == 0:
+                _, a = et.read_safetensors(python_int8, allow_int8=True)
+                _, b = et.read_safetensors(cli_int8, allow_int8=True)
+                same = a.keys() == b.keys() and all(a[k].dtype == b[k].dtype and np.array_equal(a[k], b[k]) for k in a)
+            check("edgelstm quantize and the module write the same int8 and scale tensors bit for bit", same, out.strip()[-300:])
+            if back8.head == "classify_last_step":
+                # EdgeLstm's int8 kernels may also quantise the activations (integer dot products), which the
+                # dequantised fp32 module does not: the same answers within a stated tolerance, not to the last digit.
+                agrees_with_cli(back8, python_int8, "int8 file written by the module", tolerance=0.01, slack=10)
 
 
 if __name__ == "__main__":

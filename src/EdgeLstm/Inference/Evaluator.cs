@@ -1,4 +1,5 @@
 using EdgeLstm.Data;
+using EdgeLstm.Data.Sequences;
 using EdgeLstm.Model;
 
 namespace EdgeLstm.Inference;
@@ -26,10 +27,7 @@ public static class Evaluator
     /// <param name="progress">Called with the examples done so far, after each batch.</param>
     public static EvaluationResult Evaluate(LstmPredictor predictor, LabeledImages set, int batchSize = 500, Action<int>? progress = null)
     {
-        ArgumentNullException.ThrowIfNull(predictor);
-        ArgumentNullException.ThrowIfNull(set);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, ModelLimits.MaxBatchSize);
+        CheckArguments(predictor, set, batchSize);
         int classes = predictor.Model.Config.Classes;
         int length = set.Images.ImageLength;
         var result = new EvaluationResult(classes);
@@ -41,14 +39,91 @@ public static class Evaluator
             int count = Math.Min(batchSize, set.Count - start);
             set.CopyRange(start, inputs.AsSpan(0, count * length), labels.AsSpan(0, count));
             predictor.Predict(inputs.AsSpan(0, count * length), count, probabilities.AsSpan(0, count * classes));
-            for (int b = 0; b < count; b++)
-            {
-                result.Add(labels[b], ArgMax(probabilities.AsSpan(b * classes, classes)));
-            }
-
+            Count(result, probabilities.AsSpan(0, count * classes), labels.AsSpan(0, count));
             progress?.Invoke(start + count);
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Accuracy and confusion matrix of <paramref name="predictor"/>'s classifier on sequences of any lengths: a class
+    /// per sequence for a last-step head (each sequence's own last step, pack_padded_sequence semantics), a class per
+    /// step for a per-step head, where only the real steps of each sequence count (padding is neither right nor wrong).
+    /// </summary>
+    /// <param name="batchSize">Sequences per forward pass; each batch is padded to the longest sequence of the set.</param>
+    /// <param name="progress">Called with the sequences done so far, after each batch.</param>
+    /// <exception cref="ArgumentException">The model's head does not fit the set's targets, or their feature or class counts differ.</exception>
+    public static EvaluationResult Evaluate(LstmPredictor predictor, ISequenceSource set, int batchSize = 500, Action<int>? progress = null)
+    {
+        CheckArguments(predictor, set, batchSize);
+        var config = predictor.Model.Config;
+        var wanted = config.Head switch
+        {
+            HeadKind.ClassifyLastStep => SequenceTargetKind.SequenceClass,
+            HeadKind.ClassifyEveryStep => SequenceTargetKind.StepClass,
+            _ => throw new ArgumentException($"Accuracy needs a classifier; the model's head is {config.Head}.", nameof(predictor)),
+        };
+        if (set.TargetKind != wanted)
+        {
+            throw new ArgumentException($"The model's head ({config.Head}) needs {wanted} targets; the set has {set.TargetKind}.", nameof(set));
+        }
+
+        if (set.FeatureCount != config.InputSize || set.ClassCount > config.Classes)
+        {
+            throw new ArgumentException($"The set has {set.FeatureCount} features and {set.ClassCount} classes; the model reads {config.InputSize} and has {config.Classes}.", nameof(set));
+        }
+
+        int steps = set.MaxLength, rowsPerSequence = config.HeadReadsEveryStep ? steps : 1, classes = config.Classes;
+        var result = new EvaluationResult(classes);
+        if (set.Count == 0)
+        {
+            return result;
+        }
+
+        int capacity = Math.Min(batchSize, set.Count);
+        ModelLimits.CheckBatch(config, capacity, steps);
+        var indices = new int[capacity];
+        var inputs = new float[(long)capacity * steps * config.InputSize];
+        var lengths = new int[capacity];
+        var labels = new int[capacity * rowsPerSequence];
+        var probabilities = new float[(long)labels.Length * classes];
+        for (int start = 0; start < set.Count; start += batchSize)
+        {
+            int count = Math.Min(batchSize, set.Count - start);
+            for (int b = 0; b < count; b++)
+            {
+                indices[b] = start + b;
+            }
+
+            int rows = count * rowsPerSequence;
+            set.GatherBatch(indices.AsSpan(0, count), steps, inputs.AsSpan(0, count * steps * config.InputSize), lengths.AsSpan(0, count), labels.AsSpan(0, rows), default);
+            predictor.Predict(inputs.AsSpan(0, count * steps * config.InputSize), count, lengths.AsSpan(0, count), probabilities.AsSpan(0, rows * classes));
+            Count(result, probabilities.AsSpan(0, rows * classes), labels.AsSpan(0, rows));
+            progress?.Invoke(start + count);
+        }
+
+        return result;
+    }
+
+    private static void CheckArguments(LstmPredictor predictor, object set, int batchSize)
+    {
+        ArgumentNullException.ThrowIfNull(predictor);
+        ArgumentNullException.ThrowIfNull(set);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, ModelLimits.MaxBatchSize);
+    }
+
+    /// <summary>Adds each row's predicted class against its label; a negative label marks a padded step and is skipped.</summary>
+    private static void Count(EvaluationResult result, ReadOnlySpan<float> probabilities, ReadOnlySpan<int> labels)
+    {
+        int classes = result.Confusion.GetLength(0);
+        for (int row = 0; row < labels.Length; row++)
+        {
+            if (labels[row] >= 0)
+            {
+                result.Add(labels[row], ArgMax(probabilities.Slice(row * classes, classes)));
+            }
+        }
     }
 }

@@ -78,8 +78,8 @@ public sealed unsafe class LstmPredictor : IDisposable
     /// <summary>
     /// <see cref="Predict(ReadOnlySpan{float}, int, Span{float})"/> on a variable-length batch: sample b is
     /// <paramref name="lengths"/>[b] steps long (1..T; empty = all T) and a last-step head reads each sample's own last
-    /// step (pack_padded_sequence). Past its length a sample's state is held, so a per-step head's rows at padded steps
-    /// repeat its last real step's result (PyTorch's pad_packed_sequence would give zeros there).
+    /// step (pack_padded_sequence). A per-step head's rows past a sample's length are zeros: there is no step there to
+    /// predict, as pad_packed_sequence pads with zeros.
     /// </summary>
     public void Predict(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> lengths, Span<float> probabilities)
     {
@@ -94,7 +94,8 @@ public sealed unsafe class LstmPredictor : IDisposable
 
     /// <summary>
     /// <see cref="Run(ReadOnlySpan{float}, int, Span{float}, Span{float}, Span{float}, Span{float})"/> on a
-    /// variable-length batch: the final state of each sample is its state after its own length.
+    /// variable-length batch: the final state of each sample is its state after its own length, and its
+    /// <paramref name="outputs"/> past its length are zeros, as <c>pad_packed_sequence</c> returns them.
     /// </summary>
     public void Run(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> lengths, Span<float> outputs, Span<float> finalC, Span<float> finalH, Span<float> probabilities = default)
     {
@@ -156,6 +157,16 @@ public sealed unsafe class LstmPredictor : IDisposable
         if (!outputs.IsEmpty)
         {
             new ReadOnlySpan<float>(_engine.TopOutputs(plan), (int)(steps * bh)).CopyTo(outputs);
+
+            // The engine holds a sample's state past its length (so a last-step head reads its own last step); what
+            // a caller gets there is PyTorch's padding, zeros.
+            for (int b = 0; b < batchSize && plan.Padded; b++)
+            {
+                for (int t = plan.Lengths[b]; t < steps; t++)
+                {
+                    outputs.Slice((int)((t * bh) + ((long)b * config.HiddenSize)), config.HiddenSize).Clear();
+                }
+            }
         }
 
         if (result.IsEmpty)
@@ -181,7 +192,8 @@ public sealed unsafe class LstmPredictor : IDisposable
             return;
         }
 
-        // One row per sample and step, time-major inside the engine; the caller gets them batch-major [B×T×K].
+        // One row per sample and step, time-major inside the engine; the caller gets them batch-major [B×T×K], with zeros
+        // past a sample's length (pad_packed_sequence's padding: no step there, so no prediction).
         _engine.ForwardHead(headInput, rows, plan.Logits);
         var timeMajor = new Span<float>(plan.Logits, rows * k);
         if (softmax)
@@ -193,7 +205,15 @@ public sealed unsafe class LstmPredictor : IDisposable
         {
             for (int b = 0; b < batchSize; b++)
             {
-                timeMajor.Slice(((t * batchSize) + b) * k, k).CopyTo(result.Slice(((b * steps) + t) * k, k));
+                var row = result.Slice(((b * steps) + t) * k, k);
+                if (t < plan.Lengths[b])
+                {
+                    timeMajor.Slice(((t * batchSize) + b) * k, k).CopyTo(row);
+                }
+                else
+                {
+                    row.Clear();
+                }
             }
         }
     }

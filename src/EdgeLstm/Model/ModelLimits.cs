@@ -45,8 +45,8 @@ public static class ModelLimits
     public const long MaxParameters = 1L << 28;
 
     /// <summary>
-    /// Floats in the largest single buffer one (batch, steps) shape needs: batch × steps × 4·hidden (the gates of a
-    /// layer) and batch × steps × input. 2^30 floats is 4 GiB, and stays below <see cref="int.MaxValue"/> with room for
+    /// Floats in the largest single buffer one (batch, steps) shape needs: batch × steps × G·hidden (the gates of a
+    /// layer: G = 4 for an LSTM, 3 for a GRU) and batch × steps × input. 2^30 floats is 4 GiB, and stays below <see cref="int.MaxValue"/> with room for
     /// the alignment padding, so no workspace index can overflow int32.
     /// </summary>
     public const long MaxActivationFloats = 1L << 30;
@@ -57,14 +57,21 @@ public static class ModelLimits
     /// </summary>
     public const long MaxModelFileBytes = (3 * 4 * MaxParameters) + 100_000_008;
 
-    /// <summary>Parameters of <paramref name="config"/>, in long arithmetic (cannot overflow for int sizes).</summary>
+    /// <summary>
+    /// Parameters of <paramref name="config"/>: per layer G·H×(inputs + H) weights and two biases of G·H, with G the
+    /// cell's gate blocks (4 for an LSTM, 3 for a GRU), then the head. In checked 64-bit arithmetic, so it is computable
+    /// for sizes not yet validated (which is when it is needed): no int sizes can overflow it.
+    /// </summary>
     public static long ParameterCount(LstmConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        long h = config.HiddenSize, h4 = 4 * h;
-        long perLayer0 = (h4 * config.InputSize) + (h4 * h) + (2 * h4);
-        long perLayer = (h4 * h) + (h4 * h) + (2 * h4);
-        return perLayer0 + ((config.Layers - 1L) * perLayer) + ((long)config.Classes * h) + config.Classes;
+        checked
+        {
+            long h = config.HiddenSize, gh = (long)config.Gates * h, layers = config.Layers;
+            long inputWeights = (gh * config.InputSize) + ((layers - 1) * gh * h);
+            long perLayer = (gh * h) + (2 * gh);
+            return inputWeights + (layers * perLayer) + ((long)config.Classes * h) + config.Classes;
+        }
     }
 
     /// <summary>
@@ -99,13 +106,13 @@ public static class ModelLimits
         Check(batch, "BatchSize", MaxBatchSize);
         Check(steps, "Steps", MaxSteps);
         long rows = batch * steps;
-        long widest = Math.Max(4L * config.HiddenSize, config.InputSize);
+        long widest = Math.Max((long)config.Gates * config.HiddenSize, config.InputSize);
         long floats = rows * widest;
         if (floats > MaxActivationFloats)
         {
             throw new ArgumentOutOfRangeException(
                 "BatchSize",
-                $"A batch of {batch} sequences × {steps} steps × {widest} (4 × {config.HiddenSize} hidden or {config.InputSize} inputs) needs buffers of {floats} floats; at most {MaxActivationFloats} per buffer are accepted: use a smaller batch.");
+                $"A batch of {batch} sequences × {steps} steps × {widest} ({config.Gates} × {config.HiddenSize} hidden or {config.InputSize} inputs) needs buffers of {floats} floats; at most {MaxActivationFloats} per buffer are accepted: use a smaller batch.");
         }
     }
 

@@ -90,17 +90,7 @@ public sealed record RecipeSettings
     /// The parameter count of <paramref name="config"/> in checked 64-bit arithmetic, computable before anything is
     /// allocated (and for sizes not yet validated, which is when it is needed).
     /// </summary>
-    public static long ParameterCount(LstmConfig config)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        checked
-        {
-            // Layer 0 reads the input, the others the layer below; every layer has 4H·H recurrent weights and two biases.
-            long h4 = 4L * config.HiddenSize, layers = config.Layers;
-            long lstm = (h4 * config.InputSize) + ((layers - 1) * h4 * config.HiddenSize) + (layers * ((h4 * config.HiddenSize) + (2 * h4)));
-            return lstm + ((long)config.Classes * config.HiddenSize) + config.Classes;
-        }
-    }
+    public static long ParameterCount(LstmConfig config) => ModelLimits.ParameterCount(config);
 
     /// <summary>The learning rate for the step that follows <paramref name="iterationsDone"/> iterations.</summary>
     public float LearningRateAt(long iterationsDone)

@@ -8,7 +8,7 @@ namespace EdgeLstm.Tests.Engine;
 /// <summary>
 /// Variable-length batches against PyTorch's pack_padded_sequence (<c>Fixtures/packed_golden.json</c>, written by
 /// <c>tools/golden/make_packed_golden.py</c>): lengths [4, 1, 3] of 4 steps, every head on LSTM and GRU stacks;
-/// predictions at the real steps, the loss (a per-step head's is the mean over the real steps), every parameter's
+/// predictions at the real steps (zeros past a length), the top layer's outputs as pad_packed_sequence pads them, h_n, the loss (a per-step head's is the mean over the real steps), every parameter's
 /// gradient and the input's. The padded steps of the fixture's inputs and labels hold arbitrary values.
 /// </summary>
 public sealed class PyTorchPackedGoldenTests
@@ -22,6 +22,8 @@ public sealed class PyTorchPackedGoldenTests
     [InlineData("gru_classify_every_step", HeadKind.ClassifyEveryStep, 1)]
     [InlineData("lstm_regress_last_step", HeadKind.RegressLastStep, 2)]
     [InlineData("gru_regress_every_step", HeadKind.RegressEveryStep, 1)]
+    [InlineData("gru_regress_last_step", HeadKind.RegressLastStep, 1)]
+    [InlineData("lstm_regress_every_step", HeadKind.RegressEveryStep, 2)]
     public void Packed_batches_match_pytorch(string name, HeadKind head, int threads)
     {
         var (c, tensors) = Fixture.Value;
@@ -45,17 +47,48 @@ public sealed class PyTorchPackedGoldenTests
         float[] targets = config.HeadRegresses ? PyTorchHeadGoldenTests.Float32(Get("targets")) : [];
 
         var results = new float[Get("results").Length];
+        int hidden = config.HiddenSize;
+        var outputs = new float[steps * batch * hidden];
+        var finalH = new float[config.Layers * batch * hidden];
         using (var predictor = new LstmPredictor(model, threads))
         {
             predictor.Predict(x, batch, lengths, results);
+            var again = new float[results.Length];
+            predictor.Run(x, batch, lengths, outputs, default, finalH, again);
+            Assert.Equal(results, again);
         }
 
-        // A per-step head's rows past a sample's length are PyTorch's fc(0) padding: only the real rows are compared.
+        // A per-step head's real rows against PyTorch's; its rows past a sample's length are zeros (PyTorch's would be
+        // fc applied to pad_packed_sequence's zero padding: there is no step there to predict).
         for (int b = 0; b < batch; b++)
         {
             int start = config.HeadReadsEveryStep ? b * steps * k : b * k, count = config.HeadReadsEveryStep ? lengths[b] * k : k;
             PyTorchHeadGoldenTests.AssertClose($"{name}: results of sample {b}", Get("results").AsSpan(start, count).ToArray(), results.AsSpan(start, count));
+            if (config.HeadReadsEveryStep)
+            {
+                Assert.All(results.AsSpan(start + count, (steps - lengths[b]) * k).ToArray(), v => Assert.Equal(0f, v));
+            }
         }
+
+        // The top layer's outputs at every step as pad_packed_sequence gives them, zeros past each length included
+        // (PyTorch's are batch-major [B, T, H], EdgeLstm's time-major [T×B×H]), and h_n: each sample's own last step.
+        double[] torchOutputs = Get("outputs");
+        var batchMajor = new float[outputs.Length];
+        for (int t = 0; t < steps; t++)
+        {
+            for (int b = 0; b < batch; b++)
+            {
+                outputs.AsSpan(((t * batch) + b) * hidden, hidden).CopyTo(batchMajor.AsSpan(((b * steps) + t) * hidden));
+                if (t >= lengths[b])
+                {
+                    Assert.All(torchOutputs.AsSpan(((b * steps) + t) * hidden, hidden).ToArray(), v => Assert.Equal(0.0, v));
+                    Assert.All(batchMajor.AsSpan(((b * steps) + t) * hidden, hidden).ToArray(), v => Assert.Equal(0f, v));
+                }
+            }
+        }
+
+        PyTorchHeadGoldenTests.AssertClose($"{name}: outputs", torchOutputs, batchMajor);
+        PyTorchHeadGoldenTests.AssertClose($"{name}: h_n", Get("h_n"), finalH);
 
         using var trainer = new LstmTrainer(model, new TrainerOptions { Threads = threads, KeepProbability = 1f, Loss = LossReduction.MeanOverBatch });
         trainer.ComputeInputGradient = true;

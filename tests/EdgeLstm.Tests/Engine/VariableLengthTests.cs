@@ -6,8 +6,9 @@ using EdgeLstm.Training;
 namespace EdgeLstm.Tests.Engine;
 
 /// <summary>
-/// Variable-length batches (pack_padded_sequence semantics): against the reference, independent of how long the padding
-/// is and of what it holds, bit-identical on any thread count, and without allocating after warm-up.
+/// Variable-length batches (pack_padded_sequence semantics): against the reference (with and without dropout),
+/// independent of how long the padding is and of what it holds, bit-identical on any thread count, and without
+/// allocating after warm-up.
 /// </summary>
 public class VariableLengthTests
 {
@@ -31,13 +32,7 @@ public class VariableLengthTests
     public void Mixed_lengths_match_the_reference(CellKind cell, HeadKind head, int threads)
     {
         int batch = MixedLengths.Length;
-        var config = new LstmConfig(InputSize, Hidden, 2, Outputs, Steps) { Cell = cell, Head = head };
-        var model = TestModels.Make(config, 51);
-        var x = TestModels.Inputs(batch, Steps, InputSize, 52);
-        var (labels, targets) = HeadData.For(config, batch, Steps, 53);
-        float[] floatTargets = targets is null ? [] : [.. targets.Select(v => (float)v)];
-        double[] exactTargets = [.. floatTargets.Select(v => (double)v)];
-        var xd = x.Select(v => (double)v).ToArray();
+        var (config, model, x, xd, labels, floatTargets, exactTargets) = MakeBatch(cell, head, 51);
         var reference = new ReferenceLstm(model) { Lengths = MixedLengths };
         var expected = reference.Forward(xd, labels, LossReduction.MeanOverBatch, batch, exactTargets);
 
@@ -48,7 +43,7 @@ public class VariableLengthTests
             predictor.Predict(x, batch, MixedLengths, predicted);
         }
 
-        // A per-step head's rows past a sample's length are not defined by the reference (it computes none there).
+        // A per-step head's rows past a sample's length: the reference computes none there; the predictor gives zeros.
         AssertRealRowsClose(config, expected.Probabilities, predicted, batch, "predictions");
 
         using var trainer = new LstmTrainer(model, new TrainerOptions { Threads = threads, Loss = LossReduction.MeanOverBatch, KeepProbability = 1f });
@@ -66,6 +61,39 @@ public class VariableLengthTests
 
         // The lengths really matter: the same batch at full length has another loss.
         Assert.NotEqual(loss, trainer.EvaluateLoss(x, batch, labels, floatTargets));
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Dropout_with_mixed_lengths_matches_the_reference(CellKind cell, HeadKind head, int threads)
+    {
+        int batch = MixedLengths.Length;
+        var (_, model, x, xd, labels, floatTargets, exactTargets) = MakeBatch(cell, head, 111);
+        using var trainer = new LstmTrainer(model, new TrainerOptions { Threads = threads, Loss = LossReduction.MeanOverBatch, KeepProbability = 0.6f, Seed = 114 });
+        trainer.ComputeInputGradient = true;
+        float loss = trainer.ComputeGradients(x, batch, labels, floatTargets, MixedLengths, training: true);
+        float[][] masks = [.. Enumerable.Range(0, 2).Select(l => trainer.DropoutMask(l).ToArray())];
+
+        // The masks really drop something, and keep something, in every layer (so the test can fail).
+        Assert.All(masks, m => Assert.Contains(0f, m));
+        Assert.All(masks, m => Assert.Contains(1f / 0.6f, m));
+
+        // The reference, given the engine's masks (a last-step head's top-layer mask moved to each sample's own last step).
+        var reference = new ReferenceLstm(model) { Lengths = MixedLengths };
+        reference.UseEngineMasks(masks, batch, Steps);
+        var expected = reference.Forward(xd, labels, LossReduction.MeanOverBatch, batch, exactTargets);
+        var (grads, dInput) = reference.Backward(xd, labels, LossReduction.MeanOverBatch, batch, exactTargets);
+        Assert.True(Math.Abs(expected.Loss - loss) <= 1e-5 * Math.Max(1, Math.Abs(expected.Loss)), $"loss {loss} vs {expected.Loss}");
+        foreach (var tensor in model.Tensors)
+        {
+            EngineVersusReferenceTests.AssertClose(grads[tensor.Name], trainer.Gradients.Slice(tensor.Offset, tensor.Length), $"grad {tensor.Name}");
+        }
+
+        EngineVersusReferenceTests.AssertClose(dInput, trainer.InputGradient, "grad input");
+
+        // Without the masks the loss differs: the dropout mattered.
+        reference.Masks = null;
+        Assert.NotEqual(expected.Loss, reference.Forward(xd, labels, LossReduction.MeanOverBatch, batch, exactTargets).Loss);
     }
 
     [Theory]
@@ -193,6 +221,17 @@ public class VariableLengthTests
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>A model with non-zero biases, a batch of <see cref="MixedLengths"/>.Length inputs and its labels or targets (float and exact).</summary>
+    private static (LstmConfig Config, LstmModel Model, float[] X, double[] Xd, int[] Labels, float[] Targets, double[] ExactTargets) MakeBatch(CellKind cell, HeadKind head, ulong seed)
+    {
+        int batch = MixedLengths.Length;
+        var config = new LstmConfig(InputSize, Hidden, 2, Outputs, Steps) { Cell = cell, Head = head };
+        var x = TestModels.Inputs(batch, Steps, InputSize, seed + 1);
+        var (labels, targets) = HeadData.For(config, batch, Steps, seed + 2);
+        float[] floatTargets = targets is null ? [] : [.. targets.Select(v => (float)v)];
+        return (config, TestModels.Make(config, seed), x, [.. x.Select(v => (double)v)], labels, floatTargets, [.. floatTargets.Select(v => (double)v)]);
+    }
+
     private sealed record Outcome(float Loss, float[] Gradients, float[] InputGradient, float[] Predictions, float[] FinalC, float[] FinalH);
 
     private static Outcome Run(LstmModel model, int threads, float[] x, int batch, int steps, int[] labels, float[] targets)
@@ -222,6 +261,9 @@ public class VariableLengthTests
         {
             int real = MixedLengths[b] * Outputs, start = b * Steps * Outputs;
             EngineVersusReferenceTests.AssertClose(expected.AsSpan(start, real), actual.AsSpan(start, real), $"{what} of sample {b}");
+
+            // Past its length a sample has no step to predict: zeros, as pad_packed_sequence pads.
+            Assert.All(actual.AsSpan(start + real, (Steps * Outputs) - real).ToArray(), v => Assert.Equal(0f, v));
         }
     }
 }

@@ -49,11 +49,38 @@ public class ModelLimitsTests
         Assert.Throws<ArgumentOutOfRangeException>(() => ModelLimits.CheckConfig(largest with { HiddenSize = 8176 }));
     }
 
-    [Fact]
-    public void The_parameter_count_is_what_a_model_allocates()
+    [Theory]
+    [InlineData(CellKind.Lstm)]
+    [InlineData(CellKind.Gru)]
+    public void The_parameter_count_is_what_a_model_allocates(CellKind cell)
     {
-        var config = new LstmConfig(5, 6, 3, 4, 7);
+        var config = new LstmConfig(5, 6, 3, 4, 7) { Cell = cell };
         Assert.Equal(LstmModel.CreateEmpty(config).Parameters.Length, ModelLimits.ParameterCount(config));
+        Assert.Equal(ModelLimits.ParameterCount(config), RecipeSettings.ParameterCount(config));
+
+        // By hand: G gate blocks of 6 per layer (4 for an LSTM, 3 for a GRU), layer 0 on 5 inputs, then 4 classes.
+        int g = cell == CellKind.Gru ? 3 : 4;
+        long expected = (g * 6 * (5 + 6 + 2)) + (2 * g * 6 * (6 + 6 + 2)) + (4 * 6) + 4;
+        Assert.Equal(expected, ModelLimits.ParameterCount(config));
+    }
+
+    [Fact]
+    public void A_gru_is_held_to_its_own_three_gate_blocks_not_an_lstm_s_four()
+    {
+        // One layer of 8192 on 28 inputs and 10 classes: 202 M parameters as a GRU (accepted), 269.5 M as an LSTM
+        // (past 2^28, refused). Counted with four gate blocks, the GRU was refused too.
+        var gru = new LstmConfig(28, 8192, 1, 10, 28) { Cell = CellKind.Gru };
+        Assert.Equal((3L * 8192 * (28 + 8192 + 2)) + (10L * 8192) + 10, ModelLimits.ParameterCount(gru));
+        ModelLimits.CheckConfig(gru);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ModelLimits.CheckConfig(gru with { Cell = CellKind.Lstm }));
+
+        // Batch buffers: batch × steps × 3·hidden for a GRU. 2^30 floats at 3·256 = 768 per row: 1398101 rows fit.
+        var config = new LstmConfig(1, 256, 1, 10, 28) { Cell = CellKind.Gru };
+        long rows = ModelLimits.MaxActivationFloats / (3 * 256);
+        ModelLimits.CheckBatch(config, rows / 1024, 1024);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ModelLimits.CheckBatch(config with { Cell = CellKind.Lstm }, rows / 1024, 1024));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ModelLimits.CheckBatch(config, (rows / 1024) + 1, 1024));
+        Assert.StartsWith("A batch of 1366 sequences × 1024 steps × 768 (3 × 256 hidden or 1 inputs)", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
