@@ -83,7 +83,7 @@ public class Int8ModelFileTests
     }
 
     [Fact]
-    public void A_loaded_int8_model_predicts_exactly_as_the_quantised_model_in_memory()
+    public void A_loaded_int8_model_predicts_and_streams_exactly_as_the_quantised_model_in_memory()
     {
         var model = Int8Model(Small, 11);
         var loaded = ModelFile.Load(ModelFile.ToBytes(model), "m").Model;
@@ -107,6 +107,29 @@ public class Int8ModelFileTests
         }
 
         Assert.Equal(expected, actual);
+
+        // The streaming session too: the same step-by-step outputs from the loaded model as from the one in memory.
+        Assert.NotNull(loaded.Int8Weights);
+        Assert.Equal(Stream(model, inputs), Stream(loaded, inputs));
+    }
+
+    /// <summary>The probabilities after each step of a batch-3 stream over <paramref name="inputs"/> (sample-major).</summary>
+    private static float[] Stream(LstmModel model, float[] inputs)
+    {
+        using var stream = new LstmStream(model, 3, 1);
+        var step = new float[3 * Small.InputSize];
+        var all = new float[Small.Steps * 3 * Small.Classes];
+        for (int t = 0; t < Small.Steps; t++)
+        {
+            for (int b = 0; b < 3; b++)
+            {
+                inputs.AsSpan(((b * Small.Steps) + t) * Small.InputSize, Small.InputSize).CopyTo(step.AsSpan(b * Small.InputSize));
+            }
+
+            stream.Step(step, probabilities: all.AsSpan(t * 3 * Small.Classes, 3 * Small.Classes));
+        }
+
+        return all;
     }
 
     public static TheoryData<string, Func<byte[], byte[]>, string> Malformed => new()
