@@ -28,6 +28,7 @@ internal static class CliApp
             InspectCommand.Create(context),
             BenchCommand.Create(context),
             InfoCommand.Create(context),
+            QuantizeCommand.Create(context),
         };
 
         var parsed = root.Parse(args);

@@ -20,6 +20,15 @@ internal static class TrainingRules
     /// <summary>A clip norm above this never clips anything a finite run produces; 0 turns clipping off.</summary>
     public const float MaxClipNorm = 1e6f;
 
+    /// <summary>Refuses a model with int8 weights as a starting point: training is fp32, and quantizing comes after it.</summary>
+    public static void CheckTrainable(LstmModel model, string path)
+    {
+        if (model.Int8Weights is not null)
+        {
+            throw new CliException($"--init {path}: the model has int8 weights; training is fp32 only. Start from the fp32 model it was quantized from, and run 'edgelstm quantize' after training.");
+        }
+    }
+
     /// <summary>
     /// Refuses an architecture past <see cref="ModelLimits"/>, before anything is allocated. <paramref name="source"/>
     /// names where it came from (the options or a file) and starts the message.

@@ -4,7 +4,9 @@ using System.Reflection;
 using System.Runtime;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using EdgeLstm.Cli.Output;
 using EdgeLstm.Diagnostics;
+using EdgeLstm.IO;
 using EdgeLstm.Simd;
 
 namespace EdgeLstm.Cli.Commands;
@@ -12,7 +14,8 @@ namespace EdgeLstm.Cli.Commands;
 /// <summary>
 /// <c>edgelstm info</c>: what this binary is and what it will use here: version, how it was compiled (JIT or Native AOT,
 /// and for which instruction set), the architecture, which vector widths run in hardware and which one the kernels
-/// pick, and the threads. The first thing to run on a new board.
+/// pick, and the threads. The first thing to run on a new board. Given a model file, also what it holds: the format
+/// version, the network and how its weights are stored (fp32, or int8 and the quantisation scheme).
 /// </summary>
 internal static class InfoCommand
 {
@@ -25,9 +28,14 @@ internal static class InfoCommand
         {
             Description = "Also measure the fused multiply-add peak of one thread at the kernels' width (about a second).",
         };
-        var command = new Command("info", "Print the version, how this binary was compiled, the architecture, the vector widths the kernels use here, and the threads.")
+        var model = new Argument<string?>("MODEL")
         {
-            measure,
+            Description = "Also describe this model file: format version, network, and the weight type (fp32 or int8 and its scheme).",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var command = new Command("info", "Print the version, how this binary was compiled, the architecture, the vector widths the kernels use here, and the threads; with MODEL, also what the model file holds.")
+        {
+            model, measure,
         };
         command.SetAction(parsed =>
         {
@@ -41,6 +49,19 @@ internal static class InfoCommand
             {
                 double gflops = FmaPeakProbe.Measure(SimdWidth.Auto, threads: 1);
                 o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"fma peak:",-14}{gflops:0.0} GFLOP/s on 1 thread at {(int)SimdSupport.Widest} bits"));
+            }
+
+            if (parsed.GetValue(model) is { } modelPath)
+            {
+                if (modelPath.Length == 0)
+                {
+                    throw new UsageException("MODEL needs a path; got an empty one.");
+                }
+
+                foreach (var (name, value) in DescribeModel(context.Resolve(modelPath)))
+                {
+                    o.WriteLine($"{name + ":",-14}{value}");
+                }
             }
 
             return ExitCodes.Ok;
@@ -75,6 +96,23 @@ internal static class InfoCommand
             ("fma", FusedMultiplyAdd()),
             ("kernels use", $"{(int)widest}-bit vectors ({widest}), {Vector128<float>.Count * ((int)widest / 128)} floats per vector"),
             ("threads", $"{threads} processor{(threads == 1 ? string.Empty : "s")}: --threads 0 (the default) uses {threads}"),
+        ];
+    }
+
+    /// <summary>What the model file at <paramref name="path"/> holds, in print order (after loading and checking all of it).</summary>
+    public static IReadOnlyList<(string Name, string Value)> DescribeModel(string path)
+    {
+        var loaded = ModelFile.Load(path);
+        var config = loaded.Model.Config;
+        string format = loaded.Metadata.GetValueOrDefault(ModelFile.FormatKey) == ModelFile.FormatName
+            ? $"safetensors, EdgeLstm format_version {loaded.Metadata.GetValueOrDefault(ModelFile.FormatVersionKey)} ({loaded.Kind})"
+            : "safetensors without EdgeLstm metadata (read from its tensor names and shapes)";
+        return
+        [
+            ("model", path),
+            ("format", format),
+            ("network", string.Create(CultureInfo.InvariantCulture, $"{config.Steps} steps × {config.InputSize} inputs → {config.Layers} {config.RecurrentModule.ToUpperInvariant()} layers × {config.HiddenSize} → {config.Classes} outputs, head {ModelFile.HeadName(config.Head)} ({loaded.Model.Parameters.Length:N0} parameters)")),
+            ("weights", WeightTypeText.Describe(loaded.Model)),
         ];
     }
 

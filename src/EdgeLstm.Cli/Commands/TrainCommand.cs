@@ -135,6 +135,7 @@ internal static class TrainCommand
             if (initPath is not null)
             {
                 initial = ModelFile.Load(initPath);
+                TrainingRules.CheckTrainable(initial.Model, initPath);
                 TrainingRules.CheckArchitecture(initial.Model.Config, initPath, fromOptions: false);
                 ModelCompatibility.Check(initial.Model.Config, train, initPath);
                 o.WriteLine($"init: weights from {initPath} (fresh optimizer)");

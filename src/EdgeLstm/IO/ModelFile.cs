@@ -1,5 +1,6 @@
 using System.Globalization;
 using EdgeLstm.Model;
+using EdgeLstm.Quantization;
 
 namespace EdgeLstm.IO;
 
@@ -13,7 +14,7 @@ namespace EdgeLstm.IO;
 /// dense head predicts) and <c>outputs</c>, beside version 1's keys. A version-1 file is a stack of LSTMs with a
 /// last-step classifier and loads as before. A model is written in the lowest version that describes it (see
 /// <see cref="VersionFor"/>), so files of LSTM classifiers stay readable by version-1 readers (older EdgeLstm builds,
-/// the PyTorch module until it learns version 2).
+/// the PyTorch module until it learns version 2). Version 3 is a model with int8 weights (see <see cref="Int8ModelFile"/>).
 /// </remarks>
 /// <remarks>
 /// Loading is strict (see <see cref="SafeTensorsReader"/>) and then checks the tensors against the architecture:
@@ -23,8 +24,8 @@ namespace EdgeLstm.IO;
 /// </remarks>
 public static class ModelFile
 {
-    /// <summary>The highest format version this code reads and writes; files with a higher one are refused.</summary>
-    public const int FormatVersion = 2;
+    /// <summary>The highest format version this code reads and writes (3: int8 weights, see <see cref="Int8ModelFile"/>); files with a higher one are refused.</summary>
+    public const int FormatVersion = 3;
 
     /// <summary>The value of <see cref="FormatKey"/> in EdgeLstm files.</summary>
     public const string FormatName = "edgelstm";
@@ -75,14 +76,14 @@ public static class ModelFile
     /// <summary>Loads a model (or the model inside a checkpoint) from a file.</summary>
     public static LoadedModel Load(string path)
     {
-        using var reader = SafeTensorsReader.Open(path);
+        using var reader = SafeTensorsReader.Open(path, SafeTensorsDTypes.F32 | SafeTensorsDTypes.I8);
         return Read(reader, allowCheckpoint: true);
     }
 
     /// <summary>Loads a model (or the model inside a checkpoint) from bytes; <paramref name="source"/> names them in messages.</summary>
     public static LoadedModel Load(ReadOnlyMemory<byte> content, string source = "(buffer)")
     {
-        using var reader = SafeTensorsReader.Open(content, source);
+        using var reader = SafeTensorsReader.Open(content, source, SafeTensorsDTypes.F32 | SafeTensorsDTypes.I8);
         return Read(reader, allowCheckpoint: true);
     }
 
@@ -101,7 +102,12 @@ public static class ModelFile
 
         var config = model.Config;
         writer.SetMetadata(FormatKey, FormatName);
-        int version = VersionFor(config);
+        int version = model.Int8Weights is null ? VersionFor(config) : Int8ModelFile.Version;
+        if (model.Int8Weights is not null && kind != "model")
+        {
+            throw new ArgumentException("An int8 model is not trained, so it has no checkpoint: quantize after training.", nameof(model));
+        }
+
         writer.SetMetadata(FormatVersionKey, version.ToString(CultureInfo.InvariantCulture));
         writer.SetMetadata(KindKey, kind);
         writer.SetMetadata(InputSizeKey, Text(config.InputSize));
@@ -122,7 +128,18 @@ public static class ModelFile
         float[] parameters = model.Parameters.ToArray();
         foreach (var tensor in model.Tensors)
         {
+            if (model.Int8Weights is { } int8 && Int8Weights.IsQuantised(tensor.Shape))
+            {
+                Int8Tensors.Add(writer, tensor.Name, int8[tensor.Name]);
+                continue;
+            }
+
             writer.Add(tensor.Name, tensor.Shape, parameters.AsMemory(tensor.Offset, tensor.Length));
+        }
+
+        if (model.Int8Weights is not null)
+        {
+            Int8ModelFile.SetMetadata(writer);
         }
 
         return writer;
@@ -156,6 +173,7 @@ public static class ModelFile
             }
         }
 
+        bool int8 = Int8ModelFile.IsInt8(reader, ours ? Int(reader, FormatVersionKey, 1, FormatVersion) : null);
         var config = ours ? ConfigFromMetadata(reader, Int(reader, FormatVersionKey, 1, FormatVersion)) : ConfigFromShapes(reader);
         try
         {
@@ -183,6 +201,11 @@ public static class ModelFile
             }
         }
 
+        if (int8)
+        {
+            names.UnionWith(Int8ModelFile.ScaleNames(expected));
+        }
+
         foreach (var entry in reader.Entries)
         {
             if (!names.Contains(entry.Name))
@@ -194,10 +217,20 @@ public static class ModelFile
         var model = LstmModel.CreateEmpty(config);
         foreach (var tensor in model.Tensors)
         {
+            if (int8 && Int8Weights.IsQuantised(tensor.Shape))
+            {
+                continue; // read with its scales below
+            }
+
             reader.ReadInto(reader.Find(tensor.Name)!, model.TensorData(tensor));
         }
 
         model.MarkParametersChanged();
+        if (int8)
+        {
+            model = Int8ModelFile.ReadWeights(reader, model);
+        }
+
         return new LoadedModel(model, new Dictionary<string, string>(metadata, StringComparer.Ordinal));
     }
 

@@ -56,6 +56,9 @@ public sealed class Int8Weights
     public static IEnumerable<ParameterTensor> WeightTensors(LstmModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        return model.Tensors.Where(t => t.Shape.Length == 2);
+        return model.Tensors.Where(t => IsQuantised(t.Shape));
     }
+
+    /// <summary>True for a tensor of this shape that is quantised: a 2-D weight matrix (biases are 1-D).</summary>
+    internal static bool IsQuantised(int[] shape) => shape.Length == 2;
 }

@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Text.Json.Nodes;
 using EdgeLstm.IO;
 using EdgeLstm.Quantization;
 
@@ -7,7 +5,7 @@ namespace EdgeLstm.Fuzz.Targets;
 
 /// <summary>
 /// Int8 weights (<see cref="Int8Tensors.Read"/> over a reader that accepts F32 and I8): the safetensors mutations, plus
-/// edits of the scales (0, negative, non-finite, tiny), of the values (-128) and swaps of the I8 and F32 dtypes.
+/// <see cref="Int8Mutations"/> (scales 0, negative, non-finite, tiny or of another shape; values of -128; I8 and F32 swapped).
 /// </summary>
 internal sealed class Int8TensorsTarget : FuzzTarget
 {
@@ -22,9 +20,7 @@ internal sealed class Int8TensorsTarget : FuzzTarget
     public override IReadOnlyList<(string Group, Func<byte[], Random, byte[]> Mutate)> Structured { get; } =
     [
         .. SafeTensorsMutations.All,
-        ("int8 scale edits", EditScale),
-        ("int8 value -128", WriteMinusOneTwentyEight),
-        ("int8 dtype swaps", SwapDType),
+        .. Int8Mutations.For(Weights),
     ];
 
     public override void Load(byte[] input, LoadRoute route, string path)
@@ -66,43 +62,4 @@ internal sealed class Int8TensorsTarget : FuzzTarget
         writer.WriteTo(stream);
         return stream.ToArray();
     }
-
-    /// <summary>The data byte range of a tensor, from the header.</summary>
-    private static (int Begin, int End)? Range(byte[] file, string name)
-    {
-        var (header, _) = SafeTensorsMutations.Split(file);
-        var offsets = JsonNode.Parse(header)![name]?["data_offsets"]?.AsArray();
-        int dataStart = 8 + (int)BinaryPrimitives.ReadInt64LittleEndian(file);
-        return offsets is null ? null : (dataStart + (int)offsets[0]!, dataStart + (int)offsets[1]!);
-    }
-
-    private static byte[] EditScale(byte[] file, Random random)
-    {
-        float[] values = [0, -0f, -1, float.NaN, float.PositiveInfinity, float.NegativeInfinity, float.Epsilon, float.MaxValue];
-        byte[] result = (byte[])file.Clone();
-        if (Range(file, Int8Tensors.ScaleName(Weights[random.Next(Weights.Length)])) is { } range && range.End - range.Begin >= 4)
-        {
-            int at = range.Begin + (4 * random.Next((range.End - range.Begin) / 4));
-            BinaryPrimitives.WriteSingleLittleEndian(result.AsSpan(at), values[random.Next(values.Length)]);
-        }
-
-        return result;
-    }
-
-    private static byte[] WriteMinusOneTwentyEight(byte[] file, Random random)
-    {
-        byte[] result = (byte[])file.Clone();
-        if (Range(file, Weights[random.Next(Weights.Length)]) is { } range && range.End > range.Begin)
-        {
-            result[range.Begin + random.Next(range.End - range.Begin)] = 0x80;
-        }
-
-        return result;
-    }
-
-    private static byte[] SwapDType(byte[] file, Random random) => SafeTensorsMutations.EditJson(file, random, (h, r) =>
-    {
-        var tensor = h[r.Next(2) == 0 ? Weights[r.Next(Weights.Length)] : Int8Tensors.ScaleName(Weights[r.Next(Weights.Length)])]!.AsObject();
-        tensor["dtype"] = (string?)tensor["dtype"] == "I8" ? "F32" : "I8";
-    });
 }

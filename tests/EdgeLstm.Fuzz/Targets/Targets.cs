@@ -8,6 +8,7 @@ internal static class Targets
         new ModelFileTarget(),
         new CheckpointFileTarget(),
         new Int8TensorsTarget(),
+        new Int8ModelFileTarget(),
         new IdxTarget(images: true, gzip: false),
         new IdxTarget(images: true, gzip: true),
         new IdxTarget(images: false, gzip: false),
