@@ -43,12 +43,12 @@ internal static unsafe partial class Exports
             bool wantsTargets = targets != null || targetsLength != 0;
             if (labelsLength == OneLabelPerSequence && config.Head != HeadKind.ClassifyLastStep)
             {
-                throw new NativeException(Status.InvalidArgument, $"{function} takes one label per sequence, for a model whose head is ClassifyLastStep; this model's head is {config.Head}: use {Replacement(config, function)}");
+                throw new NativeException(Status.InvalidArgument, $"this call takes one label per sequence, for a model whose head is ClassifyLastStep; this model's head is {config.Head}: use {Replacement(config, function)}");
             }
 
             if (wantsTargets != config.HeadRegresses)
             {
-                throw new NativeException(Status.InvalidArgument, $"{function} takes {(wantsTargets ? "float targets" : "class labels")}, but this model's head is {config.Head}: use {Replacement(config, function)}");
+                throw new NativeException(Status.InvalidArgument, $"this call takes {(wantsTargets ? "float targets" : "class labels")}, but this model's head is {config.Head}: use {Replacement(config, function)}");
             }
 
             var sequenceLengths = Args.Lengths(lengths, lengthsLength, size);
