@@ -33,22 +33,7 @@ internal static unsafe partial class Exports
         => Run("edgelstm_run", model, x, xLength, batch, steps, null, 0, outputs, outputsLength, finalC, finalCLength, finalH, finalHLength, probabilities, probabilitiesLength);
 
     [UnmanagedCallersOnly(EntryPoint = "edgelstm_run_lengths")]
-    internal static Status RunLengths(
-        ulong model,
-        float* x,
-        nuint xLength,
-        int batch,
-        int steps,
-        int* lengths,
-        nuint lengthsLength,
-        float* outputs,
-        nuint outputsLength,
-        float* finalC,
-        nuint finalCLength,
-        float* finalH,
-        nuint finalHLength,
-        float* probabilities,
-        nuint probabilitiesLength)
+    internal static Status RunLengths(ulong model, float* x, nuint xLength, int batch, int steps, int* lengths, nuint lengthsLength, float* outputs, nuint outputsLength, float* finalC, nuint finalCLength, float* finalH, nuint finalHLength, float* probabilities, nuint probabilitiesLength)
         => Run("edgelstm_run_lengths", model, x, xLength, batch, steps, lengths, lengthsLength, outputs, outputsLength, finalC, finalCLength, finalH, finalHLength, probabilities, probabilitiesLength);
 
     private static Status Predict(string function, ulong model, float* x, nuint xLength, int batch, int steps, int* lengths, nuint lengthsLength, int kind, float* output, nuint outputLength)
@@ -77,23 +62,7 @@ internal static unsafe partial class Exports
         }
     }
 
-    private static Status Run(
-        string function,
-        ulong model,
-        float* x,
-        nuint xLength,
-        int batch,
-        int steps,
-        int* lengths,
-        nuint lengthsLength,
-        float* outputs,
-        nuint outputsLength,
-        float* finalC,
-        nuint finalCLength,
-        float* finalH,
-        nuint finalHLength,
-        float* probabilities,
-        nuint probabilitiesLength)
+    private static Status Run(string function, ulong model, float* x, nuint xLength, int batch, int steps, int* lengths, nuint lengthsLength, float* outputs, nuint outputsLength, float* finalC, nuint finalCLength, float* finalH, nuint finalHLength, float* probabilities, nuint probabilitiesLength)
     {
         LastError.Clear();
         try

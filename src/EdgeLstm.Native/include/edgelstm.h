@@ -36,8 +36,9 @@
  *  - Networks (see edgelstm_network): each layer is an LSTM (state c and h) or a GRU (state h alone); the head
  *    classifies (softmax) or regresses (real values, mean squared error), from each sequence's last step or from every
  *    step. Functions that take `lengths` run variable-length batches: sequence b is lengths[b] steps long (1..T), the
- *    steps after it are padding that adds nothing to a loss or a gradient and whose inputs are not read, and "the last
- *    step" is each sequence's own (PyTorch's pack_padded_sequence). NULL with length 0 means every sequence is T long.
+ *    steps after it are padding that adds nothing to a loss or a gradient and whose inputs are ignored (x still holds
+ *    them, T steps per sequence: any value, NaN included), and "the last step" is each sequence's own (PyTorch's
+ *    pack_padded_sequence). NULL with length 0 means every sequence is T long.
  *
  * Threads:
  *  - Any function may be called from any thread. Handles of different objects never need a lock between them.
