@@ -133,7 +133,8 @@ static void test_gru_regression_learns_from_c(void) {
     edgelstm_model m = network_model(&n, 7);
     edgelstm_trainer t = {0};
     OK(edgelstm_trainer_create(m, 1e-2f, 1.0f, 3, &t));
-    const int held = 64, batch = 16, batches = 150;
+    /* fewer batches on the slow runs (valgrind, qemu: --images below 32); the bar below holds for both */
+    const int held = 64, batch = 16, batches = g_images >= 32 ? 150 : 60;
     size_t per = (size_t)REG_T * REG_I;
     float *hx = floats(held * per), *hy = floats(held * REG_K), *x = floats(batch * per), *y = floats(batch * REG_K);
     g_lcg = 99;
@@ -188,7 +189,7 @@ static void test_per_step_classifier_with_lengths(void) {
     edgelstm_model m = network_model(&n, 5);
     edgelstm_trainer t = {0};
     OK(edgelstm_trainer_create(m, 2e-2f, 1.0f, 4, &t));
-    const int held = 48, batch = 16, batches = 80;
+    const int held = 48, batch = 16, batches = g_images >= 32 ? 80 : 30;
     size_t per = (size_t)SEQ_T * SEQ_I;
     float *hx = floats(held * per), *x = floats(batch * per);
     int32_t *hl = (int32_t*)must_alloc(sizeof(int32_t) * held * SEQ_T), *hlen = (int32_t*)must_alloc(sizeof(int32_t) * held);

@@ -167,7 +167,8 @@ fi
     finish
 }
 # The same model in int8, when the CLI can quantize (issue 14): the suite asks its weight type and runs it.
-if [ -d src/EdgeLstm.Cli ] && dotnet run -c Release --no-build --project src/EdgeLstm.Cli -- quantize --help >/dev/null 2>&1; then
+# (The root help lists the commands: an unknown command's --help prints that help too, with exit code 0.)
+if [ -d src/EdgeLstm.Cli ] && dotnet run -c Release --no-build --project src/EdgeLstm.Cli -- --help 2>/dev/null | grep -qE '^ +quantize '; then
     if dotnet run -c Release --no-build --project src/EdgeLstm.Cli -- quantize "$model" --out "$work/model.int8.safetensors" >"$work/quantize.log" 2>&1; then
         pass "the CLI quantized the model to int8"
         cli_args+=(--int8-model "$work/model.int8.safetensors")
