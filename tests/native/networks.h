@@ -488,6 +488,8 @@ static void test_network_misuse(void) {
     float loss = -7;
     int64_t correct = -7, judged = -7;
     edgelstm_network got;
+    size_t size_before = 0, size_after = 0;
+    unsigned char* weights_before = model_bytes(reg, &size_before);
 
     /* create and query */
     FAILS(EDGELSTM_ERROR_NULL_POINTER, edgelstm_model_create_network(NULL, 1, &out));
@@ -612,6 +614,10 @@ static void test_network_misuse(void) {
     CHECK(loss == -7 && correct == -7 && judged == -7);
     OK(edgelstm_trainer_iterations(rt, &iterations));
     CHECK(iterations == 0); /* no failed call trained */
+    unsigned char* weights_after = model_bytes(reg, &size_after);
+    CHECK(size_after == size_before && memcmp(weights_after, weights_before, size_before) == 0);
+    free(weights_before);
+    free(weights_after);
     OK(edgelstm_trainer_train_targets(rt, rx, rx_len, B, REG_T, rlen, B, ry, ry_len, &loss));
     CHECK(isfinite(loss));
     OK(edgelstm_trainer_evaluate_labels(ct, cx, cx_len, B, SEQ_T, lengths, B, labels, cl_len, &loss, &correct, &judged));
