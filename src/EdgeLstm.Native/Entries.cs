@@ -51,7 +51,8 @@ internal sealed class ModelEntry(LstmModel model, IReadOnlyDictionary<string, st
         set => _threads = value;
     }
 
-    public void Predict(ReadOnlySpan<float> inputs, int batch, Span<float> output, bool logits)
+    /// <summary>The head's results per sequence (or per sequence and step); empty <paramref name="lengths"/> = all full length.</summary>
+    public void Predict(ReadOnlySpan<float> inputs, int batch, ReadOnlySpan<int> lengths, Span<float> output, bool logits)
     {
         lock (_predictorLock)
         {
@@ -61,11 +62,11 @@ internal sealed class ModelEntry(LstmModel model, IReadOnlyDictionary<string, st
             {
                 if (logits)
                 {
-                    predictor.PredictLogits(inputs, batch, output);
+                    predictor.PredictLogits(inputs, batch, lengths, output);
                 }
                 else
                 {
-                    predictor.Predict(inputs, batch, output);
+                    predictor.Predict(inputs, batch, lengths, output);
                 }
             }
             finally
@@ -75,7 +76,7 @@ internal sealed class ModelEntry(LstmModel model, IReadOnlyDictionary<string, st
         }
     }
 
-    public void Run(ReadOnlySpan<float> inputs, int batch, Span<float> outputs, Span<float> finalC, Span<float> finalH, Span<float> probabilities)
+    public void Run(ReadOnlySpan<float> inputs, int batch, ReadOnlySpan<int> lengths, Span<float> outputs, Span<float> finalC, Span<float> finalH, Span<float> probabilities)
     {
         lock (_predictorLock)
         {
@@ -83,7 +84,7 @@ internal sealed class ModelEntry(LstmModel model, IReadOnlyDictionary<string, st
             Weights.EnterRead();
             try
             {
-                predictor.Run(inputs, batch, outputs, finalC, finalH, probabilities);
+                predictor.Run(inputs, batch, lengths, outputs, finalC, finalH, probabilities);
             }
             finally
             {
@@ -209,6 +210,24 @@ internal sealed class SessionEntry(ModelEntry model, LstmStream stream) : Exclus
             _h.AsSpan(index * hidden, hidden).Clear();
             Stream.SetState(layer, _c, _h);
         }
+    }
+
+    /// <summary>
+    /// Layer <paramref name="layer"/>'s state; an empty <paramref name="c"/> (a GRU layer, which has no cell state)
+    /// goes to the scratch instead.
+    /// </summary>
+    public void GetState(int layer, Span<float> c, Span<float> h) => Stream.GetState(layer, c.IsEmpty ? _c : c, h);
+
+    /// <summary>Sets layer <paramref name="layer"/>'s state; an empty <paramref name="c"/> (a GRU layer) sets zeros there.</summary>
+    public void SetState(int layer, ReadOnlySpan<float> c, ReadOnlySpan<float> h)
+    {
+        if (c.IsEmpty)
+        {
+            _c.AsSpan().Clear();
+            c = _c;
+        }
+
+        Stream.SetState(layer, c, h);
     }
 
     protected override void Release() => Stream.Dispose();

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using EdgeLstm.Inference;
+using EdgeLstm.Model;
 
 namespace EdgeLstm.Native;
 
@@ -137,7 +138,7 @@ internal static unsafe partial class Exports
             try
             {
                 State(entry, layer, c, cLength, h, hLength, out var cs, out var hs);
-                entry.Stream.GetState(layer, cs, hs);
+                entry.GetState(layer, cs, hs);
             }
             finally
             {
@@ -163,7 +164,7 @@ internal static unsafe partial class Exports
             try
             {
                 State(entry, layer, c, cLength, h, hLength, out var cs, out var hs);
-                entry.Stream.SetState(layer, cs, hs);
+                entry.SetState(layer, cs, hs);
             }
             finally
             {
@@ -210,17 +211,31 @@ internal static unsafe partial class Exports
         }
     }
 
+    /// <summary>
+    /// The state arrays of one layer: c and h [batch × hidden] for an LSTM layer; for a GRU layer, which has no cell
+    /// state, h alone, and c must be NULL with length 0 (an empty span), so that no caller reads zeros as a state.
+    /// </summary>
     private static void State(SessionEntry entry, int layer, float* c, nuint cLength, float* h, nuint hLength, out Span<float> cs, out Span<float> hs)
     {
-        var config = entry.Model.Model.Config;
-        if ((uint)layer >= (uint)config.Layers)
-        {
-            throw new NativeException(Status.InvalidArgument, $"layer must be 0 to {config.Layers - 1}; it is {layer}");
-        }
-
+        var model = entry.Model.Model;
+        var config = model.Config;
+        Layer(layer, config.Layers);
         int batch = entry.Stream.BatchSize;
         int length = batch * config.HiddenSize;
-        cs = Args.Exact(c, cLength, length, "c", StateShape, batch, config.HiddenSize);
+        if (model.Network.Layers[layer].Cell == CellKind.Gru)
+        {
+            if (c != null || cLength != 0)
+            {
+                throw new NativeException(Status.InvalidArgument, $"c must be NULL with c_len 0 for layer {layer}: it is a GRU layer, which has no cell state (its whole state is h)");
+            }
+
+            cs = default;
+        }
+        else
+        {
+            cs = Args.Exact(c, cLength, length, "c", StateShape, batch, config.HiddenSize);
+        }
+
         hs = Args.Exact(h, hLength, length, "h", StateShape, batch, config.HiddenSize);
     }
 }

@@ -15,6 +15,11 @@ internal static unsafe partial class Exports
             Args.NotNull(output, "out");
             *output = 0;
             var entry = HandleTable.Get<ModelEntry>(model, HandleKind.Model);
+            if (entry.Model.Int8Weights is not null)
+            {
+                throw new NativeException(Status.Unsupported, "the model has int8 weights, and training runs in float32: train the float32 model, then quantize it");
+            }
+
             var options = new TrainerOptions
             {
                 LearningRate = learningRate,
@@ -34,91 +39,27 @@ internal static unsafe partial class Exports
 
     [UnmanagedCallersOnly(EntryPoint = "edgelstm_trainer_train_batch")]
     internal static Status TrainerTrainBatch(ulong trainer, float* x, nuint xLength, int* labels, int batch, int steps, float* loss)
-    {
-        LastError.Clear();
-        try
-        {
-            var entry = HandleTable.Get<TrainerEntry>(trainer, HandleKind.Trainer);
-            entry.Enter();
-            try
-            {
-                Batch(entry, x, xLength, labels, batch, steps, out var inputs, out var classes);
-                Args.NotNull(loss, "loss");
-                float value;
-                entry.Model.Weights.EnterWrite();
-                try
-                {
-                    value = entry.TrainBatch(inputs, classes);
-                }
-                finally
-                {
-                    entry.Model.Weights.ExitWrite();
-                }
+        => Train("edgelstm_trainer_train_batch", trainer, new Batch(x, xLength, batch, steps, null, 0, labels, OneLabelPerSequence, null, 0), loss);
 
-                *loss = value;
-            }
-            finally
-            {
-                entry.Exit();
-            }
+    [UnmanagedCallersOnly(EntryPoint = "edgelstm_trainer_train_labels")]
+    internal static Status TrainerTrainLabels(ulong trainer, float* x, nuint xLength, int batch, int steps, int* lengths, nuint lengthsLength, int* labels, nuint labelsLength, float* loss)
+        => Train("edgelstm_trainer_train_labels", trainer, new Batch(x, xLength, batch, steps, lengths, lengthsLength, labels, labelsLength, null, 0), loss);
 
-            return Status.Ok;
-        }
-        catch (Exception e)
-        {
-            return LastError.Fail("edgelstm_trainer_train_batch", e);
-        }
-    }
+    [UnmanagedCallersOnly(EntryPoint = "edgelstm_trainer_train_targets")]
+    internal static Status TrainerTrainTargets(ulong trainer, float* x, nuint xLength, int batch, int steps, int* lengths, nuint lengthsLength, float* targets, nuint targetsLength, float* loss)
+        => Train("edgelstm_trainer_train_targets", trainer, new Batch(x, xLength, batch, steps, lengths, lengthsLength, null, 0, targets, targetsLength), loss);
 
     [UnmanagedCallersOnly(EntryPoint = "edgelstm_trainer_evaluate")]
     internal static Status TrainerEvaluate(ulong trainer, float* x, nuint xLength, int* labels, int batch, int steps, float* loss, int* correct)
-    {
-        LastError.Clear();
-        try
-        {
-            var entry = HandleTable.Get<TrainerEntry>(trainer, HandleKind.Trainer);
-            entry.Enter();
-            try
-            {
-                Batch(entry, x, xLength, labels, batch, steps, out var inputs, out var classes);
-                Args.NotNull(loss, "loss");
-                Args.NotNull(correct, "correct");
-                float value;
-                entry.Model.Weights.EnterRead();
-                try
-                {
-                    value = entry.Trainer.EvaluateLoss(inputs, classes);
-                }
-                finally
-                {
-                    entry.Model.Weights.ExitRead();
-                }
+        => Evaluate("edgelstm_trainer_evaluate", trainer, new Batch(x, xLength, batch, steps, null, 0, labels, OneLabelPerSequence, null, 0), loss, correct, null, null);
 
-                int right = 0, count = entry.Model.Model.Config.Classes;
-                var probabilities = entry.Trainer.LastProbabilities;
-                for (int b = 0; b < batch; b++)
-                {
-                    if (Evaluator.ArgMax(probabilities.Slice(b * count, count)) == classes[b])
-                    {
-                        right++;
-                    }
-                }
+    [UnmanagedCallersOnly(EntryPoint = "edgelstm_trainer_evaluate_labels")]
+    internal static Status TrainerEvaluateLabels(ulong trainer, float* x, nuint xLength, int batch, int steps, int* lengths, nuint lengthsLength, int* labels, nuint labelsLength, float* loss, long* correct, long* judged)
+        => Evaluate("edgelstm_trainer_evaluate_labels", trainer, new Batch(x, xLength, batch, steps, lengths, lengthsLength, labels, labelsLength, null, 0), loss, null, correct, judged);
 
-                *loss = value;
-                *correct = right;
-            }
-            finally
-            {
-                entry.Exit();
-            }
-
-            return Status.Ok;
-        }
-        catch (Exception e)
-        {
-            return LastError.Fail("edgelstm_trainer_evaluate", e);
-        }
-    }
+    [UnmanagedCallersOnly(EntryPoint = "edgelstm_trainer_evaluate_targets")]
+    internal static Status TrainerEvaluateTargets(ulong trainer, float* x, nuint xLength, int batch, int steps, int* lengths, nuint lengthsLength, float* targets, nuint targetsLength, float* loss)
+        => Evaluate("edgelstm_trainer_evaluate_targets", trainer, new Batch(x, xLength, batch, steps, lengths, lengthsLength, null, 0, targets, targetsLength), loss, null, null, null);
 
     [UnmanagedCallersOnly(EntryPoint = "edgelstm_trainer_free")]
     internal static Status TrainerFree(ulong trainer)
@@ -229,13 +170,111 @@ internal static unsafe partial class Exports
         }
     }
 
-    private static void Batch(TrainerEntry entry, float* x, nuint xLength, int* labels, int batch, int steps, out Span<float> inputs, out Span<int> classes)
+    /// <summary>One training batch: checked, then trained on with the weights held for writing.</summary>
+    private static Status Train(string function, ulong trainer, Batch batch, float* loss)
     {
-        var config = entry.Model.Model.Config;
-        Args.Positive(batch, "batch");
-        Args.Positive(steps, "steps");
-        inputs = Args.Exact(x, xLength, Args.Count(batch, steps, config.InputSize), "x", InputShape, batch, steps, config.InputSize);
-        Args.NotNull(labels, "labels");
-        classes = new Span<int>(labels, batch);
+        LastError.Clear();
+        try
+        {
+            var entry = HandleTable.Get<TrainerEntry>(trainer, HandleKind.Trainer);
+            entry.Enter();
+            try
+            {
+                var spans = batch.Check(entry.Model.Model.Config, function);
+                Args.NotNull(loss, "loss");
+                float value;
+                entry.Model.Weights.EnterWrite();
+                try
+                {
+                    value = entry.TrainBatch(spans.Inputs, batch.Size, spans.Labels, spans.Targets, spans.Lengths);
+                }
+                finally
+                {
+                    entry.Model.Weights.ExitWrite();
+                }
+
+                *loss = value;
+            }
+            finally
+            {
+                entry.Exit();
+            }
+
+            return Status.Ok;
+        }
+        catch (Exception e)
+        {
+            return LastError.Fail(function, e);
+        }
+    }
+
+    /// <summary>
+    /// The loss of one batch without dropout, and for a classifier the head rows it got right: into
+    /// <paramref name="correct32"/> (the ABI's first evaluate) or <paramref name="correct"/> and <paramref name="judged"/>.
+    /// A regression has no counts (all three null).
+    /// </summary>
+    private static Status Evaluate(string function, ulong trainer, Batch batch, float* loss, int* correct32, long* correct, long* judged)
+    {
+        LastError.Clear();
+        try
+        {
+            var entry = HandleTable.Get<TrainerEntry>(trainer, HandleKind.Trainer);
+            entry.Enter();
+            try
+            {
+                var config = entry.Model.Model.Config;
+                var spans = batch.Check(config, function);
+                Args.NotNull(loss, "loss");
+                if (!config.HeadRegresses)
+                {
+                    if (correct32 == null)
+                    {
+                        Args.NotNull(correct, "correct");
+                        Args.NotNull(judged, "judged");
+                    }
+                    else
+                    {
+                        Args.NotNull(correct32, "correct");
+                    }
+                }
+
+                float value;
+                entry.Model.Weights.EnterRead();
+                try
+                {
+                    value = entry.Trainer.EvaluateLoss(spans.Inputs, batch.Size, spans.Labels, spans.Targets, spans.Lengths);
+                }
+                finally
+                {
+                    entry.Model.Weights.ExitRead();
+                }
+
+                if (!config.HeadRegresses)
+                {
+                    var (right, rows) = CorrectCount.Of(entry.Trainer.LastProbabilities, spans.Labels, batch.Size, batch.Steps, config.Classes, config.HeadReadsEveryStep, spans.Lengths);
+                    if (correct32 != null)
+                    {
+                        *correct32 = (int)right; // one row per sequence: at most the batch
+                    }
+                    else
+                    {
+                        *correct = right;
+                        *judged = rows;
+                    }
+                }
+
+                *loss = value;
+            }
+            finally
+            {
+                entry.Exit();
+            }
+
+            return Status.Ok;
+        }
+        catch (Exception e)
+        {
+            return LastError.Fail(function, e);
+        }
     }
 }

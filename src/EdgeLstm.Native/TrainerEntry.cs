@@ -69,13 +69,18 @@ internal sealed class TrainerEntry : ExclusiveEntry
 
     protected override string Name => "trainer";
 
-    /// <summary>One batch at the rate the settings give for this iteration.</summary>
-    public float TrainBatch(ReadOnlySpan<float> inputs, ReadOnlySpan<int> labels)
+    /// <summary>
+    /// One batch at the rate the settings give for this iteration: <paramref name="labels"/> for a classifier or
+    /// <paramref name="targets"/> for a regression; empty <paramref name="lengths"/> = every sequence full length.
+    /// </summary>
+    public float TrainBatch(ReadOnlySpan<float> inputs, int batch, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, ReadOnlySpan<int> lengths)
     {
         Trainer.Optimizer.LearningRate = Settings.LearningRateAt(Iteration);
-        float loss = Trainer.TrainBatch(inputs, labels);
+        float loss = Model.Model.Config.HeadRegresses
+            ? Trainer.TrainBatch(inputs, batch, targets, lengths)
+            : Trainer.TrainBatch(inputs, batch, labels, lengths);
         Iteration++;
-        _lastBatch = labels.Length;
+        _lastBatch = batch;
         return loss;
     }
 

@@ -2,12 +2,15 @@
  * The C test suite of libedgelstm.so (src/EdgeLstm.Native, include/edgelstm.h).
  *
  * Usage: test_edgelstm --model MODEL --data MNIST_RAW_DIR [--images N] [--threads N] [--cli-probs FILE --cli-index K]
+ *                      [--int8-model MODEL_INT8]
  *   MODEL          a model trained by "edgelstm train" (or by make_model.c when the CLI is not in the tree)
  *   MNIST_RAW_DIR  the gunzipped MNIST IDX files (train-* and t10k-*)
  *   --images N     test images for the batch == streaming and accuracy checks (default 64)
  *   --threads N    edgelstm_set_threads for the run (default 0, one per processor; 1 under valgrind, which runs
  *                  threads one at a time and makes the worker pool's spinning very slow)
  *   --cli-probs    the ten probabilities "edgelstm predict MODEL --index K" printed, one per line
+ *   --int8-model   MODEL quantized to int8 ("edgelstm quantize"), for the weight-type test; without it that test
+ *                  asks float32 models only
  *
  * Prints one line per test ("ok N - name" or "not ok N - name" with the failed checks above it) and closes with
  * "N passed, N failed". Exit code 0 when nothing failed.
@@ -2095,6 +2098,9 @@ static void test_every_handle_was_freed(void) {
     CHECK(models == 0 && sessions == 0 && trainers == 0);
 }
 
+/* GRU cells, per-step and regression heads, lengths, the network queries and their misuse (issue 11) */
+#include "networks.h"
+
 /* ---------------------------------------------------------------------------------------------------------------- */
 
 typedef struct test_case {
@@ -2112,6 +2118,7 @@ int main(int argc, char** argv) {
         else if (!strcmp(argv[i], "--only") && i + 1 < argc) g_only = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--cli-probs") && i + 1 < argc) g_cli_probs = argv[++i];
         else if (!strcmp(argv[i], "--cli-index") && i + 1 < argc) g_cli_index = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--int8-model") && i + 1 < argc) g_int8_model = argv[++i];
         else if (!strcmp(argv[i], "--child") && i + 2 < argc) {
             child = argv[++i];
             child_arg = argv[++i];
@@ -2123,6 +2130,7 @@ int main(int argc, char** argv) {
         } else {
             fprintf(stderr,
                     "usage: %s --model MODEL --data MNIST_RAW_DIR [--images N] [--threads N] [--cli-probs FILE --cli-index K]\n"
+                    "          [--int8-model MODEL_INT8]\n"
                     "       %s --data MNIST_RAW_DIR --interop CLI_CHECKPOINT_3 CLI_MODEL_6 OUT0 OUT1\n"
                     "       %s --same-weights MODEL_A MODEL_B\n",
                     argv[0], argv[0], argv[0]);
@@ -2194,6 +2202,13 @@ int main(int argc, char** argv) {
         {"SIGKILL during checkpoint saves: the file is old or new, and resumes exactly", test_kill9_during_checkpoint_save},
         {"process-wide effects of the first call, as the header lists them", test_process_wide_effects},
         {"shutdown joins the threads; every call after it is SHUT_DOWN", test_shutdown},
+        {"networks: create any cell and head; query cells, head, outputs, weight type", test_network_create_and_query},
+        {"networks: a GRU regression trained from C lowers its loss; values, not probabilities", test_gru_regression_learns_from_c},
+        {"networks: a per-step classifier with variable lengths; padded steps count for nothing", test_per_step_classifier_with_lengths},
+        {"networks: saved and reloaded (file, memory, checkpoint), the same outputs bit for bit", test_network_saved_and_reloaded_gives_the_same_outputs},
+        {"networks: a GRU session has no cell state (c must be NULL); h hands a stream over exactly", test_gru_session_state},
+        {"networks: the weight type of float32 (and, given one, int8) models", test_weight_type},
+        {"networks: every hostile argument of the network calls", test_network_misuse},
         {"every handle the suite made was freed (leak check)", test_every_handle_was_freed},
         {"probabilities match edgelstm predict", test_matches_cli_predict},
     };

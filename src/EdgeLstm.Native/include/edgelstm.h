@@ -1,5 +1,6 @@
 /*
- * edgelstm.h — the C API of EdgeLstm: stacked-LSTM classifiers (inference, streaming and training) for C and C++.
+ * edgelstm.h — the C API of EdgeLstm: stacked LSTM or GRU networks that classify or regress, from the last step or
+ * every step (inference, streaming and training) for C and C++.
  *
  * Library: libedgelstm.so, built with .NET Native AOT from src/EdgeLstm.Native (no .NET install is needed to use it):
  *   dotnet publish src/EdgeLstm.Native -c Release -r linux-x64     -o out/native/linux-x64
@@ -30,7 +31,14 @@
  *    a handle freed already included, is EDGELSTM_ERROR_INVALID_HANDLE.
  *  - Shapes: a batch of B sequences of T steps of I inputs is batch-major, x[b][t][i] (an image stored row after row
  *    is one sequence: step t = row t). Per-step outputs are time-major [T][B][H]; states are [L][B][H] or [B][H].
- *    H = hidden units, L = layers, C = classes.
+ *    H = hidden units, L = layers, C = classes; K = the head's outputs (C for a classifier, the values of a
+ *    regression). A per-step head's results, labels and targets are batch-major: [B][T][K], [B][T], [B][T][K].
+ *  - Networks (see edgelstm_network): each layer is an LSTM (state c and h) or a GRU (state h alone); the head
+ *    classifies (softmax) or regresses (real values, mean squared error), from each sequence's last step or from every
+ *    step. Functions that take `lengths` run variable-length batches: sequence b is lengths[b] steps long (1..T), the
+ *    steps after it are padding that adds nothing to a loss or a gradient and whose inputs are ignored (x still holds
+ *    them, T steps per sequence: any value, NaN included), and "the last step" is each sequence's own (PyTorch's
+ *    pack_padded_sequence). NULL with length 0 means every sequence is T long.
  *
  * Threads:
  *  - Any function may be called from any thread. Handles of different objects never need a lock between them.
@@ -52,8 +60,16 @@
  * Version: the library version is semantic (major.minor.patch); EDGELSTM_ABI_VERSION changes whenever this header
  * changes incompatibly. Compare edgelstm_version()'s abi field with EDGELSTM_ABI_VERSION at start-up. Functions and
  * status codes are only ever added within one ABI version (ABI 1 gained the checkpoint, setter, per-stream reset,
- * metadata/tensor, per-handle thread, status-name and shutdown calls and EDGELSTM_ERROR_SHUT_DOWN): a program built
- * against an older header of the same ABI version keeps working.
+ * metadata/tensor, per-handle thread, status-name and shutdown calls and EDGELSTM_ERROR_SHUT_DOWN; then the network
+ * calls: edgelstm_network with edgelstm_model_create_network, _network, _layer_cell and _weight_type,
+ * edgelstm_predict_lengths, edgelstm_run_lengths, edgelstm_trainer_train_labels / _train_targets /
+ * _evaluate_labels / _evaluate_targets): a program built against an older header of the same ABI version keeps
+ * working. What the network calls changed in the older functions, for models those could not make before: the result
+ * arrays of edgelstm_predict, edgelstm_run and edgelstm_session_step hold K outputs (a regression head's values) and,
+ * for a per-step head, [B][T][K] in edgelstm_predict and edgelstm_run; for a GRU model the cell-state arrays
+ * (final_c, the session's c) must be NULL with length 0; edgelstm_trainer_train_batch and edgelstm_trainer_evaluate
+ * take last-step classifiers only (one label per sequence) and refuse other heads with EDGELSTM_ERROR_INVALID_ARGUMENT;
+ * edgelstm_trainer_create refuses a model with int8 weights (EDGELSTM_ERROR_UNSUPPORTED).
  *
  * What loading the library does to the process. The library carries the .NET runtime (Native AOT). dlopen() or
  * loading at start-up changes nothing; the FIRST call of any edgelstm_* function starts the runtime, which then, for
@@ -134,9 +150,9 @@ typedef struct edgelstm_trainer {
 /** The architecture of a stacked-LSTM classifier (the reference MNIST model: 28, 256, 2, 10, 28). */
 typedef struct edgelstm_config {
     int32_t input_size;  /**< I: inputs per time step (28 pixels of an MNIST row), 1..65536 */
-    int32_t hidden_size; /**< H: units per LSTM layer, 1..16384 */
+    int32_t hidden_size; /**< H: units per LSTM layer, 1..8192 */
     int32_t layers;      /**< L: stacked LSTM layers, 1..64 */
-    int32_t classes;     /**< C: outputs of the dense layer, 1..65536 */
+    int32_t classes;     /**< C: outputs of the dense layer, 1..4096 */
     int32_t steps;       /**< T: the sequence length the model was made for (28 rows); any length may be fed */
 } edgelstm_config;
 
@@ -148,11 +164,51 @@ typedef struct edgelstm_version_info {
     int32_t abi; /**< equals EDGELSTM_ABI_VERSION of the header the library was built with */
 } edgelstm_version_info;
 
-/** What edgelstm_predict writes per sequence. */
+/** What edgelstm_predict writes per sequence (per sequence and step for a per-step head). */
 typedef enum edgelstm_output {
-    EDGELSTM_PROBABILITIES = 0, /**< softmax of the dense layer, C floats per sequence, summing to 1 */
-    EDGELSTM_LOGITS = 1         /**< the dense layer before the softmax, C floats per sequence */
+    EDGELSTM_PROBABILITIES = 0, /**< softmax of the dense layer, C floats per row, summing to 1; a regression's values */
+    EDGELSTM_LOGITS = 1         /**< the dense layer before the softmax, C floats per row; a regression's values */
 } edgelstm_output;
+
+/** The cell of a recurrent layer. */
+typedef enum edgelstm_cell {
+    EDGELSTM_CELL_LSTM = 0, /**< PyTorch's nn.LSTM: gates i, f, g, o; state c and h */
+    EDGELSTM_CELL_GRU = 1   /**< PyTorch's nn.GRU: gates r, z, n; state h alone (no cell state) */
+} edgelstm_cell;
+
+/** What the dense head on top of the recurrent stack predicts, and from which steps. */
+typedef enum edgelstm_head {
+    EDGELSTM_HEAD_CLASSIFY_LAST_STEP = 0,  /**< softmax over K classes from each sequence's last step; labels [B] */
+    EDGELSTM_HEAD_CLASSIFY_EVERY_STEP = 1, /**< softmax over K classes at every step; labels [B][T] */
+    EDGELSTM_HEAD_REGRESS_LAST_STEP = 2,   /**< K real values from each sequence's last step (MSE); targets [B][K] */
+    EDGELSTM_HEAD_REGRESS_EVERY_STEP = 3   /**< K real values at every step (MSE); targets [B][T][K] */
+} edgelstm_head;
+
+/** How a model's weights are stored (edgelstm_model_weight_type). */
+typedef enum edgelstm_weight_type {
+    EDGELSTM_WEIGHTS_FLOAT32 = 0, /**< 32-bit floats: what training makes */
+    EDGELSTM_WEIGHTS_INT8 = 1     /**< int8 weight matrices with a float scale per row (edgelstm quantize); biases float */
+} edgelstm_weight_type;
+
+/**
+ * The architecture of any network the library runs: a stack of `layers` recurrent layers of `cell` with
+ * `hidden_size` units each, and a dense `head` with `outputs` outputs. A versioned struct: set `struct_size` to
+ * sizeof(edgelstm_network) before passing it, in (edgelstm_model_create_network) and out (edgelstm_model_network).
+ * A later header may add fields at the end (the size grows); a library that does not know them refuses a struct whose
+ * extra bytes are not zero (EDGELSTM_ERROR_UNSUPPORTED) rather than ignore an option, and zeroes them when it writes
+ * one. Sizes are checked against the library's limits: input_size 1..65536, hidden_size 1..8192, layers 1..64,
+ * outputs 1..4096, steps 1..65536, and at most 2^28 weights in all.
+ */
+typedef struct edgelstm_network {
+    uint32_t struct_size; /**< sizeof(edgelstm_network): 32 in this header */
+    int32_t input_size;   /**< I: inputs per time step */
+    int32_t hidden_size;  /**< H: units per recurrent layer */
+    int32_t layers;       /**< L: stacked recurrent layers */
+    int32_t outputs;      /**< K: classes of a classifier head, values of a regression head */
+    int32_t steps;        /**< T: the sequence length the model was made for; any length may be fed */
+    int32_t cell;         /**< an edgelstm_cell, for every layer */
+    int32_t head;         /**< an edgelstm_head */
+} edgelstm_network;
 
 /* ---------------------------------------------------------------------------------------------------------------- */
 /* Library                                                                                                          */
@@ -213,9 +269,19 @@ edgelstm_status edgelstm_live_handles(int64_t* models, int64_t* sessions, int64_
 
 /**
  * A new model of the given architecture, initialised as the reference recipe does (Glorot-uniform LSTM weights,
- * forget-gate bias 1, truncated-normal dense weights), reproducibly from `seed`.
+ * forget-gate bias 1, truncated-normal dense weights), reproducibly from `seed`. Its layers are LSTMs and its head
+ * classifies the last step; for any other network use edgelstm_model_create_network.
  */
 edgelstm_status edgelstm_model_create(const edgelstm_config* config, uint64_t seed, edgelstm_model* out);
+
+/**
+ * A new model of any network the library runs (see edgelstm_network; network->struct_size must be set), initialised
+ * reproducibly from `seed` (an LSTM stack as edgelstm_model_create does; a GRU stack Glorot-uniform with zero biases).
+ * EDGELSTM_ERROR_INVALID_ARGUMENT names the field out of range, a cell or head that does not exist, or a wrong
+ * struct_size; EDGELSTM_ERROR_UNSUPPORTED when bytes past this library's fields are not zero. Saved, a model whose
+ * cell is GRU or whose head is not EDGELSTM_HEAD_CLASSIFY_LAST_STEP is a format_version 2 file.
+ */
+edgelstm_status edgelstm_model_create_network(const edgelstm_network* network, uint64_t seed, edgelstm_model* out);
 
 /**
  * Loads a model file (safetensors with PyTorch's nn.LSTM/nn.Linear names, as the edgelstm CLI writes; a CLI
@@ -247,8 +313,24 @@ edgelstm_status edgelstm_model_clone(edgelstm_model model, edgelstm_model* out);
 /** Frees the handle. Sessions and trainers made from the model keep working (see Lifetimes above). */
 edgelstm_status edgelstm_model_free(edgelstm_model model);
 
-/** Writes the architecture (input size, hidden size, layers, classes, steps) into *out. */
+/** Writes the architecture (input size, hidden size, layers, classes = K outputs, steps) into *out. */
 edgelstm_status edgelstm_model_config(edgelstm_model model, edgelstm_config* out);
+
+/**
+ * Writes the whole architecture, cell and head included, into *out. Set out->struct_size to sizeof(edgelstm_network)
+ * first (it is kept; bytes past this library's fields are zeroed).
+ */
+edgelstm_status edgelstm_model_network(edgelstm_model model, edgelstm_network* out);
+
+/** Writes the cell of layer `layer` (0 = bottom, to layers − 1) into *cell, as an edgelstm_cell value. */
+edgelstm_status edgelstm_model_layer_cell(edgelstm_model model, int32_t layer, int32_t* cell);
+
+/**
+ * Writes how the model's weights are stored into *type, as an edgelstm_weight_type value: EDGELSTM_WEIGHTS_INT8 for a
+ * model loaded from a quantized file (edgelstm quantize), EDGELSTM_WEIGHTS_FLOAT32 otherwise. Every inference call
+ * runs either kind; a trainer takes float32 models only.
+ */
+edgelstm_status edgelstm_model_weight_type(edgelstm_model model, int32_t* type);
 
 /** Writes the number of weights (floats) into *count. */
 edgelstm_status edgelstm_model_parameter_count(edgelstm_model model, int64_t* count);
@@ -297,23 +379,46 @@ edgelstm_status edgelstm_model_tensor_read(edgelstm_model model, int32_t index, 
 
 /**
  * Runs `batch` sequences of `steps` steps: x is [batch][steps][I] (x_len = batch·steps·I floats). Writes per sequence
- * the class probabilities or the logits (`kind`) into out [batch][C] (out_len = batch·C floats). No dropout.
+ * the class probabilities or the logits (`kind`) into out [batch][C] (out_len = batch·C floats); for a per-step head
+ * per sequence and step, out [batch][steps][K]; for a regression head the values (either kind). No dropout.
  */
 edgelstm_status edgelstm_predict(edgelstm_model model, const float* x, size_t x_len, int32_t batch, int32_t steps,
                                  edgelstm_output kind, float* out, size_t out_len);
 
 /**
+ * edgelstm_predict on a variable-length batch: lengths [batch] (lengths_len = batch), each 1..steps, or NULL with 0
+ * for all full length. A last-step head reads each sequence's own last step. A per-step head's rows at padded steps
+ * repeat the sequence's last real step (its state is held there; PyTorch's pad_packed_sequence would give zeros).
+ * A length out of range is EDGELSTM_ERROR_INVALID_ARGUMENT, naming lengths[b].
+ */
+edgelstm_status edgelstm_predict_lengths(edgelstm_model model, const float* x, size_t x_len, int32_t batch,
+                                         int32_t steps, const int32_t* lengths, size_t lengths_len,
+                                         edgelstm_output kind, float* out, size_t out_len);
+
+/**
  * As edgelstm_predict, and what is inside. Each output is optional: pass NULL with length 0 to skip it.
  *   outputs        [steps][batch][H]   the top layer's h at every step (len steps·batch·H)
- *   final_c        [L][batch][H]       every layer's cell state after the last step (len L·batch·H)
+ *   final_c        [L][batch][H]       every layer's cell state after the last step (len L·batch·H). A GRU has no
+ *                                      cell state: for a GRU model final_c must be NULL with length 0, else
+ *                                      EDGELSTM_ERROR_INVALID_ARGUMENT (no zeros stand in for a state)
  *   final_h        [L][batch][H]       every layer's h after the last step; final_h of the top layer equals the last
  *                                      step of outputs
- *   probabilities  [batch][C]          as edgelstm_predict with EDGELSTM_PROBABILITIES
+ *   probabilities  [batch][C]          as edgelstm_predict with EDGELSTM_PROBABILITIES ([batch][steps][K] for a
+ *                                      per-step head; a regression head's values)
  * A NULL output with a non-zero length is EDGELSTM_ERROR_NULL_POINTER.
  */
 edgelstm_status edgelstm_run(edgelstm_model model, const float* x, size_t x_len, int32_t batch, int32_t steps,
                              float* outputs, size_t outputs_len, float* final_c, size_t final_c_len,
                              float* final_h, size_t final_h_len, float* probabilities, size_t probabilities_len);
+
+/**
+ * edgelstm_run on a variable-length batch (lengths as in edgelstm_predict_lengths): final_c and final_h hold each
+ * sequence's state after its own length; outputs at a padded step repeat the sequence's last real step.
+ */
+edgelstm_status edgelstm_run_lengths(edgelstm_model model, const float* x, size_t x_len, int32_t batch, int32_t steps,
+                                     const int32_t* lengths, size_t lengths_len, float* outputs, size_t outputs_len,
+                                     float* final_c, size_t final_c_len, float* final_h, size_t final_h_len,
+                                     float* probabilities, size_t probabilities_len);
 
 /* ---------------------------------------------------------------------------------------------------------------- */
 /* Streaming sessions                                                                                               */
@@ -338,19 +443,25 @@ edgelstm_status edgelstm_session_reset_stream(edgelstm_session session, int32_t 
 
 /**
  * Feeds one time step: x is [batch][I] (x_len = batch·I). Writes the top layer's new h into top_h [batch][H] and the
- * class probabilities after this step into probabilities [batch][C]. Either output may be NULL with length 0.
+ * class probabilities after this step into probabilities [batch][C] (a regression head's K values). Either output may
+ * be NULL with length 0. For a per-step head this step's results are edgelstm_predict's for this step of the sequence.
  */
 edgelstm_status edgelstm_session_step(edgelstm_session session, const float* x, size_t x_len, float* top_h,
                                       size_t top_h_len, float* probabilities, size_t probabilities_len);
 
-/** Copies layer `layer`'s (0 = bottom) state into c and h, each [batch][H] (len batch·H). */
+/**
+ * Copies layer `layer`'s (0 = bottom) state into c and h, each [batch][H] (len batch·H). A GRU layer has no cell
+ * state: for it, c must be NULL with c_len 0 (anything else is EDGELSTM_ERROR_INVALID_ARGUMENT, and nothing is
+ * written), and h is its whole state. edgelstm_model_layer_cell tells which a layer is.
+ */
 edgelstm_status edgelstm_session_get_state(edgelstm_session session, int32_t layer, float* c, size_t c_len, float* h,
                                            size_t h_len);
 
 /**
- * Sets layer `layer`'s state from c and h, each [batch][H]. Layers not set keep their state (zero for a fresh or reset
- * session). Saving every layer's state with get_state and setting it later (in this or another session of the same
- * model) continues a stream exactly.
+ * Sets layer `layer`'s state from c and h, each [batch][H] (for a GRU layer h alone: c must be NULL with c_len 0, as
+ * in edgelstm_session_get_state). Layers not set keep their state (zero for a fresh or reset session). Saving every
+ * layer's state with get_state and setting it later (in this or another session of the same model) continues a stream
+ * exactly.
  */
 edgelstm_status edgelstm_session_set_state(edgelstm_session session, int32_t layer, const float* c, size_t c_len,
                                            const float* h, size_t h_len);
@@ -363,28 +474,71 @@ edgelstm_status edgelstm_session_free(edgelstm_session session);
 /* ---------------------------------------------------------------------------------------------------------------- */
 
 /**
- * A trainer that updates `model`'s weights in place with Adam (`learning_rate` > 0, the recipe's 1e-3), softmax
- * cross-entropy on the last step's output (averaged over batch and classes, as the recipe's TF1 graph does) and
- * dropout on each LSTM layer's output, keeping each with probability `keep_probability` in (0, 1] (1 = no dropout;
- * the recipe's 0.5). `seed` seeds the dropout masks: the same seed, model and batches give the same weights.
+ * A trainer that updates `model`'s weights in place with Adam (`learning_rate` > 0, the recipe's 1e-3) and dropout on
+ * each recurrent layer's output, keeping each with probability `keep_probability` in (0, 1] (1 = no dropout; the
+ * recipe's 0.5). `seed` seeds the dropout masks: the same seed, model and batches give the same weights. The loss is
+ * the model's head's: softmax cross-entropy averaged over the head's rows and classes (as the recipe's TF1 graph does)
+ * for a classifier, mean squared error over every output for a regression. A model with int8 weights cannot be
+ * trained: EDGELSTM_ERROR_UNSUPPORTED (train the float32 model, then quantize it).
  */
 edgelstm_status edgelstm_trainer_create(edgelstm_model model, float learning_rate, float keep_probability,
                                         uint64_t seed, edgelstm_trainer* out);
 
 /**
  * One training step on a batch: x is [batch][steps][I] (x_len = batch·steps·I), labels [batch] in 0..C-1. Writes the
- * batch's loss before the update into *loss.
+ * batch's loss before the update into *loss. For a model whose head is EDGELSTM_HEAD_CLASSIFY_LAST_STEP (any other is
+ * EDGELSTM_ERROR_INVALID_ARGUMENT: use edgelstm_trainer_train_labels or _train_targets).
  */
 edgelstm_status edgelstm_trainer_train_batch(edgelstm_trainer trainer, const float* x, size_t x_len,
                                              const int32_t* labels, int32_t batch, int32_t steps, float* loss);
 
 /**
+ * One training step of a classifier (either classifying head) on a batch, with lengths: x [batch][steps][I];
+ * lengths [batch] (each 1..steps; NULL with 0 = all full length); labels [batch] for a last-step head or [batch][steps]
+ * for a per-step head (labels_len says which it is given; anything else is EDGELSTM_ERROR_WRONG_LENGTH), each in
+ * 0..K-1, padded steps' labels included (they are not used: 0 will do). Padded steps add nothing to the loss or the
+ * gradients. Writes the batch's loss before the update into *loss. A regression model is
+ * EDGELSTM_ERROR_INVALID_ARGUMENT (use edgelstm_trainer_train_targets).
+ */
+edgelstm_status edgelstm_trainer_train_labels(edgelstm_trainer trainer, const float* x, size_t x_len, int32_t batch,
+                                              int32_t steps, const int32_t* lengths, size_t lengths_len,
+                                              const int32_t* labels, size_t labels_len, float* loss);
+
+/**
+ * One training step of a regression (either regressing head) on a batch, with lengths: as
+ * edgelstm_trainer_train_labels, with float targets [batch][K] for a last-step head or [batch][steps][K] for a
+ * per-step head instead of labels. Every target the loss reads must be finite (a NaN or infinity is
+ * EDGELSTM_ERROR_INVALID_ARGUMENT naming targets[i], its sample, step and output); padded steps' targets are not read
+ * and may hold anything. A classifier model is EDGELSTM_ERROR_INVALID_ARGUMENT (use edgelstm_trainer_train_labels).
+ */
+edgelstm_status edgelstm_trainer_train_targets(edgelstm_trainer trainer, const float* x, size_t x_len, int32_t batch,
+                                               int32_t steps, const int32_t* lengths, size_t lengths_len,
+                                               const float* targets, size_t targets_len, float* loss);
+
+/**
  * The loss (as train_batch reports it, but without dropout) and the number of sequences classified right, on a batch,
  * without changing the model. Memory grows with batch·steps: evaluate a large set a few hundred sequences at a time.
+ * Last-step classifiers only, as edgelstm_trainer_train_batch.
  */
 edgelstm_status edgelstm_trainer_evaluate(edgelstm_trainer trainer, const float* x, size_t x_len,
                                           const int32_t* labels, int32_t batch, int32_t steps, float* loss,
                                           int32_t* correct);
+
+/**
+ * The loss of a classifier on a batch (as edgelstm_trainer_train_labels reports it, but without dropout), without
+ * changing the model; arguments as there. *correct gets the head rows whose most probable class is the label, *judged
+ * the rows counted: one per sequence for a last-step head, one per real (not padded) step for a per-step head.
+ */
+edgelstm_status edgelstm_trainer_evaluate_labels(edgelstm_trainer trainer, const float* x, size_t x_len,
+                                                 int32_t batch, int32_t steps, const int32_t* lengths,
+                                                 size_t lengths_len, const int32_t* labels, size_t labels_len,
+                                                 float* loss, int64_t* correct, int64_t* judged);
+
+/** The loss of a regression on a batch (mean squared error, no dropout), without changing the model; as _train_targets. */
+edgelstm_status edgelstm_trainer_evaluate_targets(edgelstm_trainer trainer, const float* x, size_t x_len,
+                                                  int32_t batch, int32_t steps, const int32_t* lengths,
+                                                  size_t lengths_len, const float* targets, size_t targets_len,
+                                                  float* loss);
 
 /**
  * Sets the learning rate of the batches from the next one on (> 0 and finite): the rate stays constant from then on,
