@@ -69,6 +69,39 @@ public class UnitSplitInferenceTests
         Assert.Equal(2 * 7, context.UnitSplitStep.StepsRun);
     }
 
+    [Theory]
+    [InlineData(CellKind.Lstm)]
+    [InlineData(CellKind.Gru)]
+    public void Split_steps_allocate_nothing_after_warm_up_on_any_thread(CellKind cell)
+    {
+        var model = TestModels.Make(new LstmConfig(28, 32, 2, 10, 28) { Cell = cell }, 75);
+        var x = TestModels.Inputs(1, 28, 28, 76);
+        var probabilities = new float[10];
+        using var context = new ComputeContext(2);
+        using var predictor = new LstmPredictor(model, context);
+        using var stream = new LstmStream(model, 1, context);
+
+        // Past the runtime's tiering threshold (30 calls), as DeterminismAndAllocationTests explains.
+        for (int warm = 0; warm < 35; warm++)
+        {
+            predictor.Predict(x, 1, probabilities);
+            stream.Step(x.AsSpan(0, 28), default, probabilities);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        long workersBefore = context.WorkerAllocatedBytes;
+        long splitBefore = context.UnitSplitStep.StepsRun;
+        for (int i = 0; i < 3; i++)
+        {
+            predictor.Predict(x, 1, probabilities);
+            stream.Step(x.AsSpan(0, 28), default, probabilities);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, context.WorkerAllocatedBytes - workersBefore);
+        Assert.Equal(3 * ((2 * 28) + 2), context.UnitSplitStep.StepsRun - splitBefore);
+    }
+
     private static float[][] Run(LstmModel model, ComputeContext context, float[] x, int batch, ReadOnlySpan<int> lengths, out long splitSteps)
     {
         using (context)
