@@ -51,6 +51,9 @@ public sealed unsafe class ComputeContext : IDisposable
     /// <summary>The jobs of one GRU backward time step.</summary>
     internal GruStepBackwardJob GruStepBackward { get; } = new();
 
+    /// <summary>The job of a forward step split by hidden units (small-batch inference).</summary>
+    internal UnitSplitStepJob UnitSplitStep { get; } = new();
+
     /// <summary>Bytes the worker threads have allocated so far; for the allocation tests.</summary>
     internal long WorkerAllocatedBytes => _pool?.WorkerAllocatedBytes ?? 0;
 

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using EdgeLstm.Model;
 
@@ -10,9 +11,22 @@ internal static class Dropout
     public static void Apply(ReadOnlySpan<float> input, Span<float> mask, Span<float> output, float keep, SeededRandom random)
     {
         float scale = 1f / keep;
-        for (int i = 0; i < mask.Length; i++)
+        random.NextSingles(mask);
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
         {
-            mask[i] = random.NextSingle() < keep ? scale : 0f;
+            var keepVector = new Vector<float>(keep);
+            var scaleVector = new Vector<float>(scale);
+            for (; i + Vector<float>.Count <= mask.Length; i += Vector<float>.Count)
+            {
+                var slice = mask.Slice(i, Vector<float>.Count);
+                Vector.ConditionalSelect(Vector.LessThan(new Vector<float>(slice), keepVector), scaleVector, Vector<float>.Zero).CopyTo(slice);
+            }
+        }
+
+        for (; i < mask.Length; i++)
+        {
+            mask[i] = mask[i] < keep ? scale : 0f;
         }
 
         TensorPrimitives.Multiply(input[..mask.Length], mask, output[..mask.Length]);

@@ -1,4 +1,5 @@
 using EdgeLstm.Kernels;
+using EdgeLstm.Model;
 
 namespace EdgeLstm.Engine;
 
@@ -12,12 +13,27 @@ internal static unsafe class GruLayer
     {
         long h3 = 3L * f.Hidden;
 
-        // The input projection of every step at once; the biases are added by the cell.
-        context.Product(f.Input, f.InputSize, inputT, f.Gates, f.Steps * f.Batch, accumulate: false);
+        // The input projection of every step at once; the biases are added by the cell. A one-step pass split by units
+        // computes its own (see LstmLayer).
+        bool split = UnitSplitStepJob.Applies(context, f, 3, inputT, recurrentT);
+        bool stepProjects = split && f.Steps == 1;
+        if (!stepProjects)
+        {
+            context.Product(f.Input, f.InputSize, inputT, f.Gates, f.Steps * f.Batch, accumulate: false);
+        }
+
         for (int t = 0; t < f.Steps; t++)
         {
-            float* hPrev = t == 0 ? f.H0 : f.OutputAt(t - 1);
-            context.GruStepForward.Run(context, f.Batch, f.Hidden, f.Gates + (t * f.Batch * h3), bias, hPrev, recurrentT, f.Recurrent, f.HiddenNAt(t), f.OutputAt(t));
+            if (split)
+            {
+                context.UnitSplitStep.Run(context, CellKind.Gru, f, t, stepProjects, inputT, recurrentT, bias);
+            }
+            else
+            {
+                float* hPrev = t == 0 ? f.H0 : f.OutputAt(t - 1);
+                context.GruStepForward.Run(context, f.Batch, f.Hidden, f.Gates + (t * f.Batch * h3), bias, hPrev, recurrentT, f.Recurrent, f.HiddenNAt(t), f.OutputAt(t));
+            }
+
             f.HoldEndedSamples(t);
         }
     }

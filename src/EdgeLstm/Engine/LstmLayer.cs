@@ -1,4 +1,5 @@
 using EdgeLstm.Kernels;
+using EdgeLstm.Model;
 
 namespace EdgeLstm.Engine;
 
@@ -13,13 +14,28 @@ internal static unsafe class LstmLayer
         int h4 = 4 * f.Hidden;
         long bh = f.StepFloats;
 
-        // The input projection of every step at once: the one large product of the forward pass.
-        context.Product(f.Input, f.InputSize, inputT, f.Gates, f.Steps * f.Batch, accumulate: false);
+        // The input projection of every step at once: the one large product of the forward pass. A step split by
+        // units computes its own when there is only the one step (a stream), so that product is shared too.
+        bool split = UnitSplitStepJob.Applies(context, f, 4, inputT, recurrentT);
+        bool stepProjects = split && f.Steps == 1;
+        if (!stepProjects)
+        {
+            context.Product(f.Input, f.InputSize, inputT, f.Gates, f.Steps * f.Batch, accumulate: false);
+        }
+
         for (int t = 0; t < f.Steps; t++)
         {
-            float* hPrev = t == 0 ? f.H0 : f.OutputAt(t - 1);
-            float* cPrev = t == 0 ? f.C0 : f.CellAt(t - 1);
-            context.LstmStepForward.Run(context, f.Batch, f.Hidden, f.Gates + (t * f.Batch * (long)h4), bias, hPrev, cPrev, recurrentT, f.CellAt(t), f.TanhCellAt(t), f.H + (t * bh));
+            if (split)
+            {
+                context.UnitSplitStep.Run(context, CellKind.Lstm, f, t, stepProjects, inputT, recurrentT, bias);
+            }
+            else
+            {
+                float* hPrev = t == 0 ? f.H0 : f.OutputAt(t - 1);
+                float* cPrev = t == 0 ? f.C0 : f.CellAt(t - 1);
+                context.LstmStepForward.Run(context, f.Batch, f.Hidden, f.Gates + (t * f.Batch * (long)h4), bias, hPrev, cPrev, recurrentT, f.CellAt(t), f.TanhCellAt(t), f.H + (t * bh));
+            }
+
             f.HoldEndedSamples(t);
         }
     }

@@ -8,10 +8,10 @@ using EdgeLstm.Simd;
 namespace EdgeLstm.Engine;
 
 /// <summary>
-/// A model's weights laid out the way the matrix kernels stream them: per layer W_ihᵀ [I×G·H] and W_hhᵀ [H×G·H] (also
-/// in column panels where the kernels read those faster), the biases as the cell adds them, and the head's Wᵀ [H×K].
-/// Derived data: rebuilt after every optimiser step (a few hundred thousand floats, about a millisecond against a
-/// training iteration of tens), and shared by every trainer, predictor and stream of the same model.
+/// A model's weights laid out the way the matrix kernels stream them: per layer W_ihᵀ [I×G·H] and W_hhᵀ [H×G·H] (in
+/// column panels when every layer's columns fill them, else row-major), the biases as the cell adds them, and the head's
+/// Wᵀ [H×K]. Derived data: rebuilt after every optimiser step, straight from the model's W with blocked transposes, and
+/// shared by every trainer, predictor and stream of the same model.
 /// </summary>
 internal sealed unsafe class PackedWeights
 {
@@ -21,8 +21,7 @@ internal sealed unsafe class PackedWeights
     private readonly AlignedBuffer[] _inputT;
     private readonly AlignedBuffer[] _recurrentT;
     private readonly AlignedBuffer[] _bias;
-    private readonly AlignedBuffer[]? _inputPanels;
-    private readonly AlignedBuffer[]? _recurrentPanels;
+    private readonly bool _panels;
     private readonly NetworkDescription _network;
     private readonly AlignedBuffer _headT;
     private long _version;
@@ -45,17 +44,10 @@ internal sealed unsafe class PackedWeights
             panels &= columns % WeightPanels.Width == 0;
         }
 
+        // One form per weight: the kernels of every width read panels, so Wᵀ is kept row-major only where some layer's
+        // columns do not fill whole panels (and every width then reads that).
+        _panels = panels;
         _headT = new AlignedBuffer(network.TopHidden * network.Outputs);
-        if (panels)
-        {
-            _inputPanels = new AlignedBuffer[layers];
-            _recurrentPanels = new AlignedBuffer[layers];
-            for (int l = 0; l < layers; l++)
-            {
-                _inputPanels[l] = new AlignedBuffer(_inputT[l].Length);
-                _recurrentPanels[l] = new AlignedBuffer(_recurrentT[l].Length);
-            }
-        }
     }
 
     /// <summary>The packed weights of <paramref name="model"/>'s current parameters, rebuilt if they changed. Safe to call from many threads.</summary>
@@ -79,10 +71,10 @@ internal sealed unsafe class PackedWeights
     }
 
     /// <summary>W_ihᵀ of a layer in the form the kernels at <paramref name="width"/> read fastest.</summary>
-    public WeightMatrix Input(int layer, SimdWidth width) => Form(_inputT[layer], _inputPanels?[layer], _network.LayerInputSize(layer), layer, width);
+    public WeightMatrix Input(int layer, SimdWidth width) => Form(_inputT[layer], _network.LayerInputSize(layer), layer, width);
 
     /// <summary>W_hhᵀ of a layer in the form the kernels at <paramref name="width"/> read fastest.</summary>
-    public WeightMatrix Recurrent(int layer, SimdWidth width) => Form(_recurrentT[layer], _recurrentPanels?[layer], _network.Layers[layer].HiddenSize, layer, width);
+    public WeightMatrix Recurrent(int layer, SimdWidth width) => Form(_recurrentT[layer], _network.Layers[layer].HiddenSize, layer, width);
 
     /// <summary>
     /// The bias the cell adds: b_ih + b_hh [4H] for an LSTM; for a GRU [b_ir+b_hr | b_iz+b_hz | b_in | b_hn] (4H), since
@@ -95,26 +87,26 @@ internal sealed unsafe class PackedWeights
 
     private static int BiasLength(RecurrentLayerDescription layer) => (layer.Cell == CellKind.Gru ? 4 : layer.Gates) * layer.HiddenSize;
 
-    private WeightMatrix Form(AlignedBuffer rowMajor, AlignedBuffer? panels, int rows, int layer, SimdWidth width)
+    private WeightMatrix Form(AlignedBuffer packed, int rows, int layer, SimdWidth width)
     {
         int columns = _network.Layers[layer].Gates * _network.Layers[layer].HiddenSize;
-        return panels is not null && WeightPanels.Usable(columns, width)
-            ? new WeightMatrix(MatMulForm.ABPanels, panels.Pointer, rows, columns)
-            : new WeightMatrix(MatMulForm.AB, rowMajor.Pointer, rows, columns);
+        return _panels && WeightPanels.Usable(columns, width)
+            ? new WeightMatrix(MatMulForm.ABPanels, packed.Pointer, rows, columns)
+            : new WeightMatrix(MatMulForm.AB, packed.Pointer, rows, columns);
     }
 
     private void Repack(LstmModel model)
     {
         var p = model.Parameters;
+        float* parameters = model.ParameterPointer;
         for (int l = 0; l < _network.Layers.Count; l++)
         {
             // Offsets, not names: this runs after every optimiser step and must not allocate.
             var o = model.LayerOffsets[l];
             var layer = _network.Layers[l];
             int columns = layer.Gates * layer.HiddenSize;
-            int inputs = _network.LayerInputSize(l);
-            Transpose(p.Slice(o.WeightIh, columns * inputs), columns, inputs, _inputT[l].Span);
-            Transpose(p.Slice(o.WeightHh, columns * layer.HiddenSize), columns, layer.HiddenSize, _recurrentT[l].Span);
+            Pack(parameters + o.WeightIh, columns, _network.LayerInputSize(l), _inputT[l].Pointer);
+            Pack(parameters + o.WeightHh, columns, layer.HiddenSize, _recurrentT[l].Pointer);
             var bias = _bias[l].Span;
             if (layer.Cell == CellKind.Gru)
             {
@@ -127,26 +119,21 @@ internal sealed unsafe class PackedWeights
             {
                 TensorPrimitives.Add(p.Slice(o.BiasIh, columns), p.Slice(o.BiasHh, columns), bias);
             }
-
-            if (_inputPanels is not null)
-            {
-                WeightPanels.Pack(_inputT[l].Span, inputs, columns, _inputPanels[l].Span);
-                WeightPanels.Pack(_recurrentT[l].Span, layer.HiddenSize, columns, _recurrentPanels![l].Span);
-            }
         }
 
-        Transpose(p.Slice(model.FcWeightOffset, _network.Outputs * _network.TopHidden), _network.Outputs, _network.TopHidden, _headT.Span);
+        MatrixTranspose.Transpose(parameters + model.FcWeightOffset, _network.Outputs, _network.TopHidden, _headT.Pointer);
     }
 
-    private static void Transpose(ReadOnlySpan<float> source, int rows, int cols, Span<float> destination)
+    /// <summary>W [n×k] as the model stores it into this object's form of Wᵀ: panels, or row-major.</summary>
+    private void Pack(float* weight, int n, int k, float* destination)
     {
-        for (int r = 0; r < rows; r++)
+        if (_panels)
         {
-            var row = source.Slice(r * cols, cols);
-            for (int c = 0; c < cols; c++)
-            {
-                destination[(c * rows) + r] = row[c];
-            }
+            WeightPanels.PackTransposed(weight, n, k, destination, 0, n / WeightPanels.Width);
+        }
+        else
+        {
+            MatrixTranspose.Transpose(weight, n, k, destination);
         }
     }
 }

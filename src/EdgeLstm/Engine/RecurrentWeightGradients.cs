@@ -21,7 +21,7 @@ internal static unsafe class RecurrentWeightGradients
         // broadcast and the gate-wide gradients fill whole vector tiles; the small result is then transposed into place.
         int rows = f.Steps * b;
         context.Product(MatMulForm.AtB, f.Input, f.InputSize, dGatesInput, gateColumns, scratch, gateColumns, f.InputSize, gateColumns, rows, false);
-        Transpose(scratch, f.InputSize, gateColumns, g.WeightIh);
+        MatrixTranspose.Transpose(scratch, f.InputSize, gateColumns, g.WeightIh);
 
         // dW_hh = Σ_t dG_tᵀ·h_{t-1}: rows of dG from step 1 on pair with rows of h up to step T-2.
         if (f.Steps > 1)
@@ -40,22 +40,10 @@ internal static unsafe class RecurrentWeightGradients
             context.Product(MatMulForm.AtB, f.H0, h, dGatesRecurrent, gateColumns, scratch, gateColumns, h, gateColumns, b, true);
         }
 
-        Transpose(scratch, h, gateColumns, g.WeightHh);
+        MatrixTranspose.Transpose(scratch, h, gateColumns, g.WeightHh);
     }
 
     /// <inheritdoc cref="Compute(ComputeContext, in LayerActivations, float*, float*, int, float*, in LayerGradients)"/>
     public static void Compute(ComputeContext context, in LayerActivations f, float* dGates, int gateColumns, float* scratch, in LayerGradients g)
         => Compute(context, f, dGates, dGates, gateColumns, scratch, g);
-
-    private static void Transpose(float* source, int rows, int cols, float* destination)
-    {
-        for (int r = 0; r < rows; r++)
-        {
-            float* row = source + ((long)r * cols);
-            for (int c = 0; c < cols; c++)
-            {
-                destination[((long)c * rows) + r] = row[c];
-            }
-        }
-    }
 }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace EdgeLstm.Kernels;
@@ -17,48 +18,59 @@ internal static unsafe class GruCell
     /// </summary>
     public static void Forward(float* gates, float* hidden3, float* bias, float* hPrev, float* hn, float* h, int hidden, int rowStart, int rowEnd)
     {
-        int h3 = 3 * hidden;
-        var rzBias = new ReadOnlySpan<float>(bias, 2 * hidden);
-        var inBias = new ReadOnlySpan<float>(bias + (2 * hidden), hidden);
-        var hnBias = new ReadOnlySpan<float>(bias + h3, hidden);
         for (int r = rowStart; r < rowEnd; r++)
         {
-            var g = new Span<float>(gates + ((long)r * h3), h3);
-            var rz = g[..(2 * hidden)];
-            var reset = g[..hidden];
-            var update = g.Slice(hidden, hidden);
-            var n = g.Slice(2 * hidden, hidden);
-            var hnRow = new Span<float>(hn + ((long)r * hidden), hidden);
-            var hRow = new Span<float>(h + ((long)r * hidden), hidden);
+            Forward(gates, hidden3, bias, hPrev, hn, h, hidden, r, 0, hidden);
+        }
+    }
 
-            TensorPrimitives.Add(rz, rzBias, rz);
-            TensorPrimitives.Add(n, inBias, n);
-            if (hidden3 != null)
-            {
-                var hh = new ReadOnlySpan<float>(hidden3 + ((long)r * h3), h3);
-                TensorPrimitives.Add(rz, hh[..(2 * hidden)], rz);
-                TensorPrimitives.Add(hh[(2 * hidden)..], hnBias, hnRow);
-            }
-            else
-            {
-                hnBias.CopyTo(hnRow);
-            }
+    /// <summary>
+    /// <see cref="Forward(float*, float*, float*, float*, float*, float*, int, int, int)"/> on units
+    /// [<paramref name="unitStart"/>, <paramref name="unitEnd"/>) of row <paramref name="row"/> only: every operation is
+    /// element-wise, so threads that own different units compute the same values a whole row would.
+    /// </summary>
+    public static void Forward(float* gates, float* hidden3, float* bias, float* hPrev, float* hn, float* h, int hidden, int row, int unitStart, int unitEnd)
+    {
+        int n = unitEnd - unitStart;
+        float* g = gates + ((long)row * 3 * hidden) + unitStart;
+        var reset = new Span<float>(g, n);
+        var update = new Span<float>(g + hidden, n);
+        var candidate = new Span<float>(g + (2 * hidden), n);
+        long at = ((long)row * hidden) + unitStart;
+        var hnRow = new Span<float>(hn + at, n);
+        var hRow = new Span<float>(h + at, n);
+        var hnBias = new ReadOnlySpan<float>(bias + (3 * hidden) + unitStart, n);
 
-            TensorPrimitives.Sigmoid(rz, rz);
-            TensorPrimitives.FusedMultiplyAdd(reset, hnRow, n, n);
-            TensorPrimitives.Tanh(n, n);
+        TensorPrimitives.Add(reset, new ReadOnlySpan<float>(bias + unitStart, n), reset);
+        TensorPrimitives.Add(update, new ReadOnlySpan<float>(bias + hidden + unitStart, n), update);
+        TensorPrimitives.Add(candidate, new ReadOnlySpan<float>(bias + (2 * hidden) + unitStart, n), candidate);
+        if (hidden3 != null)
+        {
+            float* hh = hidden3 + ((long)row * 3 * hidden) + unitStart;
+            TensorPrimitives.Add(reset, new ReadOnlySpan<float>(hh, n), reset);
+            TensorPrimitives.Add(update, new ReadOnlySpan<float>(hh + hidden, n), update);
+            TensorPrimitives.Add(new ReadOnlySpan<float>(hh + (2 * hidden), n), hnBias, hnRow);
+        }
+        else
+        {
+            hnBias.CopyTo(hnRow);
+        }
 
-            // h' = (1−z)∘n + z∘h = n + z∘(h − n).
-            if (hPrev != null)
-            {
-                TensorPrimitives.Subtract(new ReadOnlySpan<float>(hPrev + ((long)r * hidden), hidden), n, hRow);
-                TensorPrimitives.FusedMultiplyAdd(update, hRow, n, hRow);
-            }
-            else
-            {
-                TensorPrimitives.Multiply(update, n, hRow);
-                TensorPrimitives.Subtract(n, hRow, hRow);
-            }
+        TensorPrimitives.Sigmoid(reset, reset);
+        TensorPrimitives.Sigmoid(update, update);
+        TensorPrimitives.FusedMultiplyAdd(reset, hnRow, candidate, candidate);
+        TensorPrimitives.Tanh(candidate, candidate);
+
+        // h' = (1−z)∘n + z∘h = n + z∘(h − n).
+        if (hPrev != null)
+        {
+            TensorPrimitives.Subtract(new ReadOnlySpan<float>(hPrev + at, n), candidate, hRow);
+            TensorPrimitives.FusedMultiplyAdd(update, hRow, candidate, hRow);
+        }
+        else
+        {
+            TensorPrimitives.Multiply(update, candidate, hRow);
+            TensorPrimitives.Subtract(candidate, hRow, hRow);
         }
     }
 
@@ -80,7 +92,35 @@ internal static unsafe class GruCell
             float* dhr = dh + ((long)r * hidden);
             float* hp = hPrev == null ? null : hPrev + ((long)r * hidden);
             float* dhp = dhPrev == null ? null : dhPrev + ((long)r * hidden);
-            for (int j = 0; j < hidden; j++)
+            int j = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                // The scalar loop's operations in the scalar loop's order, a vector at a time: the same bits.
+                var one = Vector<float>.One;
+                for (; j + Vector<float>.Count <= hidden; j += Vector<float>.Count)
+                {
+                    var reset = Vector.Load(g + j);
+                    var update = Vector.Load(g + hidden + j);
+                    var n = Vector.Load(g + (2 * hidden) + j);
+                    var dhj = Vector.Load(dhr + j);
+                    var hPrevJ = hp == null ? Vector<float>.Zero : Vector.Load(hp + j);
+                    var dn = dhj * (one - update) * (one - (n * n));
+                    var dz = dhj * (hPrevJ - n) * update * (one - update);
+                    var dr = dn * Vector.Load(hnr + j) * reset * (one - reset);
+                    Vector.Store(dr, dgi + j);
+                    Vector.Store(dz, dgi + hidden + j);
+                    Vector.Store(dn, dgi + (2 * hidden) + j);
+                    Vector.Store(dr, dgh + j);
+                    Vector.Store(dz, dgh + hidden + j);
+                    Vector.Store(dn * reset, dgh + (2 * hidden) + j);
+                    if (dhp != null)
+                    {
+                        Vector.Store(Vector.Load(dhp + j) + (dhj * update), dhp + j);
+                    }
+                }
+            }
+
+            for (; j < hidden; j++)
             {
                 float reset = g[j], update = g[hidden + j], n = g[(2 * hidden) + j];
                 float dhj = dhr[j];

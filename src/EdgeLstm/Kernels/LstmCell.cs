@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace EdgeLstm.Kernels;
@@ -15,32 +16,46 @@ internal static unsafe class LstmCell
     /// </summary>
     public static void Forward(float* gates, float* bias, float* cPrev, float* c, float* tanhC, float* h, int hidden, int rowStart, int rowEnd)
     {
-        int h4 = 4 * hidden;
         for (int r = rowStart; r < rowEnd; r++)
         {
-            var g = new Span<float>(gates + ((long)r * h4), h4);
-            var ifGates = g[..(2 * hidden)];
-            var input = g[..hidden];
-            var forget = g.Slice(hidden, hidden);
-            var cell = g.Slice(2 * hidden, hidden);
-            var output = g.Slice(3 * hidden, hidden);
-            var cRow = new Span<float>(c + ((long)r * hidden), hidden);
-            var tanhRow = new Span<float>(tanhC + ((long)r * hidden), hidden);
-            var hRow = new Span<float>(h + ((long)r * hidden), hidden);
-
-            TensorPrimitives.Add(g, new ReadOnlySpan<float>(bias, h4), g);
-            TensorPrimitives.Sigmoid(ifGates, ifGates);
-            TensorPrimitives.Tanh(cell, cell);
-            TensorPrimitives.Sigmoid(output, output);
-            TensorPrimitives.Multiply(input, cell, cRow);
-            if (cPrev != null)
-            {
-                TensorPrimitives.FusedMultiplyAdd(forget, new ReadOnlySpan<float>(cPrev + ((long)r * hidden), hidden), cRow, cRow);
-            }
-
-            TensorPrimitives.Tanh(cRow, tanhRow);
-            TensorPrimitives.Multiply(output, tanhRow, hRow);
+            Forward(gates, bias, cPrev, c, tanhC, h, hidden, r, 0, hidden);
         }
+    }
+
+    /// <summary>
+    /// <see cref="Forward(float*, float*, float*, float*, float*, float*, int, int, int)"/> on units
+    /// [<paramref name="unitStart"/>, <paramref name="unitEnd"/>) of row <paramref name="row"/> only: every operation is
+    /// element-wise, so threads that own different units compute the same values a whole row would.
+    /// </summary>
+    public static void Forward(float* gates, float* bias, float* cPrev, float* c, float* tanhC, float* h, int hidden, int row, int unitStart, int unitEnd)
+    {
+        int n = unitEnd - unitStart;
+        float* g = gates + ((long)row * 4 * hidden) + unitStart;
+        var input = new Span<float>(g, n);
+        var forget = new Span<float>(g + hidden, n);
+        var cell = new Span<float>(g + (2 * hidden), n);
+        var output = new Span<float>(g + (3 * hidden), n);
+        long at = ((long)row * hidden) + unitStart;
+        var cRow = new Span<float>(c + at, n);
+        var tanhRow = new Span<float>(tanhC + at, n);
+        var hRow = new Span<float>(h + at, n);
+
+        TensorPrimitives.Add(input, new ReadOnlySpan<float>(bias + unitStart, n), input);
+        TensorPrimitives.Add(forget, new ReadOnlySpan<float>(bias + hidden + unitStart, n), forget);
+        TensorPrimitives.Add(cell, new ReadOnlySpan<float>(bias + (2 * hidden) + unitStart, n), cell);
+        TensorPrimitives.Add(output, new ReadOnlySpan<float>(bias + (3 * hidden) + unitStart, n), output);
+        TensorPrimitives.Sigmoid(input, input);
+        TensorPrimitives.Sigmoid(forget, forget);
+        TensorPrimitives.Tanh(cell, cell);
+        TensorPrimitives.Sigmoid(output, output);
+        TensorPrimitives.Multiply(input, cell, cRow);
+        if (cPrev != null)
+        {
+            TensorPrimitives.FusedMultiplyAdd(forget, new ReadOnlySpan<float>(cPrev + at, n), cRow, cRow);
+        }
+
+        TensorPrimitives.Tanh(cRow, tanhRow);
+        TensorPrimitives.Multiply(output, tanhRow, hRow);
     }
 
     /// <summary>
@@ -59,7 +74,30 @@ internal static unsafe class LstmCell
             float* dhr = dh + ((long)r * hidden);
             float* dcr = dc + ((long)r * hidden);
             float* cp = cPrev == null ? null : cPrev + ((long)r * hidden);
-            for (int j = 0; j < hidden; j++)
+            int j = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                // The scalar loop's operations in the scalar loop's order, a vector at a time: the same bits.
+                var one = Vector<float>.One;
+                for (; j + Vector<float>.Count <= hidden; j += Vector<float>.Count)
+                {
+                    var i = Vector.Load(g + j);
+                    var f = Vector.Load(g + hidden + j);
+                    var gg = Vector.Load(g + (2 * hidden) + j);
+                    var o = Vector.Load(g + (3 * hidden) + j);
+                    var t = Vector.Load(tc + j);
+                    var dhj = Vector.Load(dhr + j);
+                    var dcj = (dhj * o * (one - (t * t))) + Vector.Load(dcr + j);
+                    var cPrevJ = cp == null ? Vector<float>.Zero : Vector.Load(cp + j);
+                    Vector.Store(dcj * gg * i * (one - i), dg + j);
+                    Vector.Store(dcj * cPrevJ * f * (one - f), dg + hidden + j);
+                    Vector.Store(dcj * i * (one - (gg * gg)), dg + (2 * hidden) + j);
+                    Vector.Store(dhj * t * o * (one - o), dg + (3 * hidden) + j);
+                    Vector.Store(dcj * f, dcr + j);
+                }
+            }
+
+            for (; j < hidden; j++)
             {
                 float i = g[j], f = g[hidden + j], gg = g[(2 * hidden) + j], o = g[(3 * hidden) + j];
                 float t = tc[j];

@@ -30,4 +30,18 @@ internal static unsafe class WeightPanels
             }
         }
     }
+
+    /// <summary>
+    /// Panels of Wᵀ [k×n] straight from W [n×k] row-major, as a model stores it, with no row-major Wᵀ in between:
+    /// panel p holds Wᵀ's columns 16p…16p+15, which are W's rows 16p…16p+15, so it is the transpose of that 16×k block.
+    /// Panels [<paramref name="panelStart"/>, <paramref name="panelEnd"/>), so threads can share the work.
+    /// </summary>
+    public static void PackTransposed(float* weight, int n, int k, float* panels, int panelStart, int panelEnd)
+    {
+        for (int panel = panelStart; panel < panelEnd; panel++)
+        {
+            long offset = (long)panel * Width * k;
+            MatrixTranspose.Transpose(weight + offset, Width, k, panels + offset);
+        }
+    }
 }

@@ -1,0 +1,120 @@
+using EdgeLstm.Engine;
+using EdgeLstm.Inference;
+using EdgeLstm.Model;
+
+namespace EdgeLstm.Tests.Engine;
+
+/// <summary>
+/// Small-batch inference on several threads splits each step by hidden units (<see cref="UnitSplitStepJob"/>): every
+/// output, final state and probability must be the one-thread predictor's, bit for bit, on hidden sizes that fill whole
+/// weight panels (32, 48: slices of 16 units, 48 split unevenly) and that do not (37, 53: row-major weights, slices of
+/// any size), for both cells, whole and padded sequences, and a stream (whose one-step pass also splits the input product).
+/// </summary>
+public class UnitSplitInferenceTests
+{
+    public static TheoryData<CellKind, int, int, int> Cases() => new()
+    {
+        { CellKind.Lstm, 32, 2, 1 },
+        { CellKind.Lstm, 37, 2, 1 },
+        { CellKind.Lstm, 48, 3, 2 },
+        { CellKind.Lstm, 53, 3, 3 },
+        { CellKind.Gru, 32, 2, 1 },
+        { CellKind.Gru, 37, 2, 2 },
+        { CellKind.Gru, 48, 3, 1 },
+        { CellKind.Gru, 53, 3, 3 },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void A_split_sequence_matches_one_thread_exactly(CellKind cell, int hidden, int threads, int batch)
+    {
+        const int steps = 6, inputs = 5, classes = 4;
+        var model = TestModels.Make(new LstmConfig(inputs, hidden, 2, classes, steps) { Cell = cell }, 71);
+        var x = TestModels.Inputs(batch, steps, inputs, 72);
+        int[] lengths = [.. Enumerable.Range(0, batch).Select(b => steps - (2 * b))];
+        foreach (bool padded in new[] { false, true })
+        {
+            var expected = Run(model, new ComputeContext(1), x, batch, padded ? lengths : default, out _);
+            var actual = Run(model, new ComputeContext(threads), x, batch, padded ? lengths : default, out long splitSteps);
+            Assert.Equal(2 * steps, splitSteps);
+            for (int i = 0; i < expected.Length; i++)
+            {
+                Assert.True(expected[i].AsSpan().SequenceEqual(actual[i]), $"{cell} H={hidden}, {threads} threads, batch {batch}, padded {padded}: result {i} differs");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void A_split_stream_step_matches_one_thread_exactly(CellKind cell, int hidden, int threads, int batch)
+    {
+        const int inputs = 5, classes = 4;
+        var model = TestModels.Make(new LstmConfig(inputs, hidden, 2, classes, 4) { Cell = cell }, 73);
+        using var alone = new LstmStream(model, batch, 1);
+        using var context = new ComputeContext(threads);
+        using var split = new LstmStream(model, batch, context);
+        var expectedH = new float[batch * hidden];
+        var actualH = new float[batch * hidden];
+        var expectedP = new float[batch * classes];
+        var actualP = new float[batch * classes];
+        for (int t = 0; t < 7; t++)
+        {
+            var x = TestModels.Inputs(batch, 1, inputs, 74 + (ulong)t);
+            alone.Step(x, expectedH, expectedP);
+            split.Step(x, actualH, actualP);
+            Assert.Equal(expectedH, actualH);
+            Assert.Equal(expectedP, actualP);
+        }
+
+        Assert.Equal(2 * 7, context.UnitSplitStep.StepsRun);
+    }
+
+    [Theory]
+    [InlineData(CellKind.Lstm)]
+    [InlineData(CellKind.Gru)]
+    public void Split_steps_allocate_nothing_after_warm_up_on_any_thread(CellKind cell)
+    {
+        var model = TestModels.Make(new LstmConfig(28, 32, 2, 10, 28) { Cell = cell }, 75);
+        var x = TestModels.Inputs(1, 28, 28, 76);
+        var probabilities = new float[10];
+        using var context = new ComputeContext(2);
+        using var predictor = new LstmPredictor(model, context);
+        using var stream = new LstmStream(model, 1, context);
+
+        // Past the runtime's tiering threshold (30 calls), as DeterminismAndAllocationTests explains.
+        for (int warm = 0; warm < 35; warm++)
+        {
+            predictor.Predict(x, 1, probabilities);
+            stream.Step(x.AsSpan(0, 28), default, probabilities);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        long workersBefore = context.WorkerAllocatedBytes;
+        long splitBefore = context.UnitSplitStep.StepsRun;
+        for (int i = 0; i < 3; i++)
+        {
+            predictor.Predict(x, 1, probabilities);
+            stream.Step(x.AsSpan(0, 28), default, probabilities);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, context.WorkerAllocatedBytes - workersBefore);
+        Assert.Equal(3 * ((2 * 28) + 2), context.UnitSplitStep.StepsRun - splitBefore);
+    }
+
+    private static float[][] Run(LstmModel model, ComputeContext context, float[] x, int batch, ReadOnlySpan<int> lengths, out long splitSteps)
+    {
+        using (context)
+        {
+            var config = model.Config;
+            using var predictor = new LstmPredictor(model, context);
+            var outputs = new float[config.Steps * batch * config.HiddenSize];
+            var finalC = new float[config.Layers * batch * config.HiddenSize];
+            var finalH = new float[config.Layers * batch * config.HiddenSize];
+            var probabilities = new float[batch * config.Classes];
+            predictor.Run(x, batch, lengths, outputs, finalC, finalH, probabilities);
+            splitSteps = context.UnitSplitStep.StepsRun;
+            return [outputs, finalC, finalH, probabilities];
+        }
+    }
+}
