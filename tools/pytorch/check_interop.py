@@ -18,7 +18,7 @@ line is "N passed, N failed" and the exit code is non-zero on any failure (tools
      side is tests/EdgeLstm.Tests/PyTorch/PyTorchNetworkFileTests.cs) are what the module computes today.
   6. Int8 (format_version 3): the module's quantiser is torch.quantize_per_channel's and the committed golden
      (tests/EdgeLstm.Tests/Fixtures/int8_torch_golden.safetensors) bit for bit; an int8 file it writes loads back
-     dequantised to the same numbers; when the CLI has `quantize`, EdgeLstm's int8 file of the same model holds the
+     dequantised to the same numbers; EdgeLstm's int8 file (`edgelstm quantize`) of the same model holds the
      same tensors bit for bit and `edgelstm predict` on the module's int8 file prints the module's probabilities.
 
     /usr/bin/python3 tools/pytorch/check_interop.py [--edgelstm "COMMAND"]
@@ -243,22 +243,18 @@ def main():
               back8.metadata["format_version"] == "3" and back8.metadata["weight_dtype"] == "int8"
               and all(np.array_equal(back8.state_dict()[k].numpy(), v) for k, v in expected8.items()),
               f"{os.path.getsize(python_int8)} bytes, {os.path.getsize(python_int8) / os.path.getsize(fp32_path):.3f} of the fp32 file")
-        _, usage = edgelstm("--help")
-        if re.search(r"^\s+quantize\b", usage, re.MULTILINE) is None:
-            print("NOT RUN  EdgeLstm's int8 file against the module's: this edgelstm has no quantize command")
-        else:
-            cli_int8 = os.path.join(work, "cli.int8.safetensors")
-            code, out = edgelstm("quantize", fp32_path, "--out", cli_int8)
-            same = False
-            if code == 0:
-                _, a = et.read_safetensors(python_int8, allow_int8=True)
-                _, b = et.read_safetensors(cli_int8, allow_int8=True)
-                same = a.keys() == b.keys() and all(a[k].dtype == b[k].dtype and np.array_equal(a[k], b[k]) for k in a)
-            check("edgelstm quantize and the module write the same int8 and scale tensors bit for bit", same, out.strip()[-300:])
-            if back8.head == "classify_last_step":
-                # EdgeLstm's int8 kernels may also quantise the activations (integer dot products), which the
-                # dequantised fp32 module does not: the same answers within a stated tolerance, not to the last digit.
-                agrees_with_cli(back8, python_int8, "int8 file written by the module", tolerance=0.01, slack=10)
+        cli_int8 = os.path.join(work, "cli.int8.safetensors")
+        code, out = edgelstm("quantize", fp32_path, "--out", cli_int8)
+        same = False
+        if code == 0:
+            _, a = et.read_safetensors(python_int8, allow_int8=True)
+            _, b = et.read_safetensors(cli_int8, allow_int8=True)
+            same = a.keys() == b.keys() and all(a[k].dtype == b[k].dtype and np.array_equal(a[k], b[k]) for k in a)
+        check("edgelstm quantize and the module write the same int8 and scale tensors bit for bit", same, out.strip()[-300:])
+        if back8.head == "classify_last_step":
+            # EdgeLstm's int8 kernels may also quantise the activations (integer dot products), which the
+            # dequantised fp32 module does not: the same answers within a stated tolerance, not to the last digit.
+            agrees_with_cli(back8, python_int8, "int8 file written by the module", tolerance=0.01, slack=10)
 
 
 if __name__ == "__main__":
