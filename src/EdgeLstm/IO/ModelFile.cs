@@ -102,6 +102,10 @@ public static class ModelFile
         var config = model.Config;
         writer.SetMetadata(FormatKey, FormatName);
         int version = VersionFor(config);
+
+        // Preprocessing (data-cli): a file that carries it is version 2 or higher, see PreprocessingMetadata.
+        version = model.Preprocessing is null ? version : Math.Max(version, PreprocessingMetadata.MinimumVersion);
+        PreprocessingMetadata.Write(writer, model.Preprocessing);
         writer.SetMetadata(FormatVersionKey, version.ToString(CultureInfo.InvariantCulture));
         writer.SetMetadata(KindKey, kind);
         writer.SetMetadata(InputSizeKey, Text(config.InputSize));
@@ -166,6 +170,9 @@ public static class ModelFile
             throw new ModelFormatException(reader.Source, SafeTensorsReader.MetadataKey, $"expected a valid architecture, found: {e.Message}", e);
         }
 
+        // Preprocessing (data-cli): checked against the architecture before anything of the model's size exists.
+        var preprocessing = ours ? PreprocessingMetadata.Read(reader, config, Int(reader, FormatVersionKey, 1, FormatVersion)) : null;
+
         // Check every expected tensor against the file before allocating anything of the model's size.
         var expected = ExpectedTensors(config);
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -198,6 +205,7 @@ public static class ModelFile
         }
 
         model.MarkParametersChanged();
+        model.Preprocessing = preprocessing;
         return new LoadedModel(model, new Dictionary<string, string>(metadata, StringComparer.Ordinal));
     }
 
