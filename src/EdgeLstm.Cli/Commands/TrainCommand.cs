@@ -96,7 +96,7 @@ internal static class TrainCommand
 
         command.SetAction(parsed =>
         {
-            if (Sequences.SequenceFile.Is(parsed.GetValue(data)))
+            if (parsed.GetValue(data) is { } dataFile && Sequences.SequenceFile.Is(context.Resolve(dataFile)))
             {
                 return Sequences.SequenceTraining.Run(parsed, context, context.Resolve(parsed.GetValue(data)!), sequence, new(iterations, epochs, batchSize, hidden, layers, cell, keep, lr, clip, seed, threads, output, [lrFinal, checkpointEvery, checkpoint, resume, init]));
             }

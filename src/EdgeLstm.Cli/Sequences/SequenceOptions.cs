@@ -10,9 +10,12 @@ namespace EdgeLstm.Cli.Sequences;
 /// </summary>
 internal sealed class SequenceOptions
 {
-    private SequenceOptions(bool training)
+    private readonly bool _evaluating;
+
+    private SequenceOptions(bool training, bool evaluating = false)
     {
         Training = training;
+        _evaluating = evaluating;
         Id = new("--id") { Description = "Long-format CSV: the sequence-id column (a header name or a 0-based index). Default: the first column.", HelpName = "COLUMN" };
         Time = new("--time") { Description = "Long-format CSV: the column that orders the steps of a sequence (numbers or ISO dates). Default: file order.", HelpName = "COLUMN" };
         Features = new("--features") { Description = "The feature columns, comma-separated names or indices. Default: every column but the id, time and target (a time series: every column but the date); for evaluate and predict, the model's own.", HelpName = "COLUMNS" };
@@ -25,7 +28,14 @@ internal sealed class SequenceOptions
         Window = Positive("--window", "One time series → forecasting: the model reads the last W steps (the file is read as one series; a date column is recognised and left out of the features).", "W");
         Horizon = Positive("--horizon", "With --window: forecast the next H values of each target (default 1).", "H");
         Absolute = new("--absolute") { Description = "Forecast absolute (standardised) values instead of the change from the window's last value. Not recommended for a trending series: see above." };
-        Validation = new("--validation") { Description = "Fraction of the data held out for validation, by whole sequences (seeded); a time series is split in time order, the last FRACTION of its steps. 0 = none. Default 0.2.", DefaultValueFactory = _ => 0.2, HelpName = "FRACTION" };
+        Validation = new("--validation")
+        {
+            Description = evaluating
+                ? "For a time series: score the windows that forecast its last FRACTION of steps (the span train held out with the same fraction); 0 = every window. Default 0.2."
+                : "Fraction of the data held out for validation, by whole sequences (seeded); a time series is split in time order, the last FRACTION of its steps. 0 = none. Default 0.2.",
+            DefaultValueFactory = _ => 0.2,
+            HelpName = "FRACTION",
+        };
         Validation.Validators.Add(r =>
         {
             if (CommonOptions.TryGetValue(r, out double value) && value is not (>= 0 and < 1))
@@ -65,8 +75,8 @@ internal sealed class SequenceOptions
     /// <summary>The options of <c>train</c>.</summary>
     public static SequenceOptions ForTraining() => new(training: true);
 
-    /// <summary>The options of <c>evaluate</c> and <c>predict</c> (no window, validation or early stop: those come from the model).</summary>
-    public static SequenceOptions ForModel() => new(training: false);
+    /// <summary>The options of <c>evaluate</c> (with <paramref name="evaluating"/>: the span of a series to score) and <c>predict</c>; the window comes from the model.</summary>
+    public static SequenceOptions ForModel(bool evaluating) => new(training: false, evaluating);
 
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
@@ -82,6 +92,10 @@ internal sealed class SequenceOptions
             {
                 command.Options.Add(option);
             }
+        }
+        else if (_evaluating)
+        {
+            command.Options.Add(Validation);
         }
     }
 
