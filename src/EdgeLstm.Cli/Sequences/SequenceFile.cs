@@ -186,7 +186,7 @@ internal static class SequenceFile
                 Time = parsed.GetValue(options.Time) is { } time ? ColumnRef.Parse(time) : null,
                 Features = SequenceOptions.Columns(parsed.GetValue(options.Features), "--features") ?? features,
                 Targets = SequenceOptions.Columns(target, "--target") ?? [],
-                Task = task,
+                Task = target is null ? SequenceTask.Auto : task,
                 Missing = SequenceOptions.MissingPolicy(parsed.GetValue(options.Missing)!),
             });
         }
