@@ -139,6 +139,72 @@ internal static class SequenceCommands
         return ExitCodes.Ok;
     }
 
+    /// <summary>
+    /// <c>inspect MODEL --data FILE --svg FILE</c> for a regression model: the errors beside the naive forecasts and the
+    /// first output's prediction against the actual value over the scored span (a series' last <c>--validation</c>) as an SVG.
+    /// </summary>
+    public static int Inspect(ParseResult parsed, CliContext context, string modelPath, string dataPath, SequenceOptions options, string? svgPath, int threads)
+    {
+        var loaded = ModelFile.Load(modelPath);
+        var model = loaded.Model;
+        if (!model.Config.HeadRegresses || model.Config.HeadReadsEveryStep)
+        {
+            throw new CliException($"{modelPath}: inspect --data draws a last-step regression model's predictions against the actual values; this model {(model.Config.HeadRegresses ? "regresses every step" : "classifies")} (evaluate scores it).");
+        }
+
+        string? svgFile = svgPath is null ? null : OutputTarget.Check("--svg", context.Resolve(svgPath), 0);
+        var data = SequenceFile.LoadForModel(dataPath, options, parsed, model, requireTargets: true, parsed.GetValue(options.Validation));
+        if (data.Indices.Length == 0)
+        {
+            throw new CliException($"{dataPath}: no sequences to inspect.");
+        }
+
+        using var predictor = new LstmPredictor(model, threads);
+        var predicted = new List<float>();
+        var actual = new List<float>();
+        SequenceEvaluation.Run(predictor, data.Source, data.Indices, (_, output, batch, b) =>
+        {
+            predicted.Add(output[0]);
+            actual.Add(batch.Values[b * (batch.Values.Length / batch.Count)]);
+        }, context.Cancellation);
+        var scores = SequenceEvaluation.Score(predictor, data.Source, data.Indices, data.ClassMap, TrainingMean(loaded, modelPath), context.Cancellation);
+        var o = context.Out;
+        o.WriteLine($"model: {modelPath}");
+        o.WriteLine(Invariant($"data:  {dataPath}: {data.Indices.Length} {(data.Series is null ? "sequences" : "windows")}"));
+        o.Write(SequenceEvaluation.Report(scores, null, "test"));
+        if (svgFile is null)
+        {
+            o.WriteLine("(--svg FILE draws the predictions against the actual values)");
+            return ExitCodes.Ok;
+        }
+
+        string first, last, what;
+        if (data.Source is ForecastWindows windows)
+        {
+            first = windows.Series.Date(windows.FirstTargetStep(0));
+            last = windows.Series.Date(windows.FirstTargetStep(windows.Count - 1));
+            what = windows.Series.FeatureNames[windows.Spec.TargetFeatures[0]];
+        }
+        else
+        {
+            var dataset = (SequenceDataset)data.Source;
+            (first, last, what) = (dataset.Id(data.Indices[0]), dataset.Id(data.Indices[^1]), "output 0");
+        }
+
+        string naive = scores.LastValue is { } l ? Invariant($"; repeating the last value: {l.Mae:0.####}") : string.Empty;
+        string figure = Output.PredictionSvg.Render(
+            actual,
+            predicted,
+            first,
+            last,
+            $"{what}: the model's forecast against the actual value ({Path.GetFileName(dataPath)})",
+            Invariant($"{(data.Series is null ? "each sequence" : "one step ahead, each step of the held-out span")}: MAE {scores.Model!.Mae:0.####}{naive}"));
+        byte[] bytes = Encoding.UTF8.GetBytes(figure);
+        AtomicFile.Write(svgFile, stream => stream.Write(bytes));
+        o.WriteLine($"SVG written to {svgFile}");
+        return ExitCodes.Ok;
+    }
+
     /// <summary>The training targets' mean per output, from the model's metadata (null when the model has none).</summary>
     private static float[]? TrainingMean(LoadedModel loaded, string modelPath)
     {
