@@ -43,7 +43,7 @@ internal static class SequenceTraining
         + "Inputs are normalised with statistics of the training split, stored in the model so it takes raw readings. "
         + "Forecasting learns the change from the window's last value by default (--absolute turns it off): a trending series leaves the range a network saw in training, "
         + "and on Mauna Loa CO2 an LSTM on globally standardised values does worse than repeating the last value over the final 20 % (MAE 0.637 ppm against 0.405), "
-        + "while the same network on windows relative to their last value beats it (0.330): the change looks the same in 1960 and in 2000.";
+        + "while the same network on windows relative to their last value beats it (0.330; this trainer's default run in the README: 0.315): the change looks the same in 1960 and in 2000.";
 
     public static int Run(ParseResult parsed, CliContext context, string dataPath, SequenceOptions sequence, TrainOptionSet options)
     {
