@@ -33,8 +33,10 @@ check() {
 
 # The size ceiling for each stripped binary, in bytes. It guards against growth; it is NOT the 2.5 MB target,
 # which System.CommandLine alone exceeds (trimming.md, "Size"). Raised from 3.5 MB when GRU cells, the other heads,
-# the strict gzip decoder and the hardened readers landed (x64 3 399 376, arm64 3 509 840 bytes then).
-size_ceiling=3800000
+# the strict gzip decoder and the hardened readers landed (x64 3 399 376, arm64 3 509 840 bytes then); raised to 4.4 MB
+# when the CLI started using the sequence readers (train --data FILE: CSV, dates, .npy and .npz through ZipArchive):
+# x64 4 092 520, arm64 4 170 232 bytes (trimming.md, "Size").
+size_ceiling=4400000
 # Printed probabilities have 4 decimals; x64 (256-bit) and arm64 (128-bit) differ by ~1e-7 before printing, which can
 # move a value sitting on a rounding boundary by one unit of the last digit, never more.
 print_tolerance=0.0001
