@@ -20,7 +20,7 @@ internal static class EvaluateCommand
             model, data, threads,
         };
         // Your own sequences (--data FILE.csv|.npy|.npz): Sequences/SequenceCommands.cs.
-        var sequence = Sequences.SequenceOptions.ForModel(evaluating: true);
+        var sequence = Sequences.SequenceOptions.ForModel(context, evaluating: true);
         sequence.AddTo(command);
         command.SetAction(parsed =>
         {

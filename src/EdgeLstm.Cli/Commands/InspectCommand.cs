@@ -28,7 +28,7 @@ internal static class InspectCommand
             model, index, svg, data, threads,
         };
         // A regression model on your own sequences (--data FILE.csv|.npy|.npz): Sequences/SequenceCommands.cs.
-        var sequence = Sequences.SequenceOptions.ForModel(evaluating: true);
+        var sequence = Sequences.SequenceOptions.ForModel(context, evaluating: true);
         sequence.AddTo(command);
         command.Description += " With --data FILE and a regression model: the errors beside the naive forecasts, and with --svg the prediction against the actual value over the held-out span.";
         command.SetAction(parsed =>

@@ -30,7 +30,7 @@ internal static class PredictCommand
             model, index, pgm, invert, data, threads,
         };
         // Your own sequences (--data FILE.csv|.npy|.npz): Sequences/SequenceCommands.cs.
-        var sequence = Sequences.SequenceOptions.ForModel(evaluating: false);
+        var sequence = Sequences.SequenceOptions.ForModel(context, evaluating: false);
         sequence.AddTo(command);
         var output = CommonOptions.Path("--out", "With --data FILE: write the predictions as CSV here (default: the standard output).", "FILE");
         command.Options.Add(output);

@@ -59,7 +59,7 @@ internal static class TrainCommand
         };
 
         // Your own sequences (--data FILE.csv|.npy|.npz): Sequences/SequenceTraining.cs.
-        var sequence = Sequences.SequenceOptions.ForTraining();
+        var sequence = Sequences.SequenceOptions.ForTraining(context);
         sequence.AddTo(command);
         command.Description += Sequences.SequenceTraining.Help;
 

@@ -199,7 +199,7 @@ internal static class SequenceFile
 
             data = extension == ".npz"
                 ? NumpySequenceReader.ReadNpz(path)
-                : NumpySequenceReader.ReadNpy(path, target, parsed.GetValue(options.Lengths));
+                : NumpySequenceReader.ReadNpy(path, Resolve(options, target), Resolve(options, parsed.GetValue(options.Lengths)));
             if (requireTargets && data.TargetKind == SequenceTargetKind.None)
             {
                 throw new DataFormatException(path, "y", extension == ".npz" ? "expected a member y.npy with the targets, found none" : "expected the targets: give the y file with --target FILE.npy");
@@ -218,6 +218,9 @@ internal static class SequenceFile
 
         return data;
     }
+
+    /// <summary>A companion .npy file named on the command line, made absolute as the command resolves its paths.</summary>
+    private static string? Resolve(SequenceOptions options, string? file) => file is null ? null : options.Resolve(file);
 
     private static SequenceTask TaskOption(SequenceOptions options, ParseResult parsed) => SequenceOptions.TaskOf(parsed.GetValue(options.Task));
 

@@ -48,6 +48,9 @@ internal sealed class SequenceOptions
 
     public bool Training { get; }
 
+    /// <summary>Makes a path from the command line absolute (the command's <see cref="CliContext.Resolve"/>).</summary>
+    public Func<string, string> Resolve { get; init; } = Path.GetFullPath;
+
     public Option<string?> Id { get; }
 
     public Option<string?> Time { get; }
@@ -73,10 +76,10 @@ internal sealed class SequenceOptions
     public Option<int> EarlyStop { get; }
 
     /// <summary>The options of <c>train</c>.</summary>
-    public static SequenceOptions ForTraining() => new(training: true);
+    public static SequenceOptions ForTraining(CliContext context) => new(training: true) { Resolve = context.Resolve };
 
     /// <summary>The options of <c>evaluate</c> (with <paramref name="evaluating"/>: the span of a series to score) and <c>predict</c>; the window comes from the model.</summary>
-    public static SequenceOptions ForModel(bool evaluating) => new(training: false, evaluating);
+    public static SequenceOptions ForModel(CliContext context, bool evaluating) => new(training: false, evaluating) { Resolve = context.Resolve };
 
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)

@@ -127,6 +127,18 @@ public class SequenceCliTests
         Assert.StartsWith(last + ",2,", rows[2], StringComparison.Ordinal);
         double next = double.Parse(rows[1].Split(',')[2], CultureInfo.InvariantCulture);
         Assert.InRange(next, 320, 340); // in ppm-like units near the series' end (≈ 330), not the network's
+
+        var inspect = cli.Run("inspect", "f.safetensors", "--data", "series.csv", "--missing", "ffill", "--svg", "forecast.svg");
+        Assert.True(inspect.ExitCode == 0, inspect.ToString());
+        string svg = File.ReadAllText(cli.File("forecast.svg"));
+        Assert.StartsWith("<svg ", svg, StringComparison.Ordinal);
+        Assert.EndsWith("</svg>\n", svg, StringComparison.Ordinal);
+        int windows = int.Parse(inspect.Out.Split('\n').Single(l => l.StartsWith("data:", StringComparison.Ordinal)).Split(' ')[^2], CultureInfo.InvariantCulture);
+        foreach (string line in new[] { "actual", "predicted" })
+        {
+            string points = svg.Split('\n').Single(l => l.Contains($"id=\"{line}\"", StringComparison.Ordinal));
+            Assert.Equal(windows, points.Split("points=\"")[1].TrimEnd('"', '/', '>').Split(' ').Length);
+        }
     }
 
     [Fact]
@@ -155,6 +167,15 @@ public class SequenceCliTests
         var evaluate = cli.Run("evaluate", "n.safetensors", "--data", "d.npz", "--threads", "1");
         Assert.True(evaluate.ExitCode == 0, evaluate.ToString());
         Assert.Contains("test accuracy 100.00 %  (120 of 120 correct)", evaluate.Out, StringComparison.Ordinal);
+
+        // The same arrays as separate .npy files, named relative to the working directory.
+        Directory.CreateDirectory(cli.File("npy"));
+        File.WriteAllBytes(cli.File("npy/X.npy"), NpyBytes.Float32([N, T], x));
+        File.WriteAllBytes(cli.File("npy/y.npy"), NpyBytes.Int64([N], y));
+        File.WriteAllBytes(cli.File("npy/lengths.npy"), NpyBytes.Int64([N], lengths));
+        var separate = cli.Run("evaluate", "n.safetensors", "--data", "npy/X.npy", "--target", "npy/y.npy", "--lengths", "npy/lengths.npy", "--threads", "1");
+        Assert.True(separate.ExitCode == 0, separate.ToString());
+        Assert.Contains("test accuracy 100.00 %  (120 of 120 correct)", separate.Out, StringComparison.Ordinal);
     }
 
     [Theory]
