@@ -9,8 +9,8 @@ internal static class CommonOptions
 {
     public static Option<string?> Data() => Path(
         "--data",
-        $"Directory in the MNIST layout (train-images-idx3-ubyte[.gz] and the other three). Default: ${DataLocator.EnvironmentVariable}, else the bundled data/mnist.",
-        "DIR");
+        $"Directory in the MNIST layout (train-images-idx3-ubyte[.gz] and the other three), or a sequence file: .csv (long format, or one time series with --window), .npy or .npz. Default: ${DataLocator.EnvironmentVariable}, else the bundled data/mnist.",
+        "DIR|FILE");
 
     /// <summary>
     /// A file or directory option. An empty value is a usage error, not "the default": <c>--out "$UNSET"</c> must not

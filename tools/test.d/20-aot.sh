@@ -7,6 +7,7 @@
 #   - x64, natively: train 50 iterations on the bundled MNIST, evaluate, predict, inspect with an SVG;
 #   - arm64, under qemu-aarch64: evaluate and predict with the model the x64 binary trained, matching the x64 output;
 #     3 training iterations that end within 1e-5 of the same 3 iterations on x64 (every weight);
+#   - train --data FILE on a tiny time series and a tiny long-format CSV, on x64 and on arm64 under qemu;
 #   - corrupt model files, missing or wrong data directories and a bad option give the same message and exit code
 #     from the AOT binary as from `dotnet run`.
 # Every check is one counted test; a missing tool fails its check (and the ones that need it), it never skips.
@@ -32,8 +33,10 @@ check() {
 
 # The size ceiling for each stripped binary, in bytes. It guards against growth; it is NOT the issue's 2.5 MB target,
 # which System.CommandLine alone exceeds (trimming.md, "Size"). Raised from 3.5 MB when GRU cells, the other heads,
-# the strict gzip decoder and the hardened readers landed (x64 3 399 376, arm64 3 509 840 bytes then).
-size_ceiling=3800000
+# the strict gzip decoder and the hardened readers landed (x64 3 399 376, arm64 3 509 840 bytes then); raised to 4.4 MB
+# when the CLI started using the sequence readers (train --data FILE: CSV, dates, .npy and .npz through ZipArchive):
+# x64 4 092 520, arm64 4 170 232 bytes (trimming.md, "Size").
+size_ceiling=4400000
 # Printed probabilities have 4 decimals; x64 (256-bit) and arm64 (128-bit) differ by ~1e-7 before printing, which can
 # move a value sitting on a rounding boundary by one unit of the last digit, never more.
 print_tolerance=0.0001
@@ -207,6 +210,31 @@ check "arm64 and x64 weights after the same 3 iterations agree within $weight_to
 "$x64" evaluate trained-arm64.safetensors --data "$small" >evaluate-arm64-model.txt 2>&1
 rc=$?
 check "x64 evaluates the model arm64 wrote: exit $rc" has evaluate-arm64-model.txt "test accuracy"
+
+echo "---- sequence files (train --data FILE): x64, and arm64 under qemu"
+# A tiny trending weekly series (with one empty field, forward-filled) and a tiny long-format CSV with per-step labels
+# and lengths 3 to 12: the readers, the preprocessing in the model and the sequence trainer in the trimmed binaries.
+awk 'BEGIN { print "level"; for (t = 0; t < 120; t++) print (t == 50 ? "" : sprintf("%.3f", 300 + 0.05 * t + 3 * sin(6.2832 * t / 52))) }' >series.csv
+awk 'BEGIN { srand(7); print "id,a,b,label"; for (s = 0; s < 24; s++) { n = 3 + s % 10; for (t = 0; t < n; t++) { a = rand(); b = rand(); printf "s%d,%.4f,%.4f,%s\n", s, 100 + a, 100 + b, (a > b ? "up" : "down") } } }' >steps.csv
+train_series=(train --data series.csv --window 8 --missing ffill --epochs 2 --hidden 8 --threads 1)
+"$x64" "${train_series[@]}" --out series-x64.safetensors >series-x64.txt 2>&1
+rc=$?
+cat series-x64.txt
+check "x64 train --data series.csv --window 8: exit $rc, a validation line per epoch beside the naive forecast" \
+    test $rc = 0 -a "$(grep -c '^epoch .* validation MAE' series-x64.txt)" = 2 -a "$(grep -c 'naive: last value' series-x64.txt)" = 1
+qemu_arm "$arm" "${train_series[@]}" --out series-arm64.safetensors >series-arm64.txt 2>&1
+rc=$?
+check "arm64 train --data series.csv (qemu): exit $rc, model saved" test $rc = 0 -a -s series-arm64.safetensors
+"$x64" predict series-x64.safetensors --data series.csv --missing ffill --out next.csv >predict-series.txt 2>&1
+check "x64 predict --data series.csv: the next value as CSV" test "$(head -n 1 next.csv 2>/dev/null)" = "after,steps_ahead,level" -a "$(wc -l <next.csv 2>/dev/null)" = 2
+train_steps=(train --data steps.csv --target label --epochs 2 --hidden 8 --threads 1)
+"$x64" "${train_steps[@]}" --out steps-x64.safetensors >steps-x64.txt 2>&1
+rc=$?
+check "x64 train --data steps.csv (per-step labels, lengths 3-12): exit $rc" has steps-x64.txt "24 sequences of 3–12 steps × 2 features, a class per step (2 classes: down, up)"
+qemu_arm "$arm" "${train_steps[@]}" --out steps-arm64.safetensors >steps-arm64.txt 2>&1
+rc=$?
+check "arm64 train --data steps.csv (qemu): exit $rc, the same validation accuracy as x64" \
+    test $rc = 0 -a "$(grep '^validation accuracy' steps-x64.txt)" = "$(grep '^validation accuracy' steps-arm64.txt)"
 
 echo "---- error paths: the AOT binary says what dotnet run says"
 # dotnet run --no-build runs the Release build of this same source (test.sh has just built it; incremental here).

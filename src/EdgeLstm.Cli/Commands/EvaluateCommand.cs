@@ -15,12 +15,20 @@ internal static class EvaluateCommand
         var model = CommonOptions.Model();
         var data = CommonOptions.Data();
         var threads = CommonOptions.Threads();
-        var command = new Command("evaluate", "Classify every test image with MODEL; print the accuracy and the confusion matrix (rows: true class, columns: predicted).")
+        var command = new Command("evaluate", "Classify every test image with MODEL; print the accuracy and the confusion matrix (rows: true class, columns: predicted). With --data FILE.csv|.npy|.npz: score the model on your sequences (accuracy and confusion with class names, or MAE and RMSE beside the naive forecasts: the last value and the training mean).")
         {
             model, data, threads,
         };
+        // Your own sequences (--data FILE.csv|.npy|.npz): Sequences/SequenceCommands.cs.
+        var sequence = Sequences.SequenceOptions.ForModel(context, evaluating: true);
+        sequence.AddTo(command);
         command.SetAction(parsed =>
         {
+            if (parsed.GetValue(data) is { } dataFile && Sequences.SequenceFile.Is(context.Resolve(dataFile)))
+            {
+                return Sequences.SequenceCommands.Evaluate(parsed, context, context.Resolve(parsed.GetValue(model)!), context.Resolve(parsed.GetValue(data)!), sequence, parsed.GetValue(threads));
+            }
+
             string path = context.Resolve(parsed.GetValue(model)!);
             var loaded = ModelFile.Load(path);
             var location = DataLocator.Find(parsed.GetValue(data), context);

@@ -27,8 +27,17 @@ internal static class InspectCommand
         {
             model, index, svg, data, threads,
         };
+        // A regression model on your own sequences (--data FILE.csv|.npy|.npz): Sequences/SequenceCommands.cs.
+        var sequence = Sequences.SequenceOptions.ForModel(context, evaluating: true);
+        sequence.AddTo(command);
+        command.Description += " With --data FILE and a regression model: the errors beside the naive forecasts, and with --svg the prediction against the actual value over the held-out span.";
         command.SetAction(parsed =>
         {
+            if (parsed.GetValue(data) is { } dataFile && Sequences.SequenceFile.Is(context.Resolve(dataFile)))
+            {
+                return Sequences.SequenceCommands.Inspect(parsed, context, context.Resolve(parsed.GetValue(model)!), context.Resolve(dataFile), sequence, parsed.GetValue(svg), parsed.GetValue(threads));
+            }
+
             string path = context.Resolve(parsed.GetValue(model)!);
             var loaded = ModelFile.Load(path);
             var config = loaded.Model.Config;

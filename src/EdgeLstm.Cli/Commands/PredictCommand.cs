@@ -29,16 +29,34 @@ internal static class PredictCommand
         {
             model, index, pgm, invert, data, threads,
         };
+        // Your own sequences (--data FILE.csv|.npy|.npz): Sequences/SequenceCommands.cs.
+        var sequence = Sequences.SequenceOptions.ForModel(context, evaluating: false);
+        sequence.AddTo(command);
+        var output = CommonOptions.Path("--out", "With --data FILE: write the predictions as CSV here (default: the standard output).", "FILE");
+        command.Options.Add(output);
+        command.Description += " With --data FILE.csv|.npy|.npz: one CSV row per sequence (or per step) with the id, the prediction and the class probabilities; for a forecaster, the values after the file's last step.";
         command.Validators.Add(r =>
         {
             bool hasIndex = r.GetResult(index) is not null, hasPgm = r.GetResult(pgm) is not null;
-            if (hasIndex == hasPgm)
+            if (Sequences.SequenceFile.Is(r.GetValue(data)))
+            {
+                if (hasIndex || hasPgm)
+                {
+                    r.AddError("--index and --pgm are for images; with --data FILE every sequence of the file is predicted.");
+                }
+            }
+            else if (hasIndex == hasPgm)
             {
                 r.AddError("give exactly one of --index N (a test image) and --pgm FILE.");
             }
         });
         command.SetAction(parsed =>
         {
+            if (parsed.GetValue(data) is { } dataFile && Sequences.SequenceFile.Is(context.Resolve(dataFile)))
+            {
+                return Sequences.SequenceCommands.Predict(parsed, context, context.Resolve(parsed.GetValue(model)!), context.Resolve(parsed.GetValue(data)!), sequence, parsed.GetValue(output), parsed.GetValue(threads));
+            }
+
             string path = context.Resolve(parsed.GetValue(model)!);
             var loaded = ModelFile.Load(path);
             var config = loaded.Model.Config;

@@ -58,6 +58,11 @@ internal static class TrainCommand
             data, iterations, epochs, batchSize, hidden, layers, cell, keep, lr, lrFinal, clip, seed, threads, output, checkpointEvery, checkpoint, resume, init,
         };
 
+        // Your own sequences (--data FILE.csv|.npy|.npz): Sequences/SequenceTraining.cs.
+        var sequence = Sequences.SequenceOptions.ForTraining(context);
+        sequence.AddTo(command);
+        command.Description += Sequences.SequenceTraining.Help;
+
         // Options that decide the model or the optimisation cannot change when resuming.
         Option[] fixedOnResume = [batchSize, hidden, layers, cell, keep, lr, lrFinal, clip, seed];
         command.Validators.Add(result =>
@@ -91,6 +96,16 @@ internal static class TrainCommand
 
         command.SetAction(parsed =>
         {
+            if (parsed.GetValue(data) is { } dataFile && Sequences.SequenceFile.Is(context.Resolve(dataFile)))
+            {
+                return Sequences.SequenceTraining.Run(parsed, context, context.Resolve(parsed.GetValue(data)!), sequence, new(iterations, epochs, batchSize, hidden, layers, cell, keep, lr, clip, seed, threads, output, [lrFinal, checkpointEvery, checkpoint, resume, init]));
+            }
+
+            if (sequence.GivenWith(parsed).FirstOrDefault() is { } sequenceOnly)
+            {
+                throw new UsageException($"{sequenceOnly} is for a sequence file (--data FILE.csv|.npy|.npz), not MNIST images.");
+            }
+
             var wall = Stopwatch.StartNew();
             if (parsed.GetValue(lrFinal) > parsed.GetValue(lr))
             {

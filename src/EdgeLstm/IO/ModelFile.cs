@@ -108,6 +108,9 @@ public static class ModelFile
             throw new ArgumentException("An int8 model is not trained, so it has no checkpoint: quantize after training.", nameof(model));
         }
 
+        // Preprocessing (data-cli): a file that carries it is version 2 or higher, see PreprocessingMetadata.
+        version = model.Preprocessing is null ? version : Math.Max(version, PreprocessingMetadata.MinimumVersion);
+        PreprocessingMetadata.Write(writer, model.Preprocessing);
         writer.SetMetadata(FormatVersionKey, version.ToString(CultureInfo.InvariantCulture));
         writer.SetMetadata(KindKey, kind);
         writer.SetMetadata(InputSizeKey, Text(config.InputSize));
@@ -184,6 +187,9 @@ public static class ModelFile
             throw new ModelFormatException(reader.Source, SafeTensorsReader.MetadataKey, $"expected a valid architecture, found: {e.Message}", e);
         }
 
+        // Preprocessing (data-cli): checked against the architecture before anything of the model's size exists.
+        var preprocessing = ours ? PreprocessingMetadata.Read(reader, config, Int(reader, FormatVersionKey, 1, FormatVersion)) : null;
+
         // Check every expected tensor against the file before allocating anything of the model's size.
         var expected = ExpectedTensors(config);
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -226,6 +232,7 @@ public static class ModelFile
         }
 
         model.MarkParametersChanged();
+        model.Preprocessing = preprocessing;
         if (int8)
         {
             model = Int8ModelFile.ReadWeights(reader, model);

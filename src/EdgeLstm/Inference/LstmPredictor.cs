@@ -11,13 +11,16 @@ namespace EdgeLstm.Inference;
 /// allocated once per (batch, steps) shape; after that a call allocates nothing. One predictor serves one caller at a
 /// time; several predictors may share a model.
 /// </summary>
-/// <remarks>Inputs are batch-major [B×T×I]; per-step outputs are time-major [T×B×H] like PyTorch's <c>nn.LSTM</c>.</remarks>
+/// <remarks>Inputs are batch-major [B×T×I]; per-step outputs are time-major [T×B×H] like PyTorch's <c>nn.LSTM</c>. A model
+/// with <see cref="LstmModel.Preprocessing"/> takes raw readings and gives regression outputs in the data's units
+/// (logits stay the network's own).</remarks>
 public sealed unsafe class LstmPredictor : IDisposable
 {
     private readonly LstmModel _model;
     private readonly ComputeContext _context;
     private readonly bool _ownsContext;
     private readonly NetworkEngine _engine;
+    private readonly RawReadings _raw = new();
     private ActivationPlan? _plan;
 
     /// <summary>Creates a predictor over <paramref name="model"/> with its own threads.</summary>
@@ -147,6 +150,14 @@ public sealed unsafe class LstmPredictor : IDisposable
         RequireOptional(result, headRows * config.Classes, logits ? "logits" : "probabilities");
 
         var plan = _plan = _engine.PlanFor(_plan, EngineMode.Infer, batchSize, steps);
+        var preprocessing = _model.Preprocessing;
+        if (preprocessing is not null)
+        {
+            // Raw readings in (see Model/Preprocessing): the lengths are checked first, the caller's inputs never written.
+            plan.SetLengths(lengths);
+            inputs = _raw.Prepare(preprocessing, inputs, batchSize, steps, plan.Lengths);
+        }
+
         _engine.LoadInputs(plan, inputs, lengths);
         float* headInput;
         fixed (float* c = finalC, h = finalH)
@@ -189,6 +200,11 @@ public sealed unsafe class LstmPredictor : IDisposable
                 SoftmaxCrossEntropy.Softmax(result, result, rows, k);
             }
 
+            if (preprocessing is not null && !logits)
+            {
+                _raw.Restore(preprocessing, config, result, batchSize);
+            }
+
             return;
         }
 
@@ -215,6 +231,11 @@ public sealed unsafe class LstmPredictor : IDisposable
                     row.Clear();
                 }
             }
+        }
+
+        if (preprocessing is not null && !logits)
+        {
+            _raw.Restore(preprocessing, config, result, batchSize);
         }
     }
 

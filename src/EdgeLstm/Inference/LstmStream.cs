@@ -18,6 +18,7 @@ public sealed unsafe class LstmStream : IDisposable
     private readonly bool _ownsContext;
     private readonly NetworkEngine _engine;
     private readonly ActivationPlan _plan;
+    private readonly RawReadings _raw = new();
 
     /// <summary>Creates a session for <paramref name="batchSize"/> parallel streams, starting from a zero state.</summary>
     /// <param name="threads">Threads in all (default 1: a single stream rarely gains from more).</param>
@@ -64,6 +65,13 @@ public sealed unsafe class LstmStream : IDisposable
         Check(topHidden, bh, nameof(topHidden), optional: true);
         Check(probabilities, BatchSize * config.Classes, nameof(probabilities), optional: true);
 
+        var preprocessing = _model.Preprocessing;
+        if (preprocessing is not null)
+        {
+            // Raw readings in (see Model/Preprocessing); the caller's span is never written.
+            input = _raw.Prepare(preprocessing, input, BatchSize, 1, default);
+        }
+
         _engine.LoadInputs(_plan, input);
         float* top = _engine.ForwardStack(_plan);
         if (!topHidden.IsEmpty)
@@ -78,6 +86,10 @@ public sealed unsafe class LstmStream : IDisposable
             if (config.HeadRegresses)
             {
                 outputs.CopyTo(probabilities);
+                if (preprocessing is not null)
+                {
+                    _raw.Restore(preprocessing, config, probabilities, BatchSize);
+                }
             }
             else
             {
@@ -147,6 +159,12 @@ public sealed unsafe class LstmStream : IDisposable
 
         // One step at a time: the buffers are batch × (4·hidden, input, classes), bounded by the limits.
         ModelLimits.CheckBatch(model.Config, batchSize, 1);
+        if (model.Preprocessing is { NeedsLastStep: true } preprocessing)
+        {
+            // Its inputs are differences from the window's last step, which a stream has not seen yet.
+            throw new NotSupportedException($"This model forecasts from windows of {preprocessing.Forecast!.Window} steps taken relative to their last step, which a stream cannot know before the window ends: run whole windows through a predictor instead.");
+        }
+
         return batchSize;
     }
 

@@ -159,6 +159,7 @@ public sealed unsafe class LstmModel
         var copy = new LstmModel(Config);
         Parameters.CopyTo(copy.Parameters);
         copy.Int8Weights = Int8Weights;
+        copy._preprocessing = _preprocessing;
         return copy;
     }
 
@@ -196,6 +197,23 @@ public sealed unsafe class LstmModel
     }
 
     internal int Offset(string name) => Tensor(name).Offset;
+
+    private Preprocessing? _preprocessing;
+
+    /// <summary>
+    /// What raw readings go through before the network and outputs after it (normalisation, target scaling, class
+    /// names, a forecast window), or null for none: the predictor and the stream apply it. Set it before a predictor or
+    /// stream is created; it is checked against <see cref="Config"/> (an <see cref="ArgumentException"/> if it does not fit).
+    /// </summary>
+    public Preprocessing? Preprocessing
+    {
+        get => _preprocessing;
+        set
+        {
+            value?.Validate(Config);
+            _preprocessing = value;
+        }
+    }
 
     /// <summary>
     /// Changes each time <see cref="MarkParametersChanged"/> is called: copies derived from the parameters (the

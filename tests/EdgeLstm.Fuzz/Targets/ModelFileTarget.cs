@@ -16,6 +16,7 @@ internal sealed class ModelFileTarget : FuzzTarget
         ModelFile.ToBytes(LstmModel.Create(new LstmConfig(7, 2, 1, 2, 3), 2)),
         ForeignFile(),
         CheckpointFileTarget.MakeCheckpoint(),
+        WithPreprocessing(),
     ];
 
     public override IReadOnlyList<(string Group, Func<byte[], Random, byte[]> Mutate)> Structured => SafeTensorsMutations.All;
@@ -31,6 +32,18 @@ internal sealed class ModelFileTarget : FuzzTarget
         {
             ModelFile.Load(input, "fuzz");
         }
+    }
+
+    /// <summary>A forecaster carrying every part of its preprocessing (the <c>preprocessing.*</c> metadata keys).</summary>
+    private static byte[] WithPreprocessing()
+    {
+        var model = LstmModel.Create(new LstmConfig(2, 3, 1, 2, 4) { Head = HeadKind.RegressLastStep }, 4);
+        model.Preprocessing = new Preprocessing(
+            new Data.Sequences.NormalizationStatistics([300.5f, -1e-3f], [2.25f, 0.5f]),
+            new Data.Sequences.NormalizationStatistics([0.1f, 3f], [1f, 7.5f]),
+            featureNames: ["co2", "temp, \"°C\""],
+            forecast: new Data.Sequences.ForecastSpec(4, 1, [0, 1]));
+        return ModelFile.ToBytes(model);
     }
 
     /// <summary>What safetensors.torch.save_file writes for the same module: PyTorch's names, {"format": "pt"}.</summary>
