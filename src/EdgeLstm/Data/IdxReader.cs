@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using EdgeLstm.Data.Sequences;
 
 namespace EdgeLstm.Data;
 
@@ -27,32 +28,37 @@ public static class IdxReader
     public const int MaxSide = 4096;
 
     /// <summary>
-    /// The largest payload accepted: 2^28 bytes (256 MiB; 342,000 images of 28×28, five MNIST training sets). Pixels
-    /// become floats, so a set at this limit takes 1 GiB of memory, plus the 256 MiB of bytes while it is converted.
+    /// The default limit on an image file's payload: 2^28 bytes (256 MiB; 342,000 images of 28×28, five MNIST training
+    /// sets). Pixels stay bytes in memory (<see cref="ImageSet"/>), so a set at this limit takes 256 MiB.
     /// </summary>
     public const long MaxPayloadBytes = 1L << 28;
 
     private const int Chunk = 1 << 20;
 
-    /// <summary>Reads an image file; pixels are scaled from 0–255 to [0, 1].</summary>
-    public static ImageSet ReadImages(string path)
+    /// <summary>
+    /// Reads an image file; its pixels are kept as bytes and read as 0–255 scaled to [0, 1]. A file whose dimensions
+    /// need more than <paramref name="maxBytes"/> is refused from its header, before the payload is allocated, with
+    /// the size it would need.
+    /// </summary>
+    public static ImageSet ReadImages(string path, long maxBytes = MaxPayloadBytes)
     {
         using var file = File.OpenRead(path);
-        return ReadImages(file, path);
+        return ReadImages(file, path, maxBytes);
     }
 
     /// <summary>Reads an image file from bytes (gzipped or raw); <paramref name="source"/> names it in messages.</summary>
-    public static ImageSet ReadImages(byte[] content, string source)
+    public static ImageSet ReadImages(byte[] content, string source, long maxBytes = MaxPayloadBytes)
     {
         using var stream = new MemoryStream(content, writable: false);
-        return ReadImages(stream, source);
+        return ReadImages(stream, source, maxBytes);
     }
 
     /// <summary>Reads an image file (gzipped or raw) from a stream, which need not seek.</summary>
-    public static ImageSet ReadImages(Stream stream, string source)
+    public static ImageSet ReadImages(Stream stream, string source, long maxBytes = MaxPayloadBytes)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        return Decode(stream, source, input => ReadImagePayload(input, source));
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        return Decode(stream, source, input => ReadImagePayload(input, source, maxBytes));
     }
 
     /// <summary>Reads a label file; every label must be below <paramref name="classes"/>.</summary>
@@ -77,26 +83,37 @@ public static class IdxReader
         return Decode(stream, source, input => ReadLabelPayload(input, source, classes));
     }
 
-    private static ImageSet ReadImagePayload(Stream input, string source)
+    private static ImageSet ReadImagePayload(Stream input, string source, long maxBytes)
     {
         ReadMagic(input, source, ImagesMagic, "images");
         int count = ReadDimension(input, source, "dimension 0 (image count)", 0, int.MaxValue);
         int rows = ReadDimension(input, source, "dimension 1 (rows)", 1, MaxSide);
         int columns = ReadDimension(input, source, "dimension 2 (columns)", 1, MaxSide);
-        long expected = (long)count * rows * columns;
-        if (expected > MaxPayloadBytes)
+        MemoryBudget.Check(source, $"{count} images of {rows}×{columns}", MemoryBudget.Product(count, rows, columns), maxBytes);
+
+        // Chunk after chunk as the data arrives: never more than one chunk beyond the bytes really present, and no
+        // growing array copied (and left behind for the collector) on the way.
+        int imageLength = rows * columns;
+        int perChunk = ImageSet.ImagesPerChunk(imageLength);
+        var chunks = new List<byte[]>();
+        string field = $"pixel data ({count} images of {rows}×{columns})";
+        long expected = (long)count * imageLength;
+        long filled = 0;
+        for (long start = 0; start < count; start += perChunk)
         {
-            throw new DataFormatException(source, "dimensions", $"expected at most {MaxPayloadBytes} pixels in all, found {count}×{rows}×{columns} = {expected}");
+            var chunk = new byte[(int)Math.Min(perChunk, count - start) * imageLength];
+            int got = input.ReadAtLeast(chunk, chunk.Length, throwOnEndOfStream: false);
+            filled += got;
+            if (got < chunk.Length)
+            {
+                throw new DataFormatException(source, field, $"expected {expected} bytes, found {filled} (file truncated)");
+            }
+
+            chunks.Add(chunk);
         }
 
-        byte[] bytes = ReadPayload(input, source, (int)expected, $"pixel data ({count} images of {rows}×{columns})");
-        var pixels = new float[bytes.Length];
-        for (int i = 0; i < bytes.Length; i++)
-        {
-            pixels[i] = bytes[i] * (1f / 255f);
-        }
-
-        return new ImageSet(count, rows, columns, pixels);
+        RefuseTrailingData(input, source, field, expected);
+        return new ImageSet(count, rows, columns, [.. chunks], perChunk);
     }
 
     private static int[] ReadLabelPayload(Stream input, string source, int classes)
@@ -190,12 +207,16 @@ public static class IdxReader
             filled += read;
         }
 
+        RefuseTrailingData(input, source, field, expected);
+        return buffer;
+    }
+
+    private static void RefuseTrailingData(Stream input, string source, string field, long expected)
+    {
         Span<byte> probe = stackalloc byte[1];
         if (input.Read(probe) != 0)
         {
             throw new DataFormatException(source, field, $"expected {expected} bytes, found more (trailing data after the last item)");
         }
-
-        return buffer;
     }
 }
