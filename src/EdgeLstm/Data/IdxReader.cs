@@ -11,7 +11,8 @@ namespace EdgeLstm.Data;
 /// </summary>
 /// <remarks>
 /// Memory is bounded by the dimensions the header states (at most <see cref="MaxPayloadBytes"/>) and by the bytes
-/// really read: the payload is read in growing chunks, never allocated from the header's claim alone, and one byte past
+/// really read: the payload is read piece by piece and stored as it arrives, never allocated from the header's claim
+/// alone (a header that needs more than the budget is refused before anything is allocated), and one byte past
 /// the stated size is an error, so neither a lying header nor a gzip bomb can cost more than the real data. Gzip is
 /// decoded strictly (<see cref="GzipReader"/>: each member's CRC-32 and size verified, trailing garbage refused); streams
 /// need not seek, so pipes work.
@@ -28,8 +29,9 @@ public static class IdxReader
     public const int MaxSide = 4096;
 
     /// <summary>
-    /// The default limit on an image file's payload: 2^28 bytes (256 MiB; 342,000 images of 28×28, five MNIST training
-    /// sets). Pixels stay bytes in memory (<see cref="ImageSet"/>), so a set at this limit takes 256 MiB.
+    /// The default limit on the memory an image file's set may take: 2^28 bytes (256 MiB; 338,000 images of 28×28, over
+    /// five MNIST training sets), counted as every pixel byte plus each image's 8-byte place (<see cref="CompactImages"/>
+    /// stores less when images have zeros: the bound holds for any content).
     /// </summary>
     public const long MaxPayloadBytes = 1L << 28;
 
@@ -89,31 +91,38 @@ public static class IdxReader
         int count = ReadDimension(input, source, "dimension 0 (image count)", 0, int.MaxValue);
         int rows = ReadDimension(input, source, "dimension 1 (rows)", 1, MaxSide);
         int columns = ReadDimension(input, source, "dimension 2 (columns)", 1, MaxSide);
-        MemoryBudget.Check(source, $"{count} images of {rows}×{columns}", MemoryBudget.Product(count, rows, columns), maxBytes);
+        // What the set may take in memory: every byte (a dense image is stored plain) and each image's place.
+        long needed = MemoryBudget.Product(count, MemoryBudget.Sum((long)rows * columns, CompactImages.BytesPerImageIndex));
+        MemoryBudget.Check(source, $"{count} images of {rows}×{columns}", needed, maxBytes);
 
-        // Chunk after chunk as the data arrives: never more than one chunk beyond the bytes really present, and no
-        // growing array copied (and left behind for the collector) on the way.
+        // Piece after piece into one reused buffer, each image stored as it arrives: memory grows with the bytes really
+        // present, never from the header's claim alone, and no growing array is copied (and left to the collector).
         int imageLength = rows * columns;
-        int perChunk = ImageSet.ImagesPerChunk(imageLength);
-        var chunks = new List<byte[]>();
+        int perPiece = ImageSet.ImagesPerChunk(imageLength);
+        var piece = new byte[Math.Min(perPiece, Math.Max(count, 1)) * imageLength];
+        var store = new CompactImages(imageLength, count);
         string field = $"pixel data ({count} images of {rows}×{columns})";
         long expected = (long)count * imageLength;
         long filled = 0;
-        for (long start = 0; start < count; start += perChunk)
+        for (long start = 0; start < count; start += perPiece)
         {
-            var chunk = new byte[(int)Math.Min(perChunk, count - start) * imageLength];
-            int got = input.ReadAtLeast(chunk, chunk.Length, throwOnEndOfStream: false);
+            int length = (int)Math.Min(perPiece, count - start) * imageLength;
+            int got = input.ReadAtLeast(piece.AsSpan(0, length), length, throwOnEndOfStream: false);
             filled += got;
-            if (got < chunk.Length)
+            if (got < length)
             {
                 throw new DataFormatException(source, field, $"expected {expected} bytes, found {filled} (file truncated)");
             }
 
-            chunks.Add(chunk);
+            for (int offset = 0; offset < length; offset += imageLength)
+            {
+                store.Add(piece.AsSpan(offset, imageLength));
+            }
         }
 
         RefuseTrailingData(input, source, field, expected);
-        return new ImageSet(count, rows, columns, [.. chunks], perChunk);
+        store.TrimExcess();
+        return new ImageSet(rows, columns, store);
     }
 
     private static int[] ReadLabelPayload(Stream input, string source, int classes)

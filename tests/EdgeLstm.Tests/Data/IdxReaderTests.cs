@@ -122,6 +122,6 @@ public class IdxReaderTests
     public void Too_many_pixels_in_all_are_refused_before_reading()
     {
         var e = Assert.Throws<DataFormatException>(() => IdxReader.ReadImages(IdxBuilder.Raw(0x00000803, [100_000_000, 100, 100], []), "i"));
-        Assert.Equal("i: size: 100000000 images of 100×100 would need 1,000,000,000,000 bytes, more than the 268,435,456-byte limit", e.Message);
+        Assert.Equal("i: size: 100000000 images of 100×100 would need 1,000,800,000,000 bytes, more than the 268,435,456-byte limit", e.Message);
     }
 }
