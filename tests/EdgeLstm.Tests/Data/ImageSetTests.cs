@@ -83,6 +83,31 @@ public class ImageSetTests
     }
 
     [Fact]
+    public void Copying_batches_from_stored_bytes_allocates_nothing()
+    {
+        // The training loop's data path: a shuffled batch, and the evaluator's contiguous ranges.
+        byte[] file = IdxBuilder.Images(500, 28, 28, i => (byte)(i % 3 == 0 ? i : 0));
+        var set = new LabeledImages(IdxReader.ReadImages(file, "set"), new int[500]);
+        var batches = new ShuffledBatches(set.Count, 7);
+        int[] indices = new int[64];
+        var inputs = new float[64 * 784];
+        int[] labels = new int[64];
+        batches.Next(indices);
+        set.CopyBatch(indices, inputs, labels);
+        set.CopyRange(0, inputs, labels);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 5; i++)
+        {
+            batches.Next(indices);
+            set.CopyBatch(indices, inputs, labels);
+            set.CopyRange(i * 64, inputs, labels);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
     public void The_bundled_training_images_take_a_third_of_their_bytes()
     {
         var train = MnistDirectory.Load(RepositoryPaths.BundledMnist, DatasetSplit.Train, ChecksumPolicy.Require);
