@@ -159,6 +159,12 @@ rc=$?
 check "x64 inspect --svg: exit $rc, parts 2 and 3 printed" has inspect-x64.txt "Part 3: training image 4"
 check "x64 inspect --svg: the SVG is a complete document" test -s figure.svg -a "$(head -c 5 figure.svg 2>/dev/null)" = "<svg " -a "$(tail -n 1 figure.svg 2>/dev/null)" = "</svg>"
 
+# The recipe's peak memory (issue 12): 3 iterations of the 2 × 256 recipe reach a full run's peak (every buffer is made
+# by the first iteration and the final evaluation). The kernel's ru_maxrss for the process, in kB, via /usr/bin/time.
+/usr/bin/time -f %M -o recipe-peak.txt "$x64" train --iterations 3 --threads 2 --out recipe.safetensors >train-recipe.txt 2>&1
+recipe_peak=$(tail -n 1 recipe-peak.txt 2>/dev/null)
+check "x64 train, the 2x256 recipe: peak resident set ${recipe_peak:-?} kB, at most 131072 (128 MB)" test "${recipe_peak:-999999999}" -le 131072
+
 echo "---- arm64 under qemu: the x64-trained model"
 "$x64" evaluate model.safetensors --data "$small" >evaluate-small-x64.txt 2>&1
 qemu_arm "$arm" evaluate model.safetensors --data "$small" --threads 2 >evaluate-small-arm64.txt 2>&1

@@ -36,7 +36,7 @@ internal static class OnnxAgreement
         const int batch = 64;
         using var predictor = new LstmPredictor(model, threads);
         var expected = new float[batch * config.Classes];
-        var x = images.Pixels.AsSpan(0, batch * sequence);
+        var x = images.ToFloats(0, batch).AsSpan();
         predictor.Predict(x, batch, expected);
 
         using var onnx64 = new OnnxSequenceRunner(model, batch, threads);
@@ -86,7 +86,7 @@ internal static class OnnxAgreement
     {
         const int batch = 64;
         var config = model.Config;
-        var x = images.Pixels.AsSpan(0, batch * config.Steps * config.InputSize);
+        var x = images.ToFloats(0, batch).AsSpan();
         using var predictor = new LstmPredictor(model, 1);
         var expected = new float[batch * config.Classes];
         predictor.Predict(x, batch, expected);

@@ -72,7 +72,7 @@ internal static class PredictCommand
                     throw new CliException($"{file}: the model reads {config.Steps}×{config.InputSize} images; this one is {image.Rows}×{image.Columns}.");
                 }
 
-                pixels = image.Pixels;
+                pixels = image.ToFloats(0, 1);
                 if (parsed.GetValue(invert))
                 {
                     for (int i = 0; i < pixels.Length; i++)

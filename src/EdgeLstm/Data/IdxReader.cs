@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using EdgeLstm.Data.Sequences;
 
 namespace EdgeLstm.Data;
 
@@ -10,7 +11,8 @@ namespace EdgeLstm.Data;
 /// </summary>
 /// <remarks>
 /// Memory is bounded by the dimensions the header states (at most <see cref="MaxPayloadBytes"/>) and by the bytes
-/// really read: the payload is read in growing chunks, never allocated from the header's claim alone, and one byte past
+/// really read: the payload is read piece by piece and stored as it arrives, never allocated from the header's claim
+/// alone (a header that needs more than the budget is refused before anything is allocated), and one byte past
 /// the stated size is an error, so neither a lying header nor a gzip bomb can cost more than the real data. Gzip is
 /// decoded strictly (<see cref="GzipReader"/>: each member's CRC-32 and size verified, trailing garbage refused); streams
 /// need not seek, so pipes work.
@@ -27,32 +29,38 @@ public static class IdxReader
     public const int MaxSide = 4096;
 
     /// <summary>
-    /// The largest payload accepted: 2^28 bytes (256 MiB; 342,000 images of 28×28, five MNIST training sets). Pixels
-    /// become floats, so a set at this limit takes 1 GiB of memory, plus the 256 MiB of bytes while it is converted.
+    /// The default limit on the memory an image file's set may take: 2^28 bytes (256 MiB; 338,000 images of 28×28, over
+    /// five MNIST training sets), counted as every pixel byte plus each image's 8-byte place (<see cref="CompactImages"/>
+    /// stores less when images have zeros: the bound holds for any content).
     /// </summary>
     public const long MaxPayloadBytes = 1L << 28;
 
     private const int Chunk = 1 << 20;
 
-    /// <summary>Reads an image file; pixels are scaled from 0–255 to [0, 1].</summary>
-    public static ImageSet ReadImages(string path)
+    /// <summary>
+    /// Reads an image file; its pixels are kept as bytes and read as 0–255 scaled to [0, 1]. A file whose dimensions
+    /// need more than <paramref name="maxBytes"/> is refused from its header, before the payload is allocated, with
+    /// the size it would need.
+    /// </summary>
+    public static ImageSet ReadImages(string path, long maxBytes = MaxPayloadBytes)
     {
         using var file = File.OpenRead(path);
-        return ReadImages(file, path);
+        return ReadImages(file, path, maxBytes);
     }
 
     /// <summary>Reads an image file from bytes (gzipped or raw); <paramref name="source"/> names it in messages.</summary>
-    public static ImageSet ReadImages(byte[] content, string source)
+    public static ImageSet ReadImages(byte[] content, string source, long maxBytes = MaxPayloadBytes)
     {
         using var stream = new MemoryStream(content, writable: false);
-        return ReadImages(stream, source);
+        return ReadImages(stream, source, maxBytes);
     }
 
     /// <summary>Reads an image file (gzipped or raw) from a stream, which need not seek.</summary>
-    public static ImageSet ReadImages(Stream stream, string source)
+    public static ImageSet ReadImages(Stream stream, string source, long maxBytes = MaxPayloadBytes)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        return Decode(stream, source, input => ReadImagePayload(input, source));
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        return Decode(stream, source, input => ReadImagePayload(input, source, maxBytes));
     }
 
     /// <summary>Reads a label file; every label must be below <paramref name="classes"/>.</summary>
@@ -77,26 +85,44 @@ public static class IdxReader
         return Decode(stream, source, input => ReadLabelPayload(input, source, classes));
     }
 
-    private static ImageSet ReadImagePayload(Stream input, string source)
+    private static ImageSet ReadImagePayload(Stream input, string source, long maxBytes)
     {
         ReadMagic(input, source, ImagesMagic, "images");
         int count = ReadDimension(input, source, "dimension 0 (image count)", 0, int.MaxValue);
         int rows = ReadDimension(input, source, "dimension 1 (rows)", 1, MaxSide);
         int columns = ReadDimension(input, source, "dimension 2 (columns)", 1, MaxSide);
-        long expected = (long)count * rows * columns;
-        if (expected > MaxPayloadBytes)
+        // What the set may take in memory: every byte (a dense image is stored plain) and each image's place.
+        long needed = MemoryBudget.Product(count, MemoryBudget.Sum((long)rows * columns, CompactImages.BytesPerImageIndex));
+        MemoryBudget.Check(source, $"{count} images of {rows}×{columns}", needed, maxBytes);
+
+        // Piece after piece into one reused buffer, each image stored as it arrives: memory grows with the bytes really
+        // present, never from the header's claim alone, and no growing array is copied (and left to the collector).
+        int imageLength = rows * columns;
+        int perPiece = ImageSet.ImagesPerChunk(imageLength);
+        var piece = new byte[Math.Min(perPiece, Math.Max(count, 1)) * imageLength];
+        var store = new CompactImages(imageLength, count);
+        string field = $"pixel data ({count} images of {rows}×{columns})";
+        long expected = (long)count * imageLength;
+        long filled = 0;
+        for (long start = 0; start < count; start += perPiece)
         {
-            throw new DataFormatException(source, "dimensions", $"expected at most {MaxPayloadBytes} pixels in all, found {count}×{rows}×{columns} = {expected}");
+            int length = (int)Math.Min(perPiece, count - start) * imageLength;
+            int got = input.ReadAtLeast(piece.AsSpan(0, length), length, throwOnEndOfStream: false);
+            filled += got;
+            if (got < length)
+            {
+                throw new DataFormatException(source, field, $"expected {expected} bytes, found {filled} (file truncated)");
+            }
+
+            for (int offset = 0; offset < length; offset += imageLength)
+            {
+                store.Add(piece.AsSpan(offset, imageLength));
+            }
         }
 
-        byte[] bytes = ReadPayload(input, source, (int)expected, $"pixel data ({count} images of {rows}×{columns})");
-        var pixels = new float[bytes.Length];
-        for (int i = 0; i < bytes.Length; i++)
-        {
-            pixels[i] = bytes[i] * (1f / 255f);
-        }
-
-        return new ImageSet(count, rows, columns, pixels);
+        RefuseTrailingData(input, source, field, expected);
+        store.TrimExcess();
+        return new ImageSet(rows, columns, store);
     }
 
     private static int[] ReadLabelPayload(Stream input, string source, int classes)
@@ -190,12 +216,16 @@ public static class IdxReader
             filled += read;
         }
 
+        RefuseTrailingData(input, source, field, expected);
+        return buffer;
+    }
+
+    private static void RefuseTrailingData(Stream input, string source, string field, long expected)
+    {
         Span<byte> probe = stackalloc byte[1];
         if (input.Read(probe) != 0)
         {
             throw new DataFormatException(source, field, $"expected {expected} bytes, found more (trailing data after the last item)");
         }
-
-        return buffer;
     }
 }

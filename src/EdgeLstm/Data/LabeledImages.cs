@@ -28,7 +28,8 @@ public sealed class LabeledImages
 
     /// <summary>
     /// Copies the examples at <paramref name="indices"/> into a batch: images batch-major into <paramref name="inputs"/>
-    /// (indices.Length·ImageLength floats, the trainer's [B×T×I] layout) and their classes into <paramref name="labels"/>.
+    /// (indices.Length·ImageLength floats, the trainer's [B×T×I] layout, scaled to [0, 1] here from the stored bytes)
+    /// and their classes into <paramref name="labels"/>. Allocates nothing.
     /// </summary>
     public void CopyBatch(ReadOnlySpan<int> indices, Span<float> inputs, Span<int> labels)
     {
@@ -40,7 +41,7 @@ public sealed class LabeledImages
 
         for (int b = 0; b < indices.Length; b++)
         {
-            Images.Image(indices[b]).CopyTo(inputs.Slice(b * length, length));
+            Images.CopyImage(indices[b], inputs.Slice(b * length, length));
             labels[b] = Labels[indices[b]];
         }
     }
@@ -48,11 +49,10 @@ public sealed class LabeledImages
     /// <summary>Copies the contiguous examples [<paramref name="start"/>, start + labels.Length) into a batch.</summary>
     public void CopyRange(int start, Span<float> inputs, Span<int> labels)
     {
-        int length = Images.ImageLength;
         int count = labels.Length;
         ArgumentOutOfRangeException.ThrowIfNegative(start);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(start + count, Count);
-        Images.Pixels.AsSpan(start * length, count * length).CopyTo(inputs);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(start, Count - count);
+        Images.CopyImages(start, count, inputs);
         Labels.AsSpan(start, count).CopyTo(labels);
     }
 }

@@ -12,14 +12,14 @@ public class PgmReaderTests
         byte[] bytes = [.. header, 0, 255, 51, 102, 204, 255];
         var image = PgmReader.Read(bytes, "d.pgm");
         Assert.Equal((2, 3), (image.Rows, image.Columns));
-        Assert.Equal([0f, 1f, 0.2f, 0.4f, 0.8f, 1f], image.Pixels);
+        Assert.Equal([0f, 1f, 0.2f, 0.4f, 0.8f, 1f], image.ToFloats(0, 1));
     }
 
     [Fact]
     public void Reads_ascii_pgm_scaled_by_its_maximum()
     {
         var image = PgmReader.Read(Encoding.ASCII.GetBytes("P2 2 2 15\n0 15\n5 10\n"), "d.pgm");
-        Assert.Equal([0f, 1f, 1f / 3, 2f / 3], image.Pixels);
+        Assert.Equal([0f, 1f, 1f / 3, 2f / 3], image.ToFloats(0, 1));
     }
 
     [Theory]

@@ -88,7 +88,7 @@ public sealed class PyTorchModelFileTests
         var probabilities = new float[n * classes];
         using (var predictor = new LstmPredictor(loaded.Model))
         {
-            predictor.Predict(test.Images.Pixels.AsSpan(0, n * test.Images.ImageLength), n, probabilities);
+            predictor.Predict(test.Images.ToFloats(0, n), n, probabilities);
         }
 
         int correct = Enumerable.Range(0, n).Count(i => Evaluator.ArgMax(probabilities.AsSpan(i * classes, classes)) == test.Labels[i]);
@@ -102,7 +102,7 @@ public sealed class PyTorchModelFileTests
         // Guards the comparison above and the Python module's pixel scaling (byte × float32(1/255), as IdxReader).
         var fixture = Data.Value;
         var test = MnistDirectory.Load(RepositoryPaths.BundledMnist, DatasetSplit.Test, ChecksumPolicy.Require);
-        Assert.Equal(test.Images.Pixels.AsSpan(0, fixture.Inputs.Length).ToArray(), fixture.Inputs);
+        Assert.Equal(test.Images.ToFloats(0, fixture.Inputs.Length / test.Images.ImageLength), fixture.Inputs);
         Assert.Equal(test.Labels.AsSpan(0, fixture.Count).ToArray(), fixture.Labels);
     }
 

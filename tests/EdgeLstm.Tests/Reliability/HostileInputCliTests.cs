@@ -91,6 +91,6 @@ public sealed class HostileInputCliTests : IDisposable
         // Before: 6.3 GB of RSS reading it; now refused from the dimensions, under a 256 MB heap.
         var result = OutOfProcessCli.Bash("\"$CLI\" evaluate \"$MODEL\" --data \"$DATA\"", Variables(256L << 20), timeoutSeconds: 60);
         Assert.True(result.ExitCode == 1, result.ToString());
-        Assert.Equal($"error: {images}: dimensions: expected at most 268435456 pixels in all, found 1369000×28×28 = 1073296000", result.Error.Trim());
+        Assert.Equal($"error: {images}: size: 1369000 images of 28×28 would need 1,084,248,000 bytes, more than the 268,435,456-byte limit", result.Error.Trim());
     }
 }
