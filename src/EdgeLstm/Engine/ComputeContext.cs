@@ -51,6 +51,9 @@ public sealed unsafe class ComputeContext : IDisposable
     /// <summary>The jobs of one GRU backward time step.</summary>
     internal GruStepBackwardJob GruStepBackward { get; } = new();
 
+    /// <summary>The job that shares an int8 product between the threads.</summary>
+    internal Int8ProductJob Int8Product { get; } = new();
+
     /// <summary>Bytes the worker threads have allocated so far; for the allocation tests.</summary>
     internal long WorkerAllocatedBytes => _pool?.WorkerAllocatedBytes ?? 0;
 
@@ -92,7 +95,15 @@ public sealed unsafe class ComputeContext : IDisposable
 
     /// <summary>C = A·<paramref name="weights"/> for a packed weight matrix.</summary>
     internal void Product(float* a, int lda, WeightMatrix weights, float* c, int m, bool accumulate)
-        => Product(weights.Form, a, lda, weights.Data, weights.Columns, c, weights.Columns, m, weights.Columns, weights.Rows, accumulate);
+    {
+        if (weights.Int8 is { } int8)
+        {
+            Int8Products.Run(this, int8, a, lda, c, weights.Columns, m, accumulate);
+            return;
+        }
+
+        Product(weights.Form, a, lda, weights.Data, weights.Columns, c, weights.Columns, m, weights.Columns, weights.Rows, accumulate);
+    }
 
     /// <summary>The span form of <see cref="Product(MatMulForm, float*, int, float*, int, float*, int, int, int, int, bool)"/>, checked; for tests.</summary>
     internal void Product(MatMulForm form, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate)
