@@ -25,7 +25,7 @@ public class Int8MatVecBenchmarks
     [Params(256, 512)]
     public int Cols { get; set; }
 
-    [Params(1, 8)]
+    [Params(1, 8, 64)]
     public int Batch { get; set; }
 
     [GlobalSetup]

@@ -60,6 +60,31 @@ internal static class Int8SideBySide
         return 0;
     }
 
+    /// <summary><c>int8-side-by-side kernels</c>: <see cref="Int8MatVecBenchmarks"/>' shapes, int8 against the fp32 products, alternating.</summary>
+    public static int Kernels()
+    {
+        var inv = CultureInfo.InvariantCulture;
+        Console.WriteLine($"  {"shape",-22} {"int8",11} {"fp32",11} {"fp32/int8",10}");
+        foreach (int cols in new[] { 256, 512 })
+        {
+            foreach (int batch in new[] { 1, 8, 64 })
+            {
+                var bench = new Int8MatVecBenchmarks { Rows = 1024, Cols = cols, Batch = batch };
+                bench.Setup();
+                double bestInt8 = double.MaxValue, bestFp32 = double.MaxValue;
+                for (int round = 0; round < Rounds; round++)
+                {
+                    bestInt8 = Math.Min(bestInt8, RobustTiming.BestSeconds(bench.Int8, 1, SecondsPerTurn / 3));
+                    bestFp32 = Math.Min(bestFp32, RobustTiming.BestSeconds(bench.Fp32, 1, SecondsPerTurn / 3));
+                }
+
+                Console.WriteLine(string.Create(inv, $"  {$"{batch}x{cols}->1024",-22} {Time(bestInt8),11} {Time(bestFp32),11} {bestFp32 / bestInt8,9:F2}x"));
+            }
+        }
+
+        return 0;
+    }
+
     private static string Time(double seconds) => seconds >= 1e-3
         ? string.Create(CultureInfo.InvariantCulture, $"{seconds * 1e3:F3} ms")
         : string.Create(CultureInfo.InvariantCulture, $"{seconds * 1e6:F1} us");

@@ -51,8 +51,8 @@ public sealed unsafe class ComputeContext : IDisposable
     /// <summary>The jobs of one GRU backward time step.</summary>
     internal GruStepBackwardJob GruStepBackward { get; } = new();
 
-    /// <summary>The job that shares an int8 product between the threads.</summary>
-    internal Int8ProductJob Int8Product { get; } = new();
+    /// <summary>The products with int8 weights: their quantised activations, and the job that shares them between the threads.</summary>
+    internal Int8Product Int8Product { get; } = new();
 
     /// <summary>Bytes the worker threads have allocated so far; for the allocation tests.</summary>
     internal long WorkerAllocatedBytes => _pool?.WorkerAllocatedBytes ?? 0;
@@ -98,7 +98,7 @@ public sealed unsafe class ComputeContext : IDisposable
     {
         if (weights.Int8 is { } int8)
         {
-            Int8Products.Run(this, int8, a, lda, c, weights.Columns, m, accumulate);
+            Int8Product.Prepare(this, int8, a, lda, m).Run(this, c, weights.Columns, m, accumulate);
             return;
         }
 

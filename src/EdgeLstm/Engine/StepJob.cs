@@ -12,14 +12,14 @@ namespace EdgeLstm.Engine;
 internal abstract unsafe class StepJob : IParallelJob
 {
     private MatMulJob _product;
-    private Int8PanelMatrix? _int8;
+    private Int8Product? _int8;
 
     public void Execute(int part, int parts)
     {
         var (start, end) = RowRange.Of(_product.M, part, parts);
         if (_product.A != null && _int8 is not null)
         {
-            Int8Products.Rows(_int8, _product, start, end);
+            _int8.Rows(_product, start, end);
         }
         else if (_product.A != null)
         {
@@ -45,7 +45,7 @@ internal abstract unsafe class StepJob : IParallelJob
         {
             if (product.A != null && _int8 is not null)
             {
-                Int8Products.Run(context, _int8, product);
+                _int8.Run(context, product);
             }
             else if (product.A != null)
             {
@@ -59,7 +59,7 @@ internal abstract unsafe class StepJob : IParallelJob
     /// <summary>A forward step whose weights may be int8 (<paramref name="int8"/>; null: the product's fp32 B).</summary>
     protected void Run(ComputeContext context, MatMulJob product, Int8PanelMatrix? int8)
     {
-        _int8 = int8;
+        _int8 = int8 is null ? null : context.Int8Product.Prepare(context, int8, product.A, product.Lda, product.M);
         Run(context, product);
     }
 

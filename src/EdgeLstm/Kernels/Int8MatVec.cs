@@ -1,16 +1,21 @@
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using EdgeLstm.Simd;
 
 namespace EdgeLstm.Kernels;
 
 /// <summary>
-/// Products with an int8 weight matrix (<see cref="Int8PanelMatrix"/>) and fp32 activations: y (+)= W·x for one input
-/// (batch 1, the streaming step) or Y (+)= X·Wᵀ for several (X [batch × cols]), with Vector512, Vector256 and Vector128
-/// bodies. The weights are widened in registers (see <see cref="Int8PanelKernel{TOps, TWiden, TV}"/>), so the bytes
-/// read are a quarter of fp32's; every output is the same chain at every width and batch size; nothing is allocated.
+/// Products with an int8 weight matrix (<see cref="Int8PanelMatrix"/>) and fp32 activations quantised on the fly to
+/// int8 per input row: y (+)= W·x for one input (batch 1, the streaming step) or Y (+)= X·Wᵀ for several (X [batch ×
+/// cols]). Integer dot products (AVX-VNNI, ARM SDOT, or portable shifts) over a quarter of fp32's bytes; every output is
+/// the same exact integer sum and the same final rounding at every width and batch size (see
+/// <see cref="Int8PanelKernel{TDot, TV}"/>).
 /// </summary>
 public static unsafe class Int8MatVec
 {
+    [ThreadStatic]
+    private static Int8ActivationBuffer? s_buffer;
+
     /// <summary>y[rows] (+)= W·x[cols].</summary>
     public static void Multiply(Int8PanelMatrix weights, ReadOnlySpan<float> x, Span<float> y, bool accumulate = false, SimdWidth width = SimdWidth.Auto)
         => MultiplyBatch(weights, x, y, 1, accumulate, width);
@@ -36,19 +41,39 @@ public static unsafe class Int8MatVec
             return;
         }
 
-        width = SimdSupport.Resolve(width);
+        width = width == SimdWidth.Auto ? Preferred(SimdSupport.Widest) : SimdSupport.Resolve(width);
+        var buffer = s_buffer ??= new Int8ActivationBuffer();
         fixed (float* px = x, py = y)
         {
-            Run(weights, px, cols, py, rows, batch, 0, rows, accumulate, width);
+            buffer.Quantize(weights, px, cols, batch, Biased(width));
+            Run(weights, buffer, py, rows, batch, 0, rows, accumulate, width);
         }
     }
 
     /// <summary>
-    /// The same products on raw pointers for output rows [rowStart, rowEnd) only (rowStart a multiple of
-    /// <see cref="Int8PanelMatrix.Width"/>), for the engine's own buffers and for splitting rows between threads (which
-    /// changes no bit). <paramref name="width"/> must be resolved.
+    /// The fastest width for the int8 products given the fp32 kernels' <paramref name="width"/>: 256-bit AVX-VNNI
+    /// beats 512-bit shifts (.NET exposes no 512-bit VNNI); the bits are the same either way.
     /// </summary>
-    internal static void Run(Int8PanelMatrix w, float* x, int ldx, float* y, int ldy, int batch, int rowStart, int rowEnd, bool accumulate, SimdWidth width)
+    internal static SimdWidth Preferred(SimdWidth width) => width == SimdWidth.Vector512 && AvxVnni.IsSupported ? SimdWidth.Vector256 : width;
+
+    /// <summary>True when the kernel at <paramref name="width"/> takes its activations as q + 128 (VNNI).</summary>
+    internal static bool Biased(SimdWidth width) => width switch
+    {
+        SimdWidth.Vector512 => Int8Dot512.Biased,
+        SimdWidth.Vector256 => Int8Dot256.Biased,
+        _ => Int8Dot128.Biased,
+    };
+
+    /// <summary>
+    /// The products of the quantised rows in <paramref name="x"/> for output rows [rowStart, rowEnd) only (rowStart a
+    /// multiple of <see cref="Int8PanelMatrix.Width"/>), for the engine's own buffers and for splitting rows between
+    /// threads (which changes no bit). <paramref name="width"/> must be resolved.
+    /// </summary>
+    internal static void Run(Int8PanelMatrix w, Int8ActivationBuffer x, float* y, int ldy, int batch, int rowStart, int rowEnd, bool accumulate, SimdWidth width)
+        => Run(w, x.Values, x.Stride, x.Scales, y, ldy, batch, rowStart, rowEnd, accumulate, width);
+
+    /// <summary>As above, on quantised rows at <paramref name="xq"/> (row stride <paramref name="ldq"/>) and their scales.</summary>
+    internal static void Run(Int8PanelMatrix w, sbyte* xq, int ldq, float* xScales, float* y, int ldy, int batch, int rowStart, int rowEnd, bool accumulate, SimdWidth width)
     {
         if (rowStart >= rowEnd || batch == 0)
         {
@@ -58,13 +83,13 @@ public static unsafe class Int8MatVec
         switch (width)
         {
             case SimdWidth.Vector512:
-                Int8PanelKernel<Vector512Ops, Int8Widening512, Vector512<float>>.Compute(w.Values, w.Scales, w.Cols, x, ldx, y, ldy, batch, rowStart, rowEnd, accumulate);
+                Int8PanelKernel<Int8Dot512, Vector512<int>>.Compute(w, xq, ldq, xScales, y, ldy, batch, rowStart, rowEnd, accumulate);
                 break;
             case SimdWidth.Vector256:
-                Int8PanelKernel<Vector256Ops, Int8Widening256, Vector256<float>>.Compute(w.Values, w.Scales, w.Cols, x, ldx, y, ldy, batch, rowStart, rowEnd, accumulate);
+                Int8PanelKernel<Int8Dot256, Vector256<int>>.Compute(w, xq, ldq, xScales, y, ldy, batch, rowStart, rowEnd, accumulate);
                 break;
             case SimdWidth.Vector128:
-                Int8PanelKernel<Vector128Ops, Int8Widening128, Vector128<float>>.Compute(w.Values, w.Scales, w.Cols, x, ldx, y, ldy, batch, rowStart, rowEnd, accumulate);
+                Int8PanelKernel<Int8Dot128, Vector128<int>>.Compute(w, xq, ldq, xScales, y, ldy, batch, rowStart, rowEnd, accumulate);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(width), width, "Resolve the width first.");

@@ -113,10 +113,11 @@ public class Int8EngineTests
     [Theory]
     [InlineData(CellKind.Lstm)]
     [InlineData(CellKind.Gru)]
-    public void Probabilities_are_within_a_hundred_thousandth_of_the_fp32_engine_on_the_dequantised_weights(CellKind cell)
+    public void Probabilities_are_within_a_thousandth_of_the_fp32_engine_on_the_dequantised_weights(CellKind cell)
     {
-        // The same weights (q·scale), only the order of rounding differs: fp32 multiplies each weight by its scale, int8
-        // scales the finished sum. The recipe's shape, so the sums are as long as the real model's.
+        // The same weights (q·scale); what differs is the activations, quantised to int8 per row before each product
+        // (half a step of max|x|/127 each). Measured here: 1.9e-4 at most, for either cell. The recipe's shape, so the
+        // sums are as long as the real model's.
         var config = LstmConfig.Mnist with { Cell = cell };
         var model = Int8Weights.Quantize(LstmModel.Create(config, 5));
         var x = TestModels.Inputs(8, config.Steps, config.InputSize, 6);
@@ -133,7 +134,8 @@ public class Int8EngineTests
         }
 
         double worst = Enumerable.Range(0, int8.Length).Max(i => Math.Abs(int8[i] - fp32[i]));
-        Assert.True(worst <= 1e-5, $"largest difference {worst:E2}");
+        Assert.True(worst <= 1e-3, $"largest difference {worst:E2}");
+        Assert.True(worst > 0, "the int8 path ran (the activations' quantisation shows)");
     }
 
     [Theory]
