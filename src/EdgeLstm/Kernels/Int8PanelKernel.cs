@@ -18,6 +18,9 @@ internal static unsafe class Int8PanelKernel<TDot, TV>
     where TDot : struct, IInt8Dot<TV>
     where TV : struct
 {
+    /// <summary>Bytes of one sum vector in memory: 64 holds the widest.</summary>
+    private const int SumBytes = 64;
+
     /// <summary>
     /// y[b·ldy + i] (+)= scales[i]·xScales[b]·Σ_k q[i, k]·xq[b·ldq + k] for rows i in [rowStart, rowEnd) and inputs b
     /// in [0, batch). <paramref name="rowStart"/> is a multiple of <see cref="Int8PanelMatrix.Width"/>.
@@ -98,14 +101,15 @@ internal static unsafe class Int8PanelKernel<TDot, TV>
             a7 = TDot.Dot(a7, w7 + o, xg);
         }
 
-        Finish(w, a0, c, xScale, y, rowEnd, accumulate);
-        Finish(w, a1, c + 1, xScale, y, rowEnd, accumulate);
-        Finish(w, a2, c + 2, xScale, y, rowEnd, accumulate);
-        Finish(w, a3, c + 3, xScale, y, rowEnd, accumulate);
-        Finish(w, a4, c + 4, xScale, y, rowEnd, accumulate);
-        Finish(w, a5, c + 5, xScale, y, rowEnd, accumulate);
-        Finish(w, a6, c + 6, xScale, y, rowEnd, accumulate);
-        Finish(w, a7, c + 7, xScale, y, rowEnd, accumulate);
+        // The sums go to memory before any of them is finished: a sum still in a register across the finish's calls
+        // makes the JIT spill every accumulator inside the loop (seen in its disassembly: a store per multiply-add).
+        byte* sums = stackalloc byte[8 * SumBytes];
+        Unsafe.Write(sums, a0); Unsafe.Write(sums + SumBytes, a1); Unsafe.Write(sums + (2 * SumBytes), a2); Unsafe.Write(sums + (3 * SumBytes), a3);
+        Unsafe.Write(sums + (4 * SumBytes), a4); Unsafe.Write(sums + (5 * SumBytes), a5); Unsafe.Write(sums + (6 * SumBytes), a6); Unsafe.Write(sums + (7 * SumBytes), a7);
+        for (int j = 0; j < 8; j++)
+        {
+            Finish(w, Unsafe.Read<TV>(sums + (j * SumBytes)), c + j, xScale, y, rowEnd, accumulate);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -143,9 +147,14 @@ internal static unsafe class Int8PanelKernel<TDot, TV>
             a30 = TDot.Dot(a30, w0 + o, b3); a31 = TDot.Dot(a31, w1 + o, b3);
         }
 
-        Finish(w, a00, c, xScales[0], y, rowEnd, accumulate); Finish(w, a01, c + 1, xScales[0], y, rowEnd, accumulate);
-        Finish(w, a10, c, xScales[1], y + ldy, rowEnd, accumulate); Finish(w, a11, c + 1, xScales[1], y + ldy, rowEnd, accumulate);
-        Finish(w, a20, c, xScales[2], y + (2L * ldy), rowEnd, accumulate); Finish(w, a21, c + 1, xScales[2], y + (2L * ldy), rowEnd, accumulate);
-        Finish(w, a30, c, xScales[3], y + (3L * ldy), rowEnd, accumulate); Finish(w, a31, c + 1, xScales[3], y + (3L * ldy), rowEnd, accumulate);
+        // To memory first, as in OneInputEightVectors.
+        byte* sums = stackalloc byte[8 * SumBytes];
+        Unsafe.Write(sums, a00); Unsafe.Write(sums + SumBytes, a01); Unsafe.Write(sums + (2 * SumBytes), a10); Unsafe.Write(sums + (3 * SumBytes), a11);
+        Unsafe.Write(sums + (4 * SumBytes), a20); Unsafe.Write(sums + (5 * SumBytes), a21); Unsafe.Write(sums + (6 * SumBytes), a30); Unsafe.Write(sums + (7 * SumBytes), a31);
+        for (int i = 0; i < 4; i++)
+        {
+            Finish(w, Unsafe.Read<TV>(sums + (2 * i * SumBytes)), c, xScales[i], y + (i * (long)ldy), rowEnd, accumulate);
+            Finish(w, Unsafe.Read<TV>(sums + (((2 * i) + 1) * SumBytes)), c + 1, xScales[i], y + (i * (long)ldy), rowEnd, accumulate);
+        }
     }
 }
