@@ -17,7 +17,7 @@ namespace EdgeLstm.Benchmarks;
 public class Int8MatVecBenchmarks
 {
     private float[] _w = [], _wt = [], _x = [], _y = [];
-    private Int8Matrix _q = null!;
+    private Int8PanelMatrix _q = null!;
 
     [Params(1024)]
     public int Rows { get; set; }
@@ -25,7 +25,7 @@ public class Int8MatVecBenchmarks
     [Params(256, 512)]
     public int Cols { get; set; }
 
-    [Params(1, 8)]
+    [Params(1, 8, 64)]
     public int Batch { get; set; }
 
     [GlobalSetup]
@@ -42,7 +42,7 @@ public class Int8MatVecBenchmarks
             }
         }
 
-        _q = Int8Quantizer.Quantize(_w, Rows, Cols);
+        _q = new Int8PanelMatrix(Int8Quantizer.Quantize(_w, Rows, Cols));
         _x = Enumerable.Range(0, Batch * Cols).Select(_ => (float)(rng.NextDouble() - 0.5)).ToArray();
         _y = new float[Batch * Rows];
     }

@@ -12,6 +12,8 @@ using EdgeLstm.Simd;
 // `kernels`: each kernel shape's best time of many calls (the calls no other process interrupted) right after a fresh
 //   1-thread FMA peak (best of its rounds), as a fraction of it: quick A/B comparisons on a shared machine.
 // `side-by-side`: every model-level row, EdgeLstm and ONNX Runtime alternating, best calls (the README's table).
+// `int8-side-by-side [threads|kernels]`: the inference rows with int8 weights beside fp32 EdgeLstm and ONNX Runtime,
+//   alternating; `kernels`: the int8 products against fp32's at the recipe's shapes.
 // Anything else goes to BenchmarkDotNet (e.g. `--filter '*'`).
 string root = AppContext.GetData("EdgeLstmRepoRoot") as string ?? Directory.GetCurrentDirectory();
 if (args.Length > 0 && args[0] is "ci" or "gate")
@@ -22,6 +24,12 @@ if (args.Length > 0 && args[0] is "ci" or "gate")
 if (args.Length > 0 && args[0] == "side-by-side")
 {
     return EdgeLstm.Benchmarks.SideBySide.Run();
+}
+
+if (args.Length > 0 && args[0] == "int8-side-by-side")
+{
+    return args.Length > 1 && args[1] == "kernels" ? EdgeLstm.Benchmarks.Int8SideBySide.Kernels()
+        : EdgeLstm.Benchmarks.Int8SideBySide.Run(args.Length > 1 ? [int.Parse(args[1], CultureInfo.InvariantCulture)] : [1, 2]);
 }
 
 if (args.Length > 0 && args[0] == "kernels")

@@ -54,6 +54,9 @@ public sealed unsafe class ComputeContext : IDisposable
     /// <summary>The job of a forward step split by hidden units (small-batch inference).</summary>
     internal UnitSplitStepJob UnitSplitStep { get; } = new();
 
+    /// <summary>The products with int8 weights: their quantised activations, and the job that shares them between the threads.</summary>
+    internal Int8Product Int8Product { get; } = new();
+
     /// <summary>Bytes the worker threads have allocated so far; for the allocation tests.</summary>
     internal long WorkerAllocatedBytes => _pool?.WorkerAllocatedBytes ?? 0;
 
@@ -95,7 +98,15 @@ public sealed unsafe class ComputeContext : IDisposable
 
     /// <summary>C = A·<paramref name="weights"/> for a packed weight matrix.</summary>
     internal void Product(float* a, int lda, WeightMatrix weights, float* c, int m, bool accumulate)
-        => Product(weights.Form, a, lda, weights.Data, weights.Columns, c, weights.Columns, m, weights.Columns, weights.Rows, accumulate);
+    {
+        if (weights.Int8 is { } int8)
+        {
+            Int8Product.Prepare(this, int8, a, lda, m).Run(this, c, weights.Columns, m, accumulate);
+            return;
+        }
+
+        Product(weights.Form, a, lda, weights.Data, weights.Columns, c, weights.Columns, m, weights.Columns, weights.Rows, accumulate);
+    }
 
     /// <summary>The span form of <see cref="Product(MatMulForm, float*, int, float*, int, float*, int, int, int, int, bool)"/>, checked; for tests.</summary>
     internal void Product(MatMulForm form, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int m, int n, int k, bool accumulate)

@@ -20,7 +20,7 @@ internal sealed unsafe class GruStepForwardJob : StepJob
         _hn = hn;
         _h = h;
         _hidden = hidden;
-        Run(context, Forward(hPrev, recurrentT, recurrent, batch, accumulate: false));
+        Run(context, Forward(hPrev, recurrentT, recurrent, batch, accumulate: false), recurrentT.Int8);
     }
 
     protected override void Cell(int start, int end) => GruCell.Forward(_gates, _hPrev == null ? null : _recurrent, _bias, _hPrev, _hn, _h, _hidden, start, end);

@@ -66,13 +66,14 @@ internal sealed unsafe class NetworkEngine
     public float* ForwardStack(ActivationPlan plan, float keep = 1f, SeededRandom? dropoutRandom = null, float* finalC = null, float* finalH = null)
     {
         var packed = PackedWeights.Of(_model);
+        var int8 = Int8PackedWeights.Of(_model);
         int layers = _network.Layers.Count;
         bool dropout = keep < 1f;
         for (int l = 0; l < layers; l++)
         {
             var f = plan.Layer(l, dropout);
-            var inputT = packed.Input(l, Context.Width);
-            var recurrentT = packed.Recurrent(l, Context.Width);
+            var inputT = int8?.Input(l) ?? packed.Input(l, Context.Width);
+            var recurrentT = int8?.Recurrent(l) ?? packed.Recurrent(l, Context.Width);
             bool lstm = _network.Layers[l].Cell == CellKind.Lstm;
             if (lstm)
             {
@@ -138,7 +139,7 @@ internal sealed unsafe class NetworkEngine
 
     /// <summary>The head on <paramref name="rows"/> rows of top-layer outputs: [rows×H] → [rows×K].</summary>
     public void ForwardHead(float* hidden, int rows, float* outputs)
-        => DenseHead.Forward(Context, PackedWeights.Of(_model).Head, _model.Parameters.Slice(_model.FcBiasOffset, _network.Outputs), hidden, rows, outputs);
+        => DenseHead.Forward(Context, Int8PackedWeights.Of(_model)?.Head ?? PackedWeights.Of(_model).Head, _model.Parameters.Slice(_model.FcBiasOffset, _network.Outputs), hidden, rows, outputs);
 
     /// <summary>
     /// The head's loss over the plan's head outputs, summed and divided by <paramref name="divisor"/>; in training also

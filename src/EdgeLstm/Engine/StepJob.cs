@@ -12,11 +12,16 @@ namespace EdgeLstm.Engine;
 internal abstract unsafe class StepJob : IParallelJob
 {
     private MatMulJob _product;
+    private Int8Product? _int8;
 
     public void Execute(int part, int parts)
     {
         var (start, end) = RowRange.Of(_product.M, part, parts);
-        if (_product.A != null)
+        if (_product.A != null && _int8 is not null)
+        {
+            _int8.Rows(_product, start, end);
+        }
+        else if (_product.A != null)
         {
             MatMulJob.ComputeRange(_product.Form, _product.A, _product.Lda, _product.B, _product.Ldb, _product.C, _product.Ldc, start, end, 0, _product.N, _product.K, _product.Accumulate, _product.Width);
         }
@@ -38,13 +43,24 @@ internal abstract unsafe class StepJob : IParallelJob
         }
         else
         {
-            if (product.A != null)
+            if (product.A != null && _int8 is not null)
+            {
+                _int8.Run(context, product);
+            }
+            else if (product.A != null)
             {
                 context.Product(product.Form, product.A, product.Lda, product.B, product.Ldb, product.C, product.Ldc, product.M, product.N, product.K, product.Accumulate);
             }
 
             Cell(0, product.M);
         }
+    }
+
+    /// <summary>A forward step whose weights may be int8 (<paramref name="int8"/>; null: the product's fp32 B).</summary>
+    protected void Run(ComputeContext context, MatMulJob product, Int8PanelMatrix? int8)
+    {
+        _int8 = int8 is null ? null : context.Int8Product.Prepare(context, int8, product.A, product.Lda, product.M);
+        Run(context, product);
     }
 
     /// <summary>The product C (+)= h·Wᵀ of a forward step (W packed as <paramref name="weightT"/>) over <paramref name="batch"/> rows.</summary>

@@ -37,7 +37,9 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
         int h = f.Hidden;
         long work = (long)f.Batch * gates * h * (h + (f.Steps == 1 ? f.InputSize : 0));
         bool panelEdges = h % WeightPanels.Width == 0 || (inputT.Form == MatMulForm.AB && recurrentT.Form == MatMulForm.AB);
-        return !f.KeepAllSteps && context.Threads > 1 && !context.SplitsRows(f.Batch, work) && panelEdges
+        // An int8 model's products have their own row split (Int8Product): this path reads fp32 weights only.
+        bool fp32 = inputT.Int8 is null && recurrentT.Int8 is null;
+        return fp32 && !f.KeepAllSteps && context.Threads > 1 && !context.SplitsRows(f.Batch, work) && panelEdges
             && h >= WeightPanels.Width * context.Threads && work >= ComputeContext.ParallelThreshold / 4;
     }
 

@@ -15,4 +15,7 @@ internal readonly unsafe struct WeightMatrix(MatMulForm form, float* data, int r
 
     /// <summary>The product's output width: the gate count times the hidden size, or the head's outputs.</summary>
     public int Columns { get; } = columns;
+
+    /// <summary>The int8 weights an int8 model's products read instead of <see cref="Data"/> (null: fp32).</summary>
+    public Int8PanelMatrix? Int8 { get; init; }
 }

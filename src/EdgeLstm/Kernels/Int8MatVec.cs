@@ -1,26 +1,27 @@
 using System.Runtime.Intrinsics;
-using EdgeLstm.Quantization;
+using System.Runtime.Intrinsics.X86;
 using EdgeLstm.Simd;
 
 namespace EdgeLstm.Kernels;
 
 /// <summary>
-/// Products with an int8 weight matrix and fp32 activations: y (+)= W·x for one input (batch 1, the streaming step) or
-/// a few (Y (+)= X·Wᵀ, X [batch × cols]), with Vector512, Vector256 and Vector128 bodies and scalar tails. The weights
-/// are widened in registers (see <see cref="Int8MatVecKernel{TOps, TWiden, TV}"/>); nothing is allocated.
+/// Products with an int8 weight matrix (<see cref="Int8PanelMatrix"/>) and fp32 activations quantised on the fly to
+/// int8 per input row: y (+)= W·x for one input (batch 1, the streaming step) or Y (+)= X·Wᵀ for several (X [batch ×
+/// cols]). Integer dot products (AVX-VNNI, ARM SDOT, or portable shifts) over a quarter of fp32's bytes; every output is
+/// the same exact integer sum and the same final rounding at every width and batch size (see
+/// <see cref="Int8PanelKernel{TDot, TV}"/>).
 /// </summary>
-/// <remarks>
-/// Made for small batches, where reading the weights is the cost: each weight vector is widened once per four inputs.
-/// A large batch is better served by dequantising a panel and running the fp32 <see cref="MatMul"/>.
-/// </remarks>
 public static unsafe class Int8MatVec
 {
+    [ThreadStatic]
+    private static Int8ActivationBuffer? s_buffer;
+
     /// <summary>y[rows] (+)= W·x[cols].</summary>
-    public static void Multiply(Int8Matrix weights, ReadOnlySpan<float> x, Span<float> y, bool accumulate = false, SimdWidth width = SimdWidth.Auto)
+    public static void Multiply(Int8PanelMatrix weights, ReadOnlySpan<float> x, Span<float> y, bool accumulate = false, SimdWidth width = SimdWidth.Auto)
         => MultiplyBatch(weights, x, y, 1, accumulate, width);
 
     /// <summary>Y[batch × rows] (+)= X[batch × cols]·Wᵀ: row b of Y is W times row b of X, bit for bit as <see cref="Multiply"/> gives it.</summary>
-    public static void MultiplyBatch(Int8Matrix weights, ReadOnlySpan<float> x, Span<float> y, int batch, bool accumulate = false, SimdWidth width = SimdWidth.Auto)
+    public static void MultiplyBatch(Int8PanelMatrix weights, ReadOnlySpan<float> x, Span<float> y, int batch, bool accumulate = false, SimdWidth width = SimdWidth.Auto)
     {
         ArgumentNullException.ThrowIfNull(weights);
         ArgumentOutOfRangeException.ThrowIfNegative(batch);
@@ -40,32 +41,55 @@ public static unsafe class Int8MatVec
             return;
         }
 
-        width = SimdSupport.Resolve(width);
-        fixed (sbyte* pw = weights.Values)
-        fixed (float* ps = weights.Scales, px = x, py = y)
+        width = width == SimdWidth.Auto ? Preferred(SimdSupport.Widest) : SimdSupport.Resolve(width);
+        var buffer = s_buffer ??= new Int8ActivationBuffer();
+        fixed (float* px = x, py = y)
         {
-            Run(pw, cols, ps, px, cols, py, rows, batch, 0, rows, cols, accumulate, width);
+            buffer.Quantize(weights, px, cols, batch, Biased(width));
+            Run(weights, buffer, py, rows, batch, 0, rows, accumulate, width);
         }
     }
 
     /// <summary>
-    /// The same products on raw pointers for rows [rowStart, rowEnd) only, for the engine's own buffers and for
-    /// splitting rows between threads (which changes no bit). <paramref name="width"/> must be resolved.
+    /// The fastest width for the int8 products given the fp32 kernels' <paramref name="width"/>: 256-bit AVX-VNNI
+    /// beats 512-bit shifts (.NET exposes no 512-bit VNNI); the bits are the same either way.
     /// </summary>
-    internal static void Run(
-        sbyte* w, int ldw, float* scales, float* x, int ldx, float* y, int ldy,
-        int batch, int rowStart, int rowEnd, int cols, bool accumulate, SimdWidth width)
+    internal static SimdWidth Preferred(SimdWidth width) => width == SimdWidth.Vector512 && AvxVnni.IsSupported ? SimdWidth.Vector256 : width;
+
+    /// <summary>True when the kernel at <paramref name="width"/> takes its activations as q + 128 (VNNI).</summary>
+    internal static bool Biased(SimdWidth width) => width switch
     {
+        SimdWidth.Vector512 => Int8Dot512.Biased,
+        SimdWidth.Vector256 => Int8Dot256.Biased,
+        _ => Int8Dot128.Biased,
+    };
+
+    /// <summary>
+    /// The products of the quantised rows in <paramref name="x"/> for output rows [rowStart, rowEnd) only (rowStart a
+    /// multiple of <see cref="Int8PanelMatrix.Width"/>), for the engine's own buffers and for splitting rows between
+    /// threads (which changes no bit). <paramref name="width"/> must be resolved.
+    /// </summary>
+    internal static void Run(Int8PanelMatrix w, Int8ActivationBuffer x, float* y, int ldy, int batch, int rowStart, int rowEnd, bool accumulate, SimdWidth width)
+        => Run(w, x.Values, x.Stride, x.Scales, y, ldy, batch, rowStart, rowEnd, accumulate, width);
+
+    /// <summary>As above, on quantised rows at <paramref name="xq"/> (row stride <paramref name="ldq"/>) and their scales.</summary>
+    internal static void Run(Int8PanelMatrix w, sbyte* xq, int ldq, float* xScales, float* y, int ldy, int batch, int rowStart, int rowEnd, bool accumulate, SimdWidth width)
+    {
+        if (rowStart >= rowEnd || batch == 0)
+        {
+            return;
+        }
+
         switch (width)
         {
             case SimdWidth.Vector512:
-                Int8MatVecKernel<Vector512Ops, Int8Widening512, Vector512<float>>.Compute(w, ldw, scales, x, ldx, y, ldy, batch, rowStart, rowEnd, cols, accumulate);
+                Int8PanelKernel<Int8Dot512, Vector512<int>>.Compute(w, xq, ldq, xScales, y, ldy, batch, rowStart, rowEnd, accumulate);
                 break;
             case SimdWidth.Vector256:
-                Int8MatVecKernel<Vector256Ops, Int8Widening256, Vector256<float>>.Compute(w, ldw, scales, x, ldx, y, ldy, batch, rowStart, rowEnd, cols, accumulate);
+                Int8PanelKernel<Int8Dot256, Vector256<int>>.Compute(w, xq, ldq, xScales, y, ldy, batch, rowStart, rowEnd, accumulate);
                 break;
             case SimdWidth.Vector128:
-                Int8MatVecKernel<Vector128Ops, Int8Widening128, Vector128<float>>.Compute(w, ldw, scales, x, ldx, y, ldy, batch, rowStart, rowEnd, cols, accumulate);
+                Int8PanelKernel<Int8Dot128, Vector128<int>>.Compute(w, xq, ldq, xScales, y, ldy, batch, rowStart, rowEnd, accumulate);
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(width), width, "Resolve the width first.");

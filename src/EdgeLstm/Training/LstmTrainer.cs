@@ -38,6 +38,11 @@ public sealed unsafe class LstmTrainer : IDisposable
     public LstmTrainer(LstmModel model, TrainerOptions? options, ComputeContext? context)
     {
         ArgumentNullException.ThrowIfNull(model);
+        if (model.Int8Weights is not null)
+        {
+            throw new ArgumentException("The model's weights are int8: training runs in fp32, so train the fp32 model and quantize it after.", nameof(model));
+        }
+
         _options = options ?? new TrainerOptions();
         _options.Validate();
         _model = model;
