@@ -6,6 +6,7 @@
 #     the x64 binary stops with a clear message on an emulated CPU below x86-64-v3 and runs on an emulated Haswell;
 #   - x64, natively: train 50 iterations on the bundled MNIST, evaluate, predict, inspect with an SVG;
 #   - arm64, under qemu-aarch64: evaluate and predict with the model the x64 binary trained, matching the x64 output;
+#   - int8: the x64 binary quantizes that model; arm64 under qemu evaluates and predicts with it, matching x64;
 #     3 training iterations that end within 1e-5 of the same 3 iterations on x64 (every weight);
 #   - train --data FILE on a tiny time series and a tiny long-format CSV, on x64 and on arm64 under qemu;
 #   - corrupt model files, missing or wrong data directories and a bad option give the same message and exit code
@@ -174,11 +175,11 @@ check "arm64 evaluate (2 threads): exit $arm_rc, output identical to x64 (accura
 # probabilities FILE: the ten "class  probability" rows of a predict output, as "class probability".
 probabilities() { awk '/^ +[0-9] +[01]\.[0-9]+/ { print $1, $2 }' "$1"; }
 max_difference=0
-# same_probabilities INDEX: x64 and arm64 print the same class and probabilities within the tolerance.
+# same_probabilities INDEX [MODEL]: x64 and arm64 print the same class and probabilities within the tolerance.
 same_probabilities() {
-    local i=$1 d
-    "$x64" predict model.safetensors --data "$small" --index "$i" >"predict-x64-$i.txt" 2>&1 || return 1
-    qemu_arm "$arm" predict model.safetensors --data "$small" --index "$i" --threads 1 >"predict-arm64-$i.txt" 2>&1 || return 1
+    local i=$1 m=${2:-model.safetensors} d
+    "$x64" predict "$m" --data "$small" --index "$i" >"predict-x64-$i.txt" 2>&1 || return 1
+    qemu_arm "$arm" predict "$m" --data "$small" --index "$i" --threads 1 >"predict-arm64-$i.txt" 2>&1 || return 1
     [ "$(probabilities "predict-x64-$i.txt" | wc -l)" = 10 ] || return 1
     [ "$(grep -o '^class: [0-9]*' "predict-x64-$i.txt")" = "$(grep -o '^class: [0-9]*' "predict-arm64-$i.txt")" ] || return 1
     d=$(paste -d' ' <(probabilities "predict-x64-$i.txt") <(probabilities "predict-arm64-$i.txt") |
@@ -191,6 +192,23 @@ for i in 0 1 2 3 4; do
     check "arm64 predict test image $i: same class, probabilities within $print_tolerance of x64" same_probabilities "$i"
 done
 echo "      largest printed probability difference, arm64 vs x64: $max_difference"
+
+echo "---- int8 (issue 14): the same model quantized by the x64 binary, run on x64 and on arm64 under qemu"
+"$x64" quantize model.safetensors --out model.int8.safetensors >quantize-x64.txt 2>&1
+rc=$?
+check "x64 quantize: exit $rc, an int8 file at most 0.26x the fp32 one" \
+    test $rc = 0 -a -s model.int8.safetensors -a "$(( $(wc -c <model.int8.safetensors 2>/dev/null || echo 999999999) * 100 ))" -le "$(( $(wc -c <model.safetensors) * 26 ))"
+"$x64" evaluate model.int8.safetensors --data "$small" >evaluate-int8-x64.txt 2>&1
+qemu_arm "$arm" evaluate model.int8.safetensors --data "$small" --threads 2 >evaluate-int8-arm64.txt 2>&1
+check "arm64 evaluate of the int8 model (2 threads): output identical to x64 (accuracy and confusion matrix)" \
+    cmp evaluate-int8-x64.txt evaluate-int8-arm64.txt
+# The int8 products are exact integer sums on every instruction set (SDOT or widening on arm64, VNNI or widening on
+# x64), so the only differences are the fp32 cells' and softmax's: the same print tolerance as the fp32 model.
+max_difference=0
+for i in 0 1 2; do
+    check "arm64 predict test image $i with the int8 model: same class, probabilities within $print_tolerance of x64" same_probabilities "$i" model.int8.safetensors
+done
+echo "      largest printed probability difference of the int8 model, arm64 vs x64: $max_difference"
 
 echo "---- arm64 under qemu: training"
 # st_floats FILE: every float32 of a safetensors file's tensor data, one per line.
