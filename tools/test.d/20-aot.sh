@@ -6,8 +6,8 @@
 #     the x64 binary stops with a clear message on an emulated CPU below x86-64-v3 and runs on an emulated Haswell;
 #   - x64, natively: train 50 iterations on the bundled MNIST, evaluate, predict, inspect with an SVG;
 #   - arm64, under qemu-aarch64: evaluate and predict with the model the x64 binary trained, matching the x64 output;
-#   - int8: the x64 binary quantizes that model; arm64 under qemu evaluates and predicts with it, matching x64;
 #     3 training iterations that end within 1e-5 of the same 3 iterations on x64 (every weight);
+#   - int8: the x64 binary quantizes that model; arm64 under qemu evaluates and predicts with it, matching x64;
 #   - train --data FILE on a tiny time series and a tiny long-format CSV, on x64 and on arm64 under qemu;
 #   - corrupt model files, missing or wrong data directories and a bad option give the same message and exit code
 #     from the AOT binary as from `dotnet run`.
