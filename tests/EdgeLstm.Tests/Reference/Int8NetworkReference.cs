@@ -59,6 +59,12 @@ internal static unsafe class Int8NetworkReference
         {
             for (int r = 0; r < readSteps.Length; r++)
             {
+                // A per-step head's rows past a sample's length are zeros, as pad_packed_sequence pads them.
+                if (config.HeadReadsEveryStep && readSteps[r] >= (lengths?[b] ?? steps))
+                {
+                    continue;
+                }
+
                 var row = logits.AsSpan(((b * readSteps.Length) + r) * k, k);
                 Int8ProductReference.Multiply(fc, below[b][readSteps[r]], row, 1, false);
                 TensorPrimitives.Add(row, fcBias, row);
