@@ -74,6 +74,14 @@ public class MnistCsvRecipeTests
             Assert.True(run.ExitCode == 0, run.ToString());
             Assert.NotEqual(Bits(idxModel.Parameters.ToArray()), Bits(ModelFile.Load(cli.File("other.safetensors")).Model.Parameters.ToArray()));
         }
+
+        // The options describe a sequence file; on the IDX path they would do nothing, so they are refused.
+        foreach (string option in new[] { "--normalize", "--batches" })
+        {
+            var refused = cli.Run("train", "--data", "subset", option, option == "--batches" ? "recipe" : "none");
+            Assert.True(refused.ExitCode == 2, refused.ToString());
+            Assert.Contains($"{option} is for a sequence file", refused.Error, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
