@@ -43,6 +43,10 @@ internal sealed class SequenceOptions
                 r.AddError("--validation must be at least 0 and below 1.");
             }
         });
+        Normalize = new("--normalize") { Description = "standard: scale each input feature by the training split's mean and standard deviation (stored in the model); none: feed the values as the file holds them (e.g. pixels already scaled to 0..1, as the MNIST recipe feeds them).", DefaultValueFactory = _ => "standard", HelpName = "standard|none" };
+        Normalize.AcceptOnlyFromAmong("standard", "none");
+        Batches = new("--batches") { Description = $"{BatchOrder.Epochs}: each epoch in a fresh order, its last batch shorter, a validation line after each; {BatchOrder.Recipe}: the MNIST recipe's batches (full batches going round the training set, shuffled and seeded as the recipe does), so the recipe's images as a CSV train exactly what the recipe trains.", DefaultValueFactory = _ => BatchOrder.Epochs, HelpName = "epochs|recipe" };
+        Batches.AcceptOnlyFromAmong(BatchOrder.Epochs, BatchOrder.Recipe);
         EarlyStop = CommonOptions.Int("--early-stop", "Stop when the validation score has not improved for N epochs and keep the best epoch's model; 0 = train every epoch and keep the last.", 0, 0, 1_000_000);
     }
 
@@ -75,6 +79,10 @@ internal sealed class SequenceOptions
 
     public Option<int> EarlyStop { get; }
 
+    public Option<string> Normalize { get; }
+
+    public Option<string> Batches { get; }
+
     /// <summary>The options of <c>train</c>.</summary>
     public static SequenceOptions ForTraining(CliContext context) => new(training: true) { Resolve = context.Resolve };
 
@@ -91,7 +99,7 @@ internal sealed class SequenceOptions
 
         if (Training)
         {
-            foreach (Option option in new Option[] { Window, Horizon, Absolute, Validation, EarlyStop })
+            foreach (Option option in new Option[] { Window, Horizon, Absolute, Validation, EarlyStop, Normalize, Batches })
             {
                 command.Options.Add(option);
             }
@@ -104,8 +112,8 @@ internal sealed class SequenceOptions
 
     /// <summary>The options given on the command line that only a sequence file uses (for the error when --data is an MNIST directory).</summary>
     public IEnumerable<string> GivenWith(ParseResult parsed) =>
-        new Option[] { Id, Time, Features, Target, Lengths, Task, Window, Horizon, Absolute, EarlyStop }
-            .Where(o => (Training || o != Window) && parsed.GetResult(o) is { Implicit: false })
+        new Option[] { Id, Time, Features, Target, Lengths, Task, Window, Horizon, Absolute, EarlyStop, Normalize, Batches }
+            .Where(o => (Training || (o != Window && o != Normalize && o != Batches)) && parsed.GetResult(o) is { Implicit: false })
             .Select(o => o.Name);
 
     public static MissingValuePolicy MissingPolicy(string text) => text switch

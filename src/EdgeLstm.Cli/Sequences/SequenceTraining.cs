@@ -40,7 +40,8 @@ internal static class SequenceTraining
     public static readonly string Help =
         " With --data FILE.csv|.npy|.npz it trains on your own sequences instead: a long-format CSV (--id, --time, --features, --target), one time series with --window W [--horizon H] (forecasting), or NumPy arrays; "
         + $"defaults there: --hidden {DefaultHidden} --layers {DefaultLayers} --keep-prob 1 --batch-size {DefaultBatchSize} --epochs {DefaultEpochs}, --validation 0.2, one validation line per epoch. "
-        + "Inputs are normalised with statistics of the training split, stored in the model so it takes raw readings. "
+        + "Inputs are normalised with statistics of the training split, stored in the model so it takes raw readings (--normalize none: fed as the file holds them). "
+        + "The MNIST recipe's images as a long-format CSV (tools/mnist_to_csv.py) train exactly what the recipe trains with its options given and --validation 0 --normalize none --batches recipe. "
         + "Forecasting learns the change from the window's last value by default (--absolute turns it off): a trending series leaves the range a network saw in training, "
         + "and on Mauna Loa CO2 an LSTM on globally standardised values does worse than repeating the last value over the final 20 % (MAE 0.637 ppm against 0.405), "
         + "while the same network on windows relative to their last value beats it (0.330; this trainer's default run in the README: 0.315): the change looks the same in 1960 and in 2000.";
@@ -82,17 +83,19 @@ internal static class SequenceTraining
         // Before the long work: the output is checked and its space reserved.
         outPath = OutputTarget.Check("--out", outPath, checked(RecipeSettings.ParameterCount(config) * sizeof(float)));
 
-        var inputStatistics = NormalizationStatistics.ForFeatures(data.Prepared, data.TrainIndices);
+        bool normalize = parsed.GetValue(sequence.Normalize) != "none";
+        var inputStatistics = normalize ? NormalizationStatistics.ForFeatures(data.Prepared, data.TrainIndices) : null;
         var targetStatistics = classes ? null : NormalizationStatistics.ForTargets(data.Prepared, data.TrainIndices);
         float[]? trainingMean = classes ? null : [.. NormalizationStatistics.ForTargets(source, data.TrainIndices).Mean];
         var preprocessing = new Preprocessing(inputStatistics, targetStatistics, classes ? source.ClassNames : null, source.FeatureNames, data.Forecast);
         var model = LstmModel.Create(config, seed);
         model.Preprocessing = preprocessing;
 
-        long perEpoch = (data.TrainIndices.Length + batchSize - 1) / batchSize;
-        long iterations = parsed.GetValue(options.Epochs) is { } e ? (long)Math.Ceiling(e * perEpoch)
+        string batchOrder = parsed.GetValue(sequence.Batches)!;
+        var batches = BatchOrder.Create(batchOrder, data.TrainIndices, batchSize, seed);
+        long iterations = parsed.GetValue(options.Epochs) is { } e ? batches.IterationsFor(e)
             : parsed.GetResult(options.Iterations) is { Implicit: false } ? parsed.GetValue(options.Iterations)
-            : DefaultEpochs * perEpoch;
+            : batches.IterationsFor(DefaultEpochs);
         int earlyStop = parsed.GetValue(sequence.EarlyStop);
         if (earlyStop > 0 && data.Validation is null)
         {
@@ -103,7 +106,7 @@ internal static class SequenceTraining
         {
             LearningRate = parsed.GetValue(options.LearningRate),
             KeepProbability = keep,
-            Seed = seed,
+            Seed = RunSeeds.From(seed).Dropout,
             Threads = parsed.GetValue(options.Threads),
             GradientClipNorm = parsed.GetValue(options.Clip),
         };
@@ -124,7 +127,7 @@ internal static class SequenceTraining
                 : "      forecasting absolute values (--absolute)");
         }
 
-        o.WriteLine(Invariant($"train: Adam lr {trainerOptions.LearningRate}, batch {batchSize}, keep {keep}, {iterations} iterations ({(double)iterations / perEpoch:0.##} epochs), seed {seed}, {trainer.Threads} threads{(earlyStop > 0 ? $", early stop after {earlyStop} epochs without improvement" : string.Empty)}"));
+        o.WriteLine(Invariant($"train: Adam lr {trainerOptions.LearningRate}, batch {batchSize}, keep {keep}, {iterations} iterations ({batches.EpochsOf(iterations):0.##} epochs{(batchOrder == BatchOrder.Recipe ? ", the recipe's batches" : string.Empty)}), seed {seed}, {trainer.Threads} threads{(normalize ? string.Empty : ", inputs not normalised")}{(earlyStop > 0 ? $", early stop after {earlyStop} epochs without improvement" : string.Empty)}"));
         if (data.Validation is not null && !classes)
         {
             // What the model must beat, before it starts.
@@ -134,8 +137,6 @@ internal static class SequenceTraining
         }
 
         var batch = new SequenceBatch(source, batchSize, steps);
-        int[] order = [.. data.TrainIndices];
-        var shuffle = new SeededRandom(seed ^ 0x5EC0_0E5CUL);
         int features = config.InputSize;
         double lossSum = 0;
         long lossCount = 0;
@@ -145,17 +146,7 @@ internal static class SequenceTraining
         var clock = Stopwatch.StartNew();
         for (long iteration = 0; iteration < iterations; iteration++)
         {
-            int position = (int)(iteration % perEpoch) * batchSize;
-            if (position == 0)
-            {
-                for (int i = order.Length - 1; i > 0; i--)
-                {
-                    int j = shuffle.NextInt(i + 1);
-                    (order[i], order[j]) = (order[j], order[i]);
-                }
-            }
-
-            var part = order.AsSpan(position, Math.Min(batchSize, order.Length - position));
+            var part = batches.Next(out bool endsEpoch);
             batch.Gather(part);
             var lastSteps = batch.LastSteps.AsSpan(0, part.Length * features);
             preprocessing.PrepareInputs(batch.Inputs, part.Length, steps, batch.Lengths, lastSteps);
@@ -178,8 +169,7 @@ internal static class SequenceTraining
 
             lossSum += loss;
             lossCount++;
-            bool epochEnds = position + batchSize >= order.Length || iteration == iterations - 1;
-            if (!epochEnds)
+            if (!endsEpoch && iteration != iterations - 1)
             {
                 continue;
             }
@@ -233,6 +223,8 @@ internal static class SequenceTraining
             ["train.learning_rate"] = trainerOptions.LearningRate.ToString("R", CultureInfo.InvariantCulture),
             ["train.keep_prob"] = keep.ToString("R", CultureInfo.InvariantCulture),
             ["train.validation"] = parsed.GetValue(sequence.Validation).ToString("R", CultureInfo.InvariantCulture),
+            ["train.normalize"] = parsed.GetValue(sequence.Normalize)!,
+            ["train.batches"] = batchOrder,
             ["train.seconds"] = clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture),
         };
         if (trainingMean is not null)

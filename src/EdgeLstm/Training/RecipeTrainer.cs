@@ -72,20 +72,18 @@ public sealed class RecipeTrainer : IDisposable
 
         Settings = settings;
         _train = train;
-        var seeds = new SeededRandom(settings.Seed);
-        ulong dropoutSeed = seeds.NextUInt64();
-        ulong shuffleSeed = seeds.NextUInt64();
+        var seeds = RunSeeds.From(settings.Seed);
         if (initial is not null && initial.Config != config)
         {
             throw new ArgumentException($"The initial model is {Describe(initial.Config)}; the run is set up for {Describe(config)}.", nameof(initial));
         }
 
-        Model = resume?.Model ?? initial?.Clone() ?? LstmModel.Create(config, settings.Seed);
-        _trainer = new LstmTrainer(Model, settings.ToTrainerOptions(dropoutSeed));
+        Model = resume?.Model ?? initial?.Clone() ?? LstmModel.Create(config, seeds.Weights);
+        _trainer = new LstmTrainer(Model, settings.ToTrainerOptions(seeds.Dropout));
         _predictor = new LstmPredictor(Model, _trainer.Context);
         if (resume is null)
         {
-            _batches = new ShuffledBatches(train.Count, shuffleSeed);
+            _batches = new ShuffledBatches(train.Count, seeds.Shuffle);
         }
         else
         {
