@@ -399,7 +399,7 @@ edgelstm_status edgelstm_predict(edgelstm_model model, const float* x, size_t x_
 /**
  * edgelstm_predict on a variable-length batch: lengths [batch] (lengths_len = batch), each 1..steps, or NULL with 0
  * for all full length. A last-step head reads each sequence's own last step. A per-step head's rows at padded steps
- * repeat the sequence's last real step (its state is held there; PyTorch's pad_packed_sequence would give zeros).
+ * are zeros: there is no step there to predict (PyTorch's pad_packed_sequence pads so).
  * A length out of range is EDGELSTM_ERROR_INVALID_ARGUMENT, naming lengths[b].
  */
 edgelstm_status edgelstm_predict_lengths(edgelstm_model model, const float* x, size_t x_len, int32_t batch,
@@ -424,7 +424,7 @@ edgelstm_status edgelstm_run(edgelstm_model model, const float* x, size_t x_len,
 
 /**
  * edgelstm_run on a variable-length batch (lengths as in edgelstm_predict_lengths): final_c and final_h hold each
- * sequence's state after its own length; outputs at a padded step repeat the sequence's last real step.
+ * sequence's state after its own length; outputs at a padded step are zeros (as pad_packed_sequence gives them).
  */
 edgelstm_status edgelstm_run_lengths(edgelstm_model model, const float* x, size_t x_len, int32_t batch, int32_t steps,
                                      const int32_t* lengths, size_t lengths_len, float* outputs, size_t outputs_len,
