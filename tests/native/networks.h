@@ -218,7 +218,8 @@ static void test_per_step_classifier_with_lengths(void) {
     CHECK(right_after * 10 > judged * 8);
 
     /* predict_lengths: each sequence's rows equal those of the sequence run alone at its own length, bit for bit,
-       and a padded step repeats the last real one */
+       and a padded step's row is zeros (pad_packed_sequence's padding: no step there to predict) */
+    static const float zeros[SEQ_K];
     float *out = floats(held * SEQ_T * SEQ_K), *alone = floats(SEQ_T * SEQ_K);
     OK(edgelstm_predict_lengths(m, hx, held * per, held, SEQ_T, hlen, held, EDGELSTM_PROBABILITIES, out,
                                 held * SEQ_T * SEQ_K));
@@ -229,18 +230,23 @@ static void test_per_step_classifier_with_lengths(void) {
                             (size_t)hlen[b] * SEQ_K));
         CHECK_SAME(rows, alone, (size_t)hlen[b] * SEQ_K);
         for (int step = hlen[b]; step < SEQ_T; step++)
-            CHECK_SAME(rows + (size_t)step * SEQ_K, rows + (size_t)(hlen[b] - 1) * SEQ_K, (size_t)SEQ_K);
+            CHECK_SAME(rows + (size_t)step * SEQ_K, zeros, (size_t)SEQ_K);
         for (int step = 0; step < hlen[b]; step++) right += argmax(rows + step * SEQ_K, SEQ_K) == hl[b * SEQ_T + step];
     }
     CHECK(right == right_after); /* evaluate counts what predict says */
 
-    /* run_lengths: each sequence's final h is its state after its own length */
-    size_t h_len = (size_t)held * 16;
-    float *final_h = floats(h_len), *one_h = floats(16);
-    OK(edgelstm_run_lengths(m, hx, held * per, held, SEQ_T, hlen, held, NULL, 0, NULL, 0, final_h, h_len, NULL, 0));
+    /* run_lengths: each sequence's final h is its state after its own length; its outputs past it are zeros */
+    size_t h_len = (size_t)held * 16, outputs_len = (size_t)SEQ_T * held * 16;
+    float *final_h = floats(h_len), *one_h = floats(16), *outputs = floats(outputs_len);
+    static const float zero_h[16];
+    OK(edgelstm_run_lengths(m, hx, held * per, held, SEQ_T, hlen, held, outputs, outputs_len, NULL, 0, final_h, h_len,
+                            NULL, 0));
     for (int b = 0; b < held; b += 7) {
         OK(edgelstm_run(m, hx + b * per, (size_t)hlen[b] * SEQ_I, 1, hlen[b], NULL, 0, NULL, 0, one_h, 16, NULL, 0));
         CHECK_SAME(final_h + (size_t)b * 16, one_h, (size_t)16);
+        CHECK_SAME(outputs + ((size_t)(hlen[b] - 1) * held + b) * 16, one_h, (size_t)16); /* [T][B][H] */
+        for (int step = hlen[b]; step < SEQ_T; step++)
+            CHECK_SAME(outputs + ((size_t)step * held + b) * 16, zero_h, (size_t)16);
     }
 
     /* padded steps contribute nothing: NaN or zero inputs, label 2 or 0 there, the same losses and weights */
@@ -278,6 +284,7 @@ static void test_per_step_classifier_with_lengths(void) {
     free(alone);
     free(final_h);
     free(one_h);
+    free(outputs);
 }
 
 /* Predictions of `m` on a fixed batch of the regression task's shape, [8][K] or [8][T][K]. */

@@ -2,7 +2,8 @@
  * The C test suite of libedgelstm.so (src/EdgeLstm.Native, include/edgelstm.h).
  *
  * Usage: test_edgelstm --model MODEL --data MNIST_RAW_DIR [--images N] [--threads N] [--cli-probs FILE --cli-index K]
- *                      [--int8-model MODEL_INT8]
+ *                      [--int8-model MODEL_INT8] [--raw-model MODEL DATA_CSV PREDICTIONS_CSV]
+ *                      [--forecast-model MODEL SERIES_CSV PREDICTIONS_CSV]
  *   MODEL          a model trained by "edgelstm train" (or by make_model.c when the CLI is not in the tree)
  *   MNIST_RAW_DIR  the gunzipped MNIST IDX files (train-* and t10k-*)
  *   --images N     test images for the batch == streaming and accuracy checks (default 64)
@@ -11,6 +12,8 @@
  *   --cli-probs    the ten probabilities "edgelstm predict MODEL --index K" printed, one per line
  *   --int8-model   MODEL quantized to int8 ("edgelstm quantize"), for the weight-type test; without it that test
  *                  asks float32 models only
+ *   --raw-model, --forecast-model  models trained by "edgelstm train --data", their data and "edgelstm predict --data"'s
+ *                  predictions on it (see preprocessing.h); without them those tests are not run
  *
  * Prints one line per test ("ok N - name" or "not ok N - name" with the failed checks above it) and closes with
  * "N passed, N failed". Exit code 0 when nothing failed.
@@ -2101,12 +2104,23 @@ static void test_every_handle_was_freed(void) {
 /* GRU cells, per-step and regression heads, lengths, the network queries and their misuse (issue 11) */
 #include "networks.h"
 
+/* Models trained by edgelstm train --data, with their preprocessing: raw readings in (issue 12) */
+#include "preprocessing.h"
+
 /* ---------------------------------------------------------------------------------------------------------------- */
 
 typedef struct test_case {
     const char* name;
     void (*run)(void);
 } test_case;
+
+/* The option a test needs (its input from the CLI), or NULL when it needs none: without it the test is not run. */
+static const char* const* option_needed_by(void (*run)(void)) {
+    if (run == test_matches_cli_predict) return &g_cli_probs;
+    if (run == test_raw_readings_regression) return &g_raw[0];
+    if (run == test_raw_readings_forecast) return &g_forecast[0];
+    return NULL;
+}
 
 int main(int argc, char** argv) {
     const char *child = NULL, *child_arg = NULL, *interop_args[4] = {NULL, NULL, NULL, NULL}, *same[2] = {NULL, NULL};
@@ -2124,13 +2138,18 @@ int main(int argc, char** argv) {
             child_arg = argv[++i];
         } else if (!strcmp(argv[i], "--interop") && i + 4 < argc) {
             for (int k = 0; k < 4; k++) interop_args[k] = argv[++i];
+        } else if (!strcmp(argv[i], "--raw-model") && i + 3 < argc) {
+            for (int k = 0; k < 3; k++) g_raw[k] = argv[++i];
+        } else if (!strcmp(argv[i], "--forecast-model") && i + 3 < argc) {
+            for (int k = 0; k < 3; k++) g_forecast[k] = argv[++i];
         } else if (!strcmp(argv[i], "--same-weights") && i + 2 < argc) {
             same[0] = argv[++i];
             same[1] = argv[++i];
         } else {
             fprintf(stderr,
                     "usage: %s --model MODEL --data MNIST_RAW_DIR [--images N] [--threads N] [--cli-probs FILE --cli-index K]\n"
-                    "          [--int8-model MODEL_INT8]\n"
+                    "          [--int8-model MODEL_INT8] [--raw-model MODEL DATA_CSV PREDICTIONS_CSV]\n"
+                    "          [--forecast-model MODEL SERIES_CSV PREDICTIONS_CSV]\n"
                     "       %s --data MNIST_RAW_DIR --interop CLI_CHECKPOINT_3 CLI_MODEL_6 OUT0 OUT1\n"
                     "       %s --same-weights MODEL_A MODEL_B\n",
                     argv[0], argv[0], argv[0]);
@@ -2209,16 +2228,23 @@ int main(int argc, char** argv) {
         {"networks: a GRU session has no cell state (c must be NULL); h hands a stream over exactly", test_gru_session_state},
         {"networks: the weight type of float32 (and, given one, int8) models", test_weight_type},
         {"networks: every hostile argument of the network calls", test_network_misuse},
+        {"raw readings: a regression trained by edgelstm train --data normalises inside; predict, run and a session "
+         "give edgelstm predict --data's values",
+         test_raw_readings_regression},
+        {"raw readings: a forecaster relative to its last value gives edgelstm predict's forecast; a session is "
+         "UNSUPPORTED",
+         test_raw_readings_forecast},
         {"every handle the suite made was freed (leak check)", test_every_handle_was_freed},
         {"probabilities match edgelstm predict", test_matches_cli_predict},
     };
     int count = (int)(sizeof tests / sizeof tests[0]), passed = 0, failed = 0;
-    if (!g_cli_probs) {
-        count--; /* the last one needs the CLI's output */
-        printf("# no --cli-probs: the comparison with edgelstm predict is not run\n");
-    }
     for (int i = 0; i < count; i++) {
         if (g_only && i + 1 != g_only) continue;
+        const char* const* needed = option_needed_by(tests[i].run);
+        if (needed && !*needed) {
+            printf("# not run (its option was not given): %s\n", tests[i].name);
+            continue;
+        }
         g_test_failed = 0;
         double start = now_seconds();
         tests[i].run();

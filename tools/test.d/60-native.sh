@@ -5,6 +5,8 @@
 #  2. Gets a trained MNIST model: from the CLI ("edgelstm train --iterations 20") when src/EdgeLstm.Cli is in the
 #     tree, with "edgelstm predict --index 0" to compare against; else trained through the C API (tests/native/make_model.c).
 #     Also that model in int8 (edgelstm quantize), for the suite's weight-type and int8 tests (--int8-model).
+#     And two models with preprocessing in them (edgelstm train --data, on small files written here), with the CLI's
+#     own predictions (edgelstm predict --data): the suite feeds C the same raw readings (--raw-model, --forecast-model).
 #  3. Builds the C suite (tests/native/test_edgelstm.c) with gcc against the x64 library and runs it; runs it again
 #     under valgrind (memcheck: no invalid access, no leak from our side; see tests/native/valgrind.supp); builds it
 #     with clang --target=aarch64-linux-gnu against the arm64 library and runs it under qemu-aarch64-static.
@@ -175,6 +177,39 @@ else
     fail "edgelstm quantize"
 fi
 
+# ---- 2b. models that take raw readings (issue 12): normalisation, target scaling and a forecaster's window in the model
+# A long-format CSV of 30 sequences of 3 to 10 steps, two features around 1000 and 50, one value per sequence in the
+# hundreds; and one series of 80 values with a trend, forecast 2 steps ahead from windows of 8 relative to the last value.
+raw="$work/raw"
+raw_args=()
+mkdir -p "$raw"
+awk 'BEGIN { print "id,t,a,b,y"
+    for (i = 0; i < 30; i++) {
+        n = 3 + (i * 5) % 8; s = 0
+        for (t = 0; t < n; t++) s += 1000 + 40 * sin(i + 0.7 * t)
+        for (t = 0; t < n; t++) printf "s%d,%d,%.2f,%.3f,%.3f\n", i, t, 1000 + 40 * sin(i + 0.7 * t), 50 + 5 * cos(0.3 * i * t), 400 + 2 * (s / n - 1000) + 10 * n
+    } }' >"$raw/sequences.csv"
+awk 'BEGIN { print "level"; for (t = 0; t < 80; t++) printf "%.3f\n", 300 + 0.5 * t + 3 * sin(t / 3) }' >"$raw/series.csv"
+cli=(dotnet run -c Release --no-build --project src/EdgeLstm.Cli --)
+small_net=(--hidden 8 --epochs 20 --lr 0.01 --threads 1)
+if "${cli[@]}" train --data "$raw/sequences.csv" --id id --time t --target y --task regress "${small_net[@]}" \
+    --out "$raw/sequences.safetensors" >"$raw/train.log" 2>&1 &&
+    "${cli[@]}" predict "$raw/sequences.safetensors" --data "$raw/sequences.csv" --id id --time t \
+        --out "$raw/sequences.predictions.csv" >>"$raw/train.log" 2>&1 &&
+    "${cli[@]}" train --data "$raw/series.csv" --window 8 --horizon 2 "${small_net[@]}" \
+        --out "$raw/forecast.safetensors" >>"$raw/train.log" 2>&1 &&
+    "${cli[@]}" predict "$raw/forecast.safetensors" --data "$raw/series.csv" --out "$raw/forecast.predictions.csv" \
+        >>"$raw/train.log" 2>&1; then
+    grep -E '^(validation MAE|  naive)' "$raw/train.log"
+    pass "the CLI trained a regression (long-format CSV) and a forecaster (one series) with preprocessing, and predicted"
+    raw_args=(--raw-model "$raw/sequences.safetensors" "$raw/sequences.csv" "$raw/sequences.predictions.csv"
+        --forecast-model "$raw/forecast.safetensors" "$raw/series.csv" "$raw/forecast.predictions.csv")
+    cli_args+=("${raw_args[@]}")
+else
+    cat "$raw/train.log"
+    fail "edgelstm train/predict --data (the models with preprocessing for the suite)"
+fi
+
 # ---- 3a. the suite on x64
 "$work/x64/test_edgelstm" --model "$model" --data "$work/mnist" "${cli_args[@]}" 2>&1 | tee "$work/x64.log"
 count_suite "$work/x64.log" "x64"
@@ -226,7 +261,6 @@ if [ -d src/EdgeLstm.Cli ]; then
         { printf '\x00\x00\x08\x01\x00\x00\x00\x01'
           tail -c +9 "$work/mnist/train-labels-idx1-ubyte" | head -c 1; } >"$one/$split-labels-idx1-ubyte"
     done
-    cli=(dotnet run -c Release --no-build --project src/EdgeLstm.Cli --)
     run_args=(--data "$one" --hidden 16 --layers 2 --batch-size 1 --keep-prob 0.5 --lr 0.01 --clip-norm 0.5 --seed 5 --threads 1)
     if "${cli[@]}" train "${run_args[@]}" --iterations 3 --checkpoint-every 3 --out "$work/cli3.safetensors" \
         --checkpoint "$work/cli3.checkpoint.safetensors" >"$work/cli3.log" 2>&1 &&
@@ -277,7 +311,8 @@ if "$work/x64/make_model" "$work/mnist" "$small" 30 32 >"$work/small-train.log" 
     LD_LIBRARY_PATH="$work/valgrind-lib" valgrind --error-exitcode=99 --leak-check=full --fair-sched=yes \
         --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
         --suppressions=tests/native/valgrind.supp --num-callers=40 --log-file="$work/valgrind.log" \
-        "$work/x64/test_edgelstm" --model "$small" --data "$work/mnist" --images 8 --threads 1 2>&1 | tee "$work/valgrind-suite.log"
+        "$work/x64/test_edgelstm" --model "$small" --data "$work/mnist" --images 8 --threads 1 "${raw_args[@]}" 2>&1 |
+        tee "$work/valgrind-suite.log"
     vg_status=${PIPESTATUS[0]}
     echo "valgrind run: $((SECONDS - start)) s"
     count_suite "$work/valgrind-suite.log" "valgrind"

@@ -71,6 +71,15 @@
  * take last-step classifiers only (one label per sequence) and refuse other heads with EDGELSTM_ERROR_INVALID_ARGUMENT;
  * edgelstm_trainer_create refuses a model with int8 weights (EDGELSTM_ERROR_UNSUPPORTED).
  *
+ * Models with preprocessing take raw readings. A model trained by `edgelstm train --data FILE` stores its per-feature
+ * normalisation, a regression's target scaling and a forecaster's window, horizon and choice to work relative to the
+ * window's last value (metadata keys "preprocessing.*"). edgelstm_predict, edgelstm_run, their _lengths variants and
+ * edgelstm_session_step apply it inside: x holds readings in their own units (the caller's array is never changed) and
+ * a regression's values come out in the data's units, as `edgelstm predict --data` writes them; EDGELSTM_LOGITS of such
+ * a regression is the network's own output, before the target scaling is undone. A session cannot run a forecaster
+ * that works relative to its window's last value (it has not seen it yet): edgelstm_session_create refuses it with
+ * EDGELSTM_ERROR_UNSUPPORTED; run whole windows through edgelstm_predict.
+ *
  * What loading the library does to the process. The library carries the .NET runtime (Native AOT). dlopen() or
  * loading at start-up changes nothing; the FIRST call of any edgelstm_* function starts the runtime, which then, for
  * the rest of the process (checked on Linux x64 by tools/test.d/60-native.sh and the "process-wide effects" test):
@@ -167,7 +176,8 @@ typedef struct edgelstm_version_info {
 /** What edgelstm_predict writes per sequence (per sequence and step for a per-step head). */
 typedef enum edgelstm_output {
     EDGELSTM_PROBABILITIES = 0, /**< softmax of the dense layer, C floats per row, summing to 1; a regression's values */
-    EDGELSTM_LOGITS = 1         /**< the dense layer before the softmax, C floats per row; a regression's values */
+    EDGELSTM_LOGITS = 1         /**< the dense layer before the softmax, C floats per row; a regression's values
+                                     (before a model's target scaling is undone: see "Models with preprocessing") */
 } edgelstm_output;
 
 /** The cell of a recurrent layer. */
@@ -380,7 +390,8 @@ edgelstm_status edgelstm_model_tensor_read(edgelstm_model model, int32_t index, 
 /**
  * Runs `batch` sequences of `steps` steps: x is [batch][steps][I] (x_len = batch·steps·I floats). Writes per sequence
  * the class probabilities or the logits (`kind`) into out [batch][C] (out_len = batch·C floats); for a per-step head
- * per sequence and step, out [batch][steps][K]; for a regression head the values (either kind). No dropout.
+ * per sequence and step, out [batch][steps][K]; for a regression head the values (either kind, but for a model with
+ * target scaling, see "Models with preprocessing"). A model with preprocessing takes raw readings. No dropout.
  */
 edgelstm_status edgelstm_predict(edgelstm_model model, const float* x, size_t x_len, int32_t batch, int32_t steps,
                                  edgelstm_output kind, float* out, size_t out_len);
@@ -388,7 +399,7 @@ edgelstm_status edgelstm_predict(edgelstm_model model, const float* x, size_t x_
 /**
  * edgelstm_predict on a variable-length batch: lengths [batch] (lengths_len = batch), each 1..steps, or NULL with 0
  * for all full length. A last-step head reads each sequence's own last step. A per-step head's rows at padded steps
- * repeat the sequence's last real step (its state is held there; PyTorch's pad_packed_sequence would give zeros).
+ * are zeros: there is no step there to predict (PyTorch's pad_packed_sequence pads so).
  * A length out of range is EDGELSTM_ERROR_INVALID_ARGUMENT, naming lengths[b].
  */
 edgelstm_status edgelstm_predict_lengths(edgelstm_model model, const float* x, size_t x_len, int32_t batch,
@@ -413,7 +424,7 @@ edgelstm_status edgelstm_run(edgelstm_model model, const float* x, size_t x_len,
 
 /**
  * edgelstm_run on a variable-length batch (lengths as in edgelstm_predict_lengths): final_c and final_h hold each
- * sequence's state after its own length; outputs at a padded step repeat the sequence's last real step.
+ * sequence's state after its own length; outputs at a padded step are zeros (as pad_packed_sequence gives them).
  */
 edgelstm_status edgelstm_run_lengths(edgelstm_model model, const float* x, size_t x_len, int32_t batch, int32_t steps,
                                      const int32_t* lengths, size_t lengths_len, float* outputs, size_t outputs_len,
