@@ -45,18 +45,7 @@ internal sealed class Int8ModelFileTarget : FuzzTarget
         ("int8 file metadata", EditMetadata),
     ];
 
-    public override void Load(byte[] input, LoadRoute route, string path)
-    {
-        if (route == LoadRoute.File)
-        {
-            File.WriteAllBytes(path, input);
-            ModelFile.Load(path);
-        }
-        else
-        {
-            ModelFile.Load(input, "fuzz");
-        }
-    }
+    public override void Load(byte[] input, LoadRoute route, string path) => ModelFileTarget.LoadModel(input, route, path);
 
     /// <summary>One weight's scales taken out of the header (their bytes stay, now a hole in the data).</summary>
     private static byte[] RemoveScale(byte[] file, Random random) => SafeTensorsMutations.EditJson(file, random, (h, r) =>

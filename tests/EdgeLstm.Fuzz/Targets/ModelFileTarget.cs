@@ -21,7 +21,10 @@ internal sealed class ModelFileTarget : FuzzTarget
 
     public override IReadOnlyList<(string Group, Func<byte[], Random, byte[]> Mutate)> Structured => SafeTensorsMutations.All;
 
-    public override void Load(byte[] input, LoadRoute route, string path)
+    public override void Load(byte[] input, LoadRoute route, string path) => LoadModel(input, route, path);
+
+    /// <summary>Loads a model file the way the CLI (from a path) or the C ABI (from bytes) does; shared with the int8 target.</summary>
+    internal static void LoadModel(byte[] input, LoadRoute route, string path)
     {
         if (route == LoadRoute.File)
         {
