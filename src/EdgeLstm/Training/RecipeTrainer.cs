@@ -231,10 +231,7 @@ public sealed class RecipeTrainer : IDisposable
             int rows = Math.Min(_reportRows, batch - start);
             _inputs.AsSpan(start * length, rows * length).CopyTo(_reportInputs);
             _predictor.Predict(_reportInputs, _reportRows, _probabilities);
-            for (int b = 0; b < rows; b++)
-            {
-                correct += Evaluator.ArgMax(_probabilities.AsSpan(b * classes, classes)) == _labels[start + b] ? 1 : 0;
-            }
+            correct += (int)CorrectCount.Of(_probabilities, _labels.AsSpan(start, rows), rows, 1, classes, everyStep: false).Correct;
         }
 
         return correct;
