@@ -12,6 +12,8 @@ using EdgeLstm.Simd;
 // `kernels`: each kernel shape's best time of many calls (the calls no other process interrupted) right after a fresh
 //   1-thread FMA peak (best of its rounds), as a fraction of it: quick A/B comparisons on a shared machine.
 // `side-by-side`: every model-level row, EdgeLstm and ONNX Runtime alternating, best calls (the README's table).
+// `side-by-side [WORK ...]`: only the named rows (e.g. InferenceBatch1), or every row.
+// `loop WORK THREADS SECONDS`: one row's call over and over, for a profiler (`perf record`), with its spread of times.
 // `int8-side-by-side [threads|kernels]`: the inference rows with int8 weights beside fp32 EdgeLstm and ONNX Runtime,
 //   alternating; `kernels`: the int8 products against fp32's at the recipe's shapes.
 // Anything else goes to BenchmarkDotNet (e.g. `--filter '*'`).
@@ -21,9 +23,14 @@ if (args.Length > 0 && args[0] is "ci" or "gate")
     return EdgeLstm.Benchmarks.PerfSuite.Run(root, gate: args[0] == "gate", writeBaseline: args.Contains("--write-baseline"));
 }
 
+if (args.Length > 0 && args[0] == "loop" && args.Length == 4)
+{
+    return EdgeLstm.Benchmarks.ProfileLoop.Run(Enum.Parse<EdgeLstm.Benchmarks.ModelBenchmarks.Work>(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture), double.Parse(args[3], CultureInfo.InvariantCulture));
+}
+
 if (args.Length > 0 && args[0] == "side-by-side")
 {
-    return EdgeLstm.Benchmarks.SideBySide.Run();
+    return EdgeLstm.Benchmarks.SideBySide.Run(args.Skip(1).ToArray());
 }
 
 if (args.Length > 0 && args[0] == "int8-side-by-side")

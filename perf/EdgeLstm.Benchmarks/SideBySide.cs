@@ -15,12 +15,13 @@ internal static class SideBySide
     private const int Rounds = 4;
     private const double SecondsPerTurn = 0.3;
 
-    public static int Run()
+    public static int Run(string[] only)
     {
         var inv = CultureInfo.InvariantCulture;
         string? why = OnnxSessions.WhyUnavailable();
         Console.WriteLine(why is null ? $"ONNX Runtime {OnnxSessions.Version}" : $"ONNX Runtime NOT AVAILABLE here ({why}): EdgeLstm rows only");
         Console.WriteLine($"{Baseline.MachineKey} vectors, {Environment.ProcessorCount} processors; best call of {Rounds} alternating rounds of {SecondsPerTurn} s each");
+        var bounds = new List<(ModelBenchmarks.Work Work, double Edge, double Onnx, double Bound, string Arithmetic)>();
         foreach (int threads in new[] { 1, 2 })
         {
             double peak = RobustTiming.PeakGflops(threads);
@@ -29,6 +30,11 @@ internal static class SideBySide
             Console.WriteLine($"  {"work",-28} {"EdgeLstm",11} {"GFLOP/s",8} {"% peak",7} {"ONNX RT",11} {"% peak",7} {"speed-up",9}");
             foreach (var work in Enum.GetValues<ModelBenchmarks.Work>())
             {
+                if (only.Length > 0 && !only.Contains(work.ToString()))
+                {
+                    continue;
+                }
+
                 var edge = new ModelBenchmarks { Case = work, Threads = threads };
                 edge.Setup();
                 OnnxBenchmarks? onnx = null;
@@ -38,13 +44,19 @@ internal static class SideBySide
                     onnx.Setup();
                 }
 
-                double bestEdge = double.MaxValue, bestOnnx = double.MaxValue;
+                using var bound = WeightReadBound.For(work, threads);
+                double bestEdge = double.MaxValue, bestOnnx = double.MaxValue, bestBound = double.MaxValue;
                 for (int round = 0; round < Rounds; round++)
                 {
                     bestEdge = Math.Min(bestEdge, RobustTiming.BestSeconds(edge.Run, threads, SecondsPerTurn));
                     if (onnx is not null)
                     {
                         bestOnnx = Math.Min(bestOnnx, RobustTiming.BestSeconds(onnx.Run, threads, SecondsPerTurn));
+                    }
+
+                    if (bound is not null)
+                    {
+                        bestBound = Math.Min(bestBound, RobustTiming.BestSeconds(bound.Run, threads, SecondsPerTurn / 3));
                     }
                 }
 
@@ -56,7 +68,25 @@ internal static class SideBySide
                 string onnxPercent = onnx is null ? "-" : (100 * flops / bestOnnx / 1e9 / peak).ToString("F1", inv) + "%";
                 string ratio = onnx is null ? "-" : (bestOnnx / bestEdge).ToString("F2", inv) + "x";
                 Console.WriteLine(string.Create(inv, $"  {work,-28} {Time(bestEdge),11} {gflops,8:F1} {100 * gflops / peak,6:F1}% {onnxText,11} {onnxPercent,7} {ratio,9}"));
+                if (bound is not null)
+                {
+                    bounds.Add((work, bestEdge, onnx is null ? double.NaN : bestOnnx, bestBound, bound.Description));
+                }
             }
+
+            // The batch-1 rows against the time a bare load of their weights takes (WeightReadBound), in the same rounds.
+            foreach (var (work, edgeSeconds, onnxSeconds, boundSeconds, what) in bounds)
+            {
+                Console.WriteLine(string.Create(inv, $"  {work,-28} weights alone: {Time(boundSeconds)} ({what}); EdgeLstm {edgeSeconds / boundSeconds:F2}x that"));
+                if (!double.IsNaN(onnxSeconds))
+                {
+                    double twice = onnxSeconds / 2;
+                    string verdict = twice < boundSeconds ? "faster than loading the weights: out of reach in fp32" : "slower than loading the weights: reachable";
+                    Console.WriteLine(string.Create(inv, $"  {"",-28} 2x ONNX RT = {Time(twice)} = {twice / boundSeconds:F2}x the weights alone: {verdict}"));
+                }
+            }
+
+            bounds.Clear();
         }
 
         Console.WriteLine();

@@ -78,13 +78,17 @@ public sealed unsafe class ComputeContext : IDisposable
 
     /// <summary>C (+)= op(A)·B on raw buffers, shared between the threads when it is large enough.</summary>
     internal void Product(MatMulForm form, float* a, int lda, float* b, int ldb, float* c, int ldc, int m, int n, int k, bool accumulate)
+        => Product(new MatMulJob { Form = form, A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc, M = m, N = n, K = k, Accumulate = accumulate });
+
+    /// <summary>The product <paramref name="job"/> describes, at this context's width, shared when it is large enough.</summary>
+    internal void Product(MatMulJob job)
     {
-        if (m == 0 || n == 0 || k == 0)
+        if (job.M == 0 || job.N == 0 || job.K == 0)
         {
             return;
         }
 
-        var job = new MatMulJob { Form = form, A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc, M = m, N = n, K = k, Accumulate = accumulate, Width = Width };
+        job.Width = Width;
         if (_pool is null || job.Work < ParallelThreshold)
         {
             job.Execute(0, 1);

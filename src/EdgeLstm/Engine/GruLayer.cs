@@ -31,7 +31,7 @@ internal static unsafe class GruLayer
             else
             {
                 float* hPrev = t == 0 ? f.H0 : f.OutputAt(t - 1);
-                context.GruStepForward.Run(context, f.Batch, f.Hidden, f.Gates + (t * f.Batch * h3), bias, hPrev, recurrentT, f.Recurrent, f.HiddenNAt(t), f.OutputAt(t));
+                context.GruStepForward.Run(context, f.Batch, f.Hidden, f.Gates + (t * f.Batch * h3), bias, hPrev, recurrentT, f.Recurrent, f.HiddenNAt(t), f.OutputAt(t), descending: (t & 1) == 1);
             }
 
             f.HoldEndedSamples(t);

@@ -11,7 +11,8 @@ internal sealed unsafe class GruStepForwardJob : StepJob
     /// <param name="gates">[B×3H] input projection of this step, turned into r, z, n in place.</param>
     /// <param name="hPrev">[B×H] previous output, or null for a zero state (the product is skipped).</param>
     /// <param name="recurrent">[B×3H] scratch for h_prev·W_hhᵀ.</param>
-    public void Run(ComputeContext context, int batch, int hidden, float* gates, float* bias, float* hPrev, WeightMatrix recurrentT, float* recurrent, float* hn, float* h)
+    /// <param name="descending">Read W_hh's columns last to first (alternate steps; see <see cref="MatMulJob.ComputeRange"/>).</param>
+    public void Run(ComputeContext context, int batch, int hidden, float* gates, float* bias, float* hPrev, WeightMatrix recurrentT, float* recurrent, float* hn, float* h, bool descending)
     {
         _gates = gates;
         _bias = bias;
@@ -20,7 +21,7 @@ internal sealed unsafe class GruStepForwardJob : StepJob
         _hn = hn;
         _h = h;
         _hidden = hidden;
-        Run(context, Forward(hPrev, recurrentT, recurrent, batch, accumulate: false), recurrentT.Int8);
+        Run(context, Forward(hPrev, recurrentT, recurrent, batch, accumulate: false, descending), recurrentT.Int8);
     }
 
     protected override void Cell(int start, int end) => GruCell.Forward(_gates, _hPrev == null ? null : _recurrent, _bias, _hPrev, _hn, _h, _hidden, start, end);

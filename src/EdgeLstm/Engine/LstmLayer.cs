@@ -33,7 +33,7 @@ internal static unsafe class LstmLayer
             {
                 float* hPrev = t == 0 ? f.H0 : f.OutputAt(t - 1);
                 float* cPrev = t == 0 ? f.C0 : f.CellAt(t - 1);
-                context.LstmStepForward.Run(context, f.Batch, f.Hidden, f.Gates + (t * f.Batch * (long)h4), bias, hPrev, cPrev, recurrentT, f.CellAt(t), f.TanhCellAt(t), f.H + (t * bh));
+                context.LstmStepForward.Run(context, f.Batch, f.Hidden, f.Gates + (t * f.Batch * (long)h4), bias, hPrev, cPrev, recurrentT, f.CellAt(t), f.TanhCellAt(t), f.H + (t * bh), descending: (t & 1) == 1);
             }
 
             f.HoldEndedSamples(t);

@@ -11,7 +11,8 @@ internal sealed unsafe class LstmStepForwardJob : StepJob
     /// <param name="gates">[B×4H] input projection of this step, turned into gate activations in place.</param>
     /// <param name="hPrev">[B×H] previous output, or null for a zero state (the product is skipped).</param>
     /// <param name="recurrentT">W_hhᵀ [H×4H].</param>
-    public void Run(ComputeContext context, int batch, int hidden, float* gates, float* bias, float* hPrev, float* cPrev, WeightMatrix recurrentT, float* c, float* tanhC, float* h)
+    /// <param name="descending">Read W_hh's columns last to first (alternate steps; see <see cref="MatMulJob.ComputeRange"/>).</param>
+    public void Run(ComputeContext context, int batch, int hidden, float* gates, float* bias, float* hPrev, float* cPrev, WeightMatrix recurrentT, float* c, float* tanhC, float* h, bool descending)
     {
         _gates = gates;
         _bias = bias;
@@ -20,7 +21,7 @@ internal sealed unsafe class LstmStepForwardJob : StepJob
         _tanhC = tanhC;
         _h = h;
         _hidden = hidden;
-        Run(context, Forward(hPrev, recurrentT, gates, batch, accumulate: true), recurrentT.Int8);
+        Run(context, Forward(hPrev, recurrentT, gates, batch, accumulate: true, descending), recurrentT.Int8);
     }
 
     protected override void Cell(int start, int end) => LstmCell.Forward(_gates, _bias, _cPrev, _c, _tanhC, _h, _hidden, start, end);

@@ -23,7 +23,7 @@ internal abstract unsafe class StepJob : IParallelJob
         }
         else if (_product.A != null)
         {
-            MatMulJob.ComputeRange(_product.Form, _product.A, _product.Lda, _product.B, _product.Ldb, _product.C, _product.Ldc, start, end, 0, _product.N, _product.K, _product.Accumulate, _product.Width);
+            MatMulJob.ComputeRange(_product.Form, _product.A, _product.Lda, _product.B, _product.Ldb, _product.C, _product.Ldc, start, end, 0, _product.N, _product.K, _product.Accumulate, _product.Width, _product.Descending);
         }
 
         Cell(start, end);
@@ -49,7 +49,7 @@ internal abstract unsafe class StepJob : IParallelJob
             }
             else if (product.A != null)
             {
-                context.Product(product.Form, product.A, product.Lda, product.B, product.Ldb, product.C, product.Ldc, product.M, product.N, product.K, product.Accumulate);
+                context.Product(product);
             }
 
             Cell(0, product.M);
@@ -64,8 +64,9 @@ internal abstract unsafe class StepJob : IParallelJob
     }
 
     /// <summary>The product C (+)= h·Wᵀ of a forward step (W packed as <paramref name="weightT"/>) over <paramref name="batch"/> rows.</summary>
-    protected static MatMulJob Forward(float* h, WeightMatrix weightT, float* c, int batch, bool accumulate) => new()
+    protected static MatMulJob Forward(float* h, WeightMatrix weightT, float* c, int batch, bool accumulate, bool descending) => new()
     {
+        Descending = descending,
         Form = weightT.Form,
         A = h,
         Lda = weightT.Rows,

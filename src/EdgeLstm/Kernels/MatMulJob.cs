@@ -15,6 +15,9 @@ internal unsafe struct MatMulJob
     public bool Accumulate;
     public SimdWidth Width;
 
+    /// <summary>Visit B's column groups last to first (see <see cref="ComputeRange"/>); the values do not change.</summary>
+    public bool Descending;
+
     /// <summary>Multiply-adds in the product, for the caller's decision whether to share it.</summary>
     public readonly long Work => (long)M * N * K;
 
@@ -43,10 +46,15 @@ internal unsafe struct MatMulJob
     }
 
     private readonly void Compute(int rowStart, int rowEnd, int colStart, int colEnd)
-        => ComputeRange(Form, A, Lda, B, Ldb, C, Ldc, rowStart, rowEnd, colStart, colEnd, K, Accumulate, Width);
+        => ComputeRange(Form, A, Lda, B, Ldb, C, Ldc, rowStart, rowEnd, colStart, colEnd, K, Accumulate, Width, Descending);
 
     /// <summary>Computes one rectangle of C on the calling thread.</summary>
-    public static void ComputeRange(MatMulForm form, float* a, int lda, float* b, int ldb, float* c, int ldc, int rowStart, int rowEnd, int colStart, int colEnd, int k, bool accumulate, SimdWidth width)
+    /// <param name="descending">
+    /// With panelled B, visit its column groups from the last to the first. A caller that re-reads the same weights at
+    /// every step (batch-1 inference) alternates the direction: what one step read last is what is still in the cache,
+    /// and the next step starts there. Every element of C is the same chain of multiply-adds in either order.
+    /// </param>
+    public static void ComputeRange(MatMulForm form, float* a, int lda, float* b, int ldb, float* c, int ldc, int rowStart, int rowEnd, int colStart, int colEnd, int k, bool accumulate, SimdWidth width, bool descending = false)
     {
         if (rowStart >= rowEnd || colStart >= colEnd)
         {
@@ -56,18 +64,18 @@ internal unsafe struct MatMulJob
         switch (width)
         {
             case SimdWidth.Vector512:
-                ComputeRange<Vector512Ops, System.Runtime.Intrinsics.Vector512<float>>(form, a, lda, b, ldb, c, ldc, rowStart, rowEnd, colStart, colEnd, k, accumulate);
+                ComputeRange<Vector512Ops, System.Runtime.Intrinsics.Vector512<float>>(form, a, lda, b, ldb, c, ldc, rowStart, rowEnd, colStart, colEnd, k, accumulate, descending);
                 break;
             case SimdWidth.Vector256:
-                ComputeRange<Vector256Ops, System.Runtime.Intrinsics.Vector256<float>>(form, a, lda, b, ldb, c, ldc, rowStart, rowEnd, colStart, colEnd, k, accumulate);
+                ComputeRange<Vector256Ops, System.Runtime.Intrinsics.Vector256<float>>(form, a, lda, b, ldb, c, ldc, rowStart, rowEnd, colStart, colEnd, k, accumulate, descending);
                 break;
             default:
-                ComputeRange<Vector128Ops, System.Runtime.Intrinsics.Vector128<float>>(form, a, lda, b, ldb, c, ldc, rowStart, rowEnd, colStart, colEnd, k, accumulate);
+                ComputeRange<Vector128Ops, System.Runtime.Intrinsics.Vector128<float>>(form, a, lda, b, ldb, c, ldc, rowStart, rowEnd, colStart, colEnd, k, accumulate, descending);
                 break;
         }
     }
 
-    private static void ComputeRange<TOps, TV>(MatMulForm form, float* a, int lda, float* b, int ldb, float* c, int ldc, int rowStart, int rowEnd, int colStart, int colEnd, int k, bool accumulate)
+    private static void ComputeRange<TOps, TV>(MatMulForm form, float* a, int lda, float* b, int ldb, float* c, int ldc, int rowStart, int rowEnd, int colStart, int colEnd, int k, bool accumulate, bool descending)
         where TOps : struct, IVectorOps<TV>
         where TV : struct
     {
@@ -83,33 +91,49 @@ internal unsafe struct MatMulJob
                 // Column ranges are whole panels: every split of the columns is in multiples of the tile width. 512-bit
                 // vectors take four panels (one 64-column tile) at a time; leftover panels, and other widths, one.
                 // Rows are taken a panel at a time, so the slice of A they read stays in L2 across every group.
-                int first = colStart;
-                if (TOps.Count == WeightPanels.Width)
+                // Descending runs the same loops backwards, the leftover panels first.
+                int groupWidth = 4 * WeightPanels.Width;
+                int groups = TOps.Count == WeightPanels.Width ? (colEnd - colStart) / groupWidth : 0;
+                int first = colStart + (groups * groupWidth);
+                int leftovers = (colEnd - first) / WeightPanels.Width;
+                if (descending)
                 {
-                    int groupsEnd = colStart + ((colEnd - colStart) / (4 * WeightPanels.Width) * 4 * WeightPanels.Width);
-                    for (int r0 = rowStart; r0 < rowEnd; r0 += MatMulKernel<TOps, TV>.PanelGroupRows)
-                    {
-                        int r1 = Math.Min(r0 + MatMulKernel<TOps, TV>.PanelGroupRows, rowEnd);
-                        for (int j = colStart; j < groupsEnd; j += 4 * WeightPanels.Width)
-                        {
-                            float* group = b + ((long)(j / WeightPanels.Width) * k * WeightPanels.Width);
-                            MatMulKernel<TOps, TV>.ComputePanelGroup(a, lda, group, k, c + j, ldc, r0, r1, accumulate);
-                        }
-                    }
-
-                    first = groupsEnd;
+                    LeftoverPanels<TOps, TV>(a, lda, b, c, ldc, rowStart, rowEnd, first, leftovers, k, accumulate, descending);
                 }
 
-                for (int j = first; j < colEnd; j += WeightPanels.Width)
+                for (int r0 = rowStart; r0 < rowEnd && groups > 0; r0 += MatMulKernel<TOps, TV>.PanelGroupRows)
                 {
-                    float* panel = b + ((long)(j / WeightPanels.Width) * k * WeightPanels.Width);
-                    MatMulKernel<TOps, TV>.Compute(a, lda, 1, panel, WeightPanels.Width, c + j, ldc, rowStart, rowEnd, 0, WeightPanels.Width, k, accumulate);
+                    int r1 = Math.Min(r0 + MatMulKernel<TOps, TV>.PanelGroupRows, rowEnd);
+                    for (int g = 0; g < groups; g++)
+                    {
+                        int j = colStart + ((descending ? groups - 1 - g : g) * groupWidth);
+                        float* group = b + ((long)(j / WeightPanels.Width) * k * WeightPanels.Width);
+                        MatMulKernel<TOps, TV>.ComputePanelGroup(a, lda, group, k, c + j, ldc, r0, r1, accumulate);
+                    }
+                }
+
+                if (!descending)
+                {
+                    LeftoverPanels<TOps, TV>(a, lda, b, c, ldc, rowStart, rowEnd, first, leftovers, k, accumulate, descending);
                 }
 
                 break;
             default:
                 MatMulKernel<TOps, TV>.ComputeTransposedB(a, lda, b, ldb, c, ldc, rowStart, rowEnd, colStart, colEnd, k, accumulate);
                 break;
+        }
+    }
+
+    /// <summary>Panels one at a time from column <paramref name="first"/>: every panel at widths other than 512 bits.</summary>
+    private static void LeftoverPanels<TOps, TV>(float* a, int lda, float* b, float* c, int ldc, int rowStart, int rowEnd, int first, int panels, int k, bool accumulate, bool descending)
+        where TOps : struct, IVectorOps<TV>
+        where TV : struct
+    {
+        for (int i = 0; i < panels; i++)
+        {
+            int j = first + ((descending ? panels - 1 - i : i) * WeightPanels.Width);
+            float* panel = b + ((long)(j / WeightPanels.Width) * k * WeightPanels.Width);
+            MatMulKernel<TOps, TV>.Compute(a, lda, 1, panel, WeightPanels.Width, c + j, ldc, rowStart, rowEnd, 0, WeightPanels.Width, k, accumulate);
         }
     }
 

@@ -63,7 +63,8 @@ public class PackedProductTests
     /// <summary>
     /// Weights stored as 16-column panels (the forward products of inference) give the bits of the row-major product at
     /// every width: at 512 bits four panels feed one 64-column tile, with leftover panels one at a time, and 200 rows make
-    /// two row panels (MatMulKernel.PanelGroupRows).
+    /// two row panels (MatMulKernel.PanelGroupRows); read last panel to first (alternate steps of batch-1 inference),
+    /// the same bits again.
     /// </summary>
     [Theory]
     [MemberData(nameof(MatMulTests.Widths), MemberType = typeof(MatMulTests))]
@@ -86,15 +87,18 @@ public class PackedProductTests
                     {
                         var rowMajor = (float[])initial.Clone();
                         var fromPanels = (float[])initial.Clone();
-                        fixed (float* pa = a, pb = b, pp = panels, pc = rowMajor, pq = fromPanels)
+                        var descending = (float[])initial.Clone();
+                        fixed (float* pa = a, pb = b, pp = panels, pc = rowMajor, pq = fromPanels, pd = descending)
                         {
                             MatMulJob.ComputeRange(MatMulForm.AB, pa, k, pb, n, pc, n, 0, m, 0, n, k, accumulate, width);
                             MatMulJob.ComputeRange(MatMulForm.ABPanels, pa, k, pp, n, pq, n, 0, m, 0, n, k, accumulate, width);
+                            MatMulJob.ComputeRange(MatMulForm.ABPanels, pa, k, pp, n, pd, n, 0, m, 0, n, k, accumulate, width, descending: true);
                         }
 
                         for (int i = 0; i < rowMajor.Length; i++)
                         {
                             Assert.True(BitConverter.SingleToInt32Bits(rowMajor[i]) == BitConverter.SingleToInt32Bits(fromPanels[i]), $"{width} {m}×{n}×{k} acc={accumulate}: element {i} is {fromPanels[i]:R} from panels, {rowMajor[i]:R} row-major");
+                            Assert.True(BitConverter.SingleToInt32Bits(rowMajor[i]) == BitConverter.SingleToInt32Bits(descending[i]), $"{width} {m}×{n}×{k} acc={accumulate}: element {i} is {descending[i]:R} from panels read last to first, {rowMajor[i]:R} row-major");
                         }
 
                         shapes++;
