@@ -23,8 +23,18 @@ public sealed class EvaluationResult
     /// <summary>Examples classified right.</summary>
     public int Correct { get; private set; }
 
+    /// <summary>
+    /// Examples whose probabilities were not all finite (NaN or infinite: a model whose finite weights overflow float
+    /// arithmetic). They are not in <see cref="Total"/> or the confusion matrix: no class was predicted for them, and a
+    /// caller should refuse to report an accuracy while any exist.
+    /// </summary>
+    public int NonFinite { get; private set; }
+
     /// <summary>Correct / Total (0 for an empty set).</summary>
     public double Accuracy => Total == 0 ? 0 : (double)Correct / Total;
+
+    /// <summary>Counts one example whose probabilities were not finite.</summary>
+    public void AddNonFinite() => NonFinite++;
 
     /// <summary>Counts one example.</summary>
     public void Add(int actual, int predicted)

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using EdgeLstm.Data;
 using EdgeLstm.Data.Sequences;
 using EdgeLstm.Model;
@@ -114,15 +115,28 @@ public static class Evaluator
         ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, ModelLimits.MaxBatchSize);
     }
 
-    /// <summary>Adds each row's predicted class against its label; a negative label marks a padded step and is skipped.</summary>
+    /// <summary>
+    /// Adds each row's predicted class against its label; a negative label marks a padded step and is skipped. A row
+    /// that is not all finite predicts nothing (ArgMax would call it class 0) and is counted apart.
+    /// </summary>
     private static void Count(EvaluationResult result, ReadOnlySpan<float> probabilities, ReadOnlySpan<int> labels)
     {
         int classes = result.Confusion.GetLength(0);
         for (int row = 0; row < labels.Length; row++)
         {
-            if (labels[row] >= 0)
+            if (labels[row] < 0)
             {
-                result.Add(labels[row], ArgMax(probabilities.Slice(row * classes, classes)));
+                continue;
+            }
+
+            var values = probabilities.Slice(row * classes, classes);
+            if (float.IsFinite(TensorPrimitives.MaxMagnitude(values)))
+            {
+                result.Add(labels[row], ArgMax(values));
+            }
+            else
+            {
+                result.AddNonFinite();
             }
         }
     }
