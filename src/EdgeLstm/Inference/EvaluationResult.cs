@@ -33,8 +33,22 @@ public sealed class EvaluationResult
     /// <summary>Correct / Total (0 for an empty set).</summary>
     public double Accuracy => Total == 0 ? 0 : (double)Correct / Total;
 
-    /// <summary>Counts one example whose probabilities were not finite.</summary>
-    public void AddNonFinite() => NonFinite++;
+    /// <summary>
+    /// Counts one example from its probabilities (<see cref="Evaluator.PredictedClass"/>): into the matrix under the class
+    /// they predict, or into <see cref="NonFinite"/> when they predict none.
+    /// </summary>
+    public void Add(int actual, ReadOnlySpan<float> probabilities)
+    {
+        int predicted = Evaluator.PredictedClass(probabilities);
+        if (predicted < 0)
+        {
+            NonFinite++;
+        }
+        else
+        {
+            Add(actual, predicted);
+        }
+    }
 
     /// <summary>Counts one example.</summary>
     public void Add(int actual, int predicted)

@@ -8,6 +8,13 @@ namespace EdgeLstm.Inference;
 /// <summary>Runs a labelled set through a predictor in batches and counts what it gets right.</summary>
 public static class Evaluator
 {
+    /// <summary>
+    /// The class a row of probabilities predicts: its arg-max, or −1 when a value is not finite (a model whose weights
+    /// overflow): ArgMax would read NaN as class 0. Every count of right answers goes through this one rule.
+    /// </summary>
+    public static int PredictedClass(ReadOnlySpan<float> probabilities)
+        => float.IsFinite(TensorPrimitives.MaxMagnitude(probabilities)) ? ArgMax(probabilities) : -1;
+
     /// <summary>The index of the largest value (the first, on ties).</summary>
     public static int ArgMax(ReadOnlySpan<float> values)
     {
@@ -115,28 +122,15 @@ public static class Evaluator
         ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, ModelLimits.MaxBatchSize);
     }
 
-    /// <summary>
-    /// Adds each row's predicted class against its label; a negative label marks a padded step and is skipped. A row
-    /// that is not all finite predicts nothing (ArgMax would call it class 0) and is counted apart.
-    /// </summary>
+    /// <summary>Adds each row's answer against its label; a negative label marks a padded step and is skipped.</summary>
     private static void Count(EvaluationResult result, ReadOnlySpan<float> probabilities, ReadOnlySpan<int> labels)
     {
         int classes = result.Confusion.GetLength(0);
         for (int row = 0; row < labels.Length; row++)
         {
-            if (labels[row] < 0)
+            if (labels[row] >= 0)
             {
-                continue;
-            }
-
-            var values = probabilities.Slice(row * classes, classes);
-            if (float.IsFinite(TensorPrimitives.MaxMagnitude(values)))
-            {
-                result.Add(labels[row], ArgMax(values));
-            }
-            else
-            {
-                result.AddNonFinite();
+                result.Add(labels[row], probabilities.Slice(row * classes, classes));
             }
         }
     }

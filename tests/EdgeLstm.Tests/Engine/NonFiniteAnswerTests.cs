@@ -5,11 +5,12 @@ using EdgeLstm.Model;
 namespace EdgeLstm.Tests.Engine;
 
 /// <summary>
-/// An example whose probabilities are not finite is counted apart, not scored as class 0 (what ArgMax makes of NaN):
-/// a model with finite weights answers a blank image and overflows on a bright one.
+/// An answer whose probabilities are not finite predicts no class (Evaluator.PredictedClass), where ArgMax would read
+/// NaN as class 0: the evaluator counts it apart and the batch counter never counts it right.
 /// </summary>
-public class EvaluatorNonFiniteTests
+public class NonFiniteAnswerTests
 {
+    /// <summary>A model with finite weights answers a blank image and overflows on a bright one.</summary>
     [Fact]
     public void Examples_with_non_finite_probabilities_are_counted_apart()
     {
@@ -33,5 +34,17 @@ public class EvaluatorNonFiniteTests
         Assert.Equal(2, result.Total);
         Assert.Equal(2, result.Confusion.Cast<int>().Sum());
         Assert.Equal(0, result.Confusion[2, 0]);
+    }
+
+    /// <summary>The batch counter the trainer and the C ABI report: a row that is not finite is never a right answer.</summary>
+    [Fact]
+    public void A_nan_row_is_not_counted_right_even_under_label_0()
+    {
+        float[] probabilities = [float.NaN, float.NaN, float.NaN, 0.1f, 0.7f, 0.2f, 0.6f, 0.3f, 0.1f];
+        var (correct, judged) = CorrectCount.Of(probabilities, [0, 1, 0], batch: 3, steps: 1, classes: 3, everyStep: false);
+        Assert.Equal(2, correct);
+        Assert.Equal(3, judged);
+        Assert.Equal(-1, Evaluator.PredictedClass(probabilities.AsSpan(0, 3)));
+        Assert.Equal(0, Evaluator.ArgMax(probabilities.AsSpan(0, 3)));
     }
 }
