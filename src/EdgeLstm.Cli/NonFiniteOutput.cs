@@ -15,8 +15,14 @@ internal static class NonFiniteOutput
         // MaxMagnitude is NaN or infinite exactly when one of the values is.
         if (values.Length > 0 && !float.IsFinite(TensorPrimitives.MaxMagnitude(values)))
         {
-            float largest = TensorPrimitives.MaxMagnitude(model.Parameters);
-            throw new CliException(string.Create(CultureInfo.InvariantCulture, $"{modelPath}: {what} are not finite (NaN or infinity): the model's weights (the largest is {largest:G3} in magnitude) overflow float arithmetic. It cannot give an answer; retrain it or check where it came from."));
+            Refuse(modelPath, model, what);
         }
+    }
+
+    /// <summary>Throws the error for <paramref name="what"/>, found not finite by the caller.</summary>
+    public static void Refuse(string modelPath, LstmModel model, string what)
+    {
+        float largest = TensorPrimitives.MaxMagnitude(model.Parameters);
+        throw new CliException(string.Create(CultureInfo.InvariantCulture, $"{modelPath}: {what} are not finite (NaN or infinity): the model's weights (the largest is {largest:G3} in magnitude) overflow float arithmetic. It cannot give an answer; retrain it or check where it came from."));
     }
 }

@@ -52,27 +52,50 @@ internal static class TrainingRules
     }
 
     /// <summary>
-    /// Refuses a batch whose training buffers would not fit: one layer's gate buffer (batch × steps × 4·hidden floats)
+    /// Refuses a batch whose training buffers would not fit: one layer's gate buffer (batch × steps × gates·hidden floats)
     /// past an int's range, or all buffers together past the memory this process may use. Checked before the first
     /// allocation, because Linux hands out memory it does not have and the kernel's OOM killer ends the process later.
     /// </summary>
     public static void CheckMemory(RecipeSettings settings, long availableBytes)
     {
         var config = settings.Model;
-        long rowsH = (long)settings.BatchSize * config.Steps * config.HiddenSize;
-        if (4 * rowsH > int.MaxValue)
+        long gateFloats = (long)settings.BatchSize * config.Steps * Gates(config) * config.HiddenSize;
+        if (gateFloats > int.MaxValue)
         {
-            throw new UsageException(Invariant($"--batch-size {settings.BatchSize} with {config.Steps} steps × {config.HiddenSize} hidden: one layer's gates would be {4 * rowsH:N0} floats, more than one buffer can hold ({int.MaxValue:N0}); use a smaller --batch-size."));
+            throw new UsageException(Invariant($"--batch-size {settings.BatchSize} with {config.Steps} steps × {config.HiddenSize} hidden: one layer's gates would be {gateFloats:N0} floats, more than one buffer can hold ({int.MaxValue:N0}); use a smaller --batch-size."));
         }
 
-        // Per layer: gates (4), c, tanh c, h, the dropout mask and output (5); then the backward pass's 6 more, and the
-        // weights with their gradients and Adam's two moments.
-        long bytes = sizeof(float) * ((((9L * config.Layers) + 6) * rowsH) + (4 * RecipeSettings.ParameterCount(config)));
+        long bytes = TrainingBytes(settings);
         if (bytes > availableBytes)
         {
             throw new CliException(Invariant($"training {config.Layers} layers × {config.HiddenSize} on batches of {settings.BatchSize} needs about {bytes / (double)(1L << 30):0.#} GiB of memory; this process may use {availableBytes / (double)(1L << 30):0.#} GiB. Use a smaller --batch-size."));
         }
     }
+
+    /// <summary>
+    /// What a training run of <paramref name="settings"/> holds, in bytes, counted the way the engine's activation plan
+    /// carves its one allocation (a test holds the two together for both cells). Per layer, in rows of batch × steps ×
+    /// hidden floats: the gates, c (an LSTM's) or nothing, tanh c or a GRU's h·W_hnᵀ + b_hn, h, the dropout mask and the
+    /// dropped output. The backward pass adds two dh buffers and the gate gradients, which a GRU keeps twice (the input
+    /// and the hidden parts differ in its n gate); the input, its gradient twice over, the head's three output buffers and
+    /// a weight-gradient scratch come once. Then the weights, their gradients, Adam's two moments and the packed copy
+    /// the forward products read.
+    /// </summary>
+    internal static long TrainingBytes(RecipeSettings settings)
+    {
+        var config = settings.Model;
+        long rows = (long)settings.BatchSize * config.Steps;
+        long rowsH = rows * config.HiddenSize;
+        bool lstm = config.Cell == CellKind.Lstm;
+        int gates = Gates(config);
+        long perLayer = gates + (lstm ? 5 : 4);
+        long backward = 2 + (lstm ? gates : 2 * gates);
+        long once = (3 * rows * config.InputSize) + (3L * settings.BatchSize * config.Classes)
+            + ((long)Math.Max(config.InputSize, config.HiddenSize) * gates * config.HiddenSize) + (2L * settings.BatchSize * gates * config.HiddenSize);
+        return sizeof(float) * ((((perLayer * config.Layers) + backward) * rowsH) + once + (5 * RecipeSettings.ParameterCount(config)));
+    }
+
+    private static int Gates(LstmConfig config) => config.Cell == CellKind.Lstm ? 4 : 3;
 
     /// <summary>
     /// Holds a loaded checkpoint to the rules of the options it stands in for, and its optimiser state to what Adam can

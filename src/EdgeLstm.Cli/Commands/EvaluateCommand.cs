@@ -44,12 +44,16 @@ internal static class EvaluateCommand
             o.WriteLine($"data:  {location.Describe()}");
             using var predictor = new LstmPredictor(loaded.Model, parsed.GetValue(threads));
 
-            // A model whose finite weights overflow answers NaN, which the count would score as class 0: refused on the
-            // first image instead (a probe, not a proof: the loop itself does not look at the probabilities).
+            // A model whose finite weights overflow answers NaN: refused on the first image before the long count, and
+            // after it if any other image's answer was not finite (the count sets those apart rather than score them).
             var first = new float[loaded.Model.Config.Classes];
             predictor.Predict(test.Images.Image(0), 1, first);
             NonFiniteOutput.Check(first, path, loaded.Model, "the class probabilities of test image 0");
             var result = Evaluator.Evaluate(predictor, test);
+            if (result.NonFinite > 0)
+            {
+                NonFiniteOutput.Refuse(path, loaded.Model, string.Create(CultureInfo.InvariantCulture, $"the class probabilities of {result.NonFinite} of {result.NonFinite + result.Total} test images"));
+            }
 
             o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test accuracy {result.Accuracy:P2}  ({result.Correct} of {result.Total} correct, {result.Total - result.Correct} wrong)"));
             o.WriteLine();

@@ -29,6 +29,17 @@ internal static class SequenceCommands
         o.WriteLine(Invariant($"data:  {dataPath}: {data.Indices.Length} {(data.Series is null ? "sequences" : "windows")}{(data.Series is null ? string.Empty : Invariant($" forecasting the last {parsed.GetValue(options.Validation):P0} of its steps (time-ordered)"))}"));
         using var predictor = new LstmPredictor(model, threads);
         var scores = SequenceEvaluation.Score(predictor, data.Source, data.Indices, data.ClassMap, TrainingMean(loaded, modelPath), context.Cancellation);
+        if (scores.Classes is { NonFinite: > 0 } classes)
+        {
+            NonFiniteOutput.Refuse(modelPath, model, Invariant($"the class probabilities of {classes.NonFinite} of {classes.NonFinite + classes.Total} answers"));
+        }
+
+        // The data's targets are finite (the readers check), so an error sum that is not finite has a model output in it.
+        if (scores.Model is { } errors && !double.IsFinite(errors.Mae))
+        {
+            NonFiniteOutput.Refuse(modelPath, model, "the model's outputs");
+        }
+
         o.Write(SequenceEvaluation.Report(scores, model.Preprocessing?.ClassNames, "test"));
         return ExitCodes.Ok;
     }

@@ -56,7 +56,7 @@ internal static class SequenceEvaluation
                 for (int r = 0; r < rows; r++)
                 {
                     int actual = config.HeadReadsEveryStep ? batch.Classes[(b * batch.Steps) + r] : batch.Classes[b];
-                    confusion.Add(classMap?[actual] ?? actual, Evaluator.ArgMax(output.Slice(r * k, k)));
+                    confusion.Add(classMap?[actual] ?? actual, output.Slice(r * k, k));
                 }
             }, cancellation);
             return new Scores(confusion, null, null, null);

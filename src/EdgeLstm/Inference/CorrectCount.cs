@@ -1,8 +1,9 @@
 namespace EdgeLstm.Inference;
 
 /// <summary>
-/// How many of a classifier's head rows chose the labelled class (the arg-max of the row's probabilities), counting
-/// only real steps: what an evaluation of a batch reports beside its loss.
+/// How many of a classifier's head rows chose the labelled class (<see cref="Evaluator.PredictedClass"/>: the arg-max of
+/// the row's probabilities; a row that is not finite chose none), counting only real steps: what an evaluation of a
+/// batch reports beside its loss.
 /// </summary>
 public static class CorrectCount
 {
@@ -19,7 +20,7 @@ public static class CorrectCount
         {
             if (!everyStep)
             {
-                correct += Evaluator.ArgMax(probabilities.Slice(b * classes, classes)) == labels[b] ? 1 : 0;
+                correct += Evaluator.PredictedClass(probabilities.Slice(b * classes, classes)) == labels[b] ? 1 : 0;
                 judged++;
                 continue;
             }
@@ -28,7 +29,7 @@ public static class CorrectCount
             for (int t = 0; t < real; t++)
             {
                 var row = probabilities.Slice(((t * batch) + b) * classes, classes);
-                correct += Evaluator.ArgMax(row) == labels[(b * steps) + t] ? 1 : 0;
+                correct += Evaluator.PredictedClass(row) == labels[(b * steps) + t] ? 1 : 0;
                 judged++;
             }
         }

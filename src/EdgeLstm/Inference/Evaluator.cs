@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using EdgeLstm.Data;
 using EdgeLstm.Data.Sequences;
 using EdgeLstm.Model;
@@ -7,6 +8,13 @@ namespace EdgeLstm.Inference;
 /// <summary>Runs a labelled set through a predictor in batches and counts what it gets right.</summary>
 public static class Evaluator
 {
+    /// <summary>
+    /// The class a row of probabilities predicts: its arg-max, or −1 when a value is not finite (a model whose weights
+    /// overflow): ArgMax would read NaN as class 0. Every count of right answers goes through this one rule.
+    /// </summary>
+    public static int PredictedClass(ReadOnlySpan<float> probabilities)
+        => float.IsFinite(TensorPrimitives.MaxMagnitude(probabilities)) ? ArgMax(probabilities) : -1;
+
     /// <summary>The index of the largest value (the first, on ties).</summary>
     public static int ArgMax(ReadOnlySpan<float> values)
     {
@@ -114,7 +122,7 @@ public static class Evaluator
         ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, ModelLimits.MaxBatchSize);
     }
 
-    /// <summary>Adds each row's predicted class against its label; a negative label marks a padded step and is skipped.</summary>
+    /// <summary>Adds each row's answer against its label; a negative label marks a padded step and is skipped.</summary>
     private static void Count(EvaluationResult result, ReadOnlySpan<float> probabilities, ReadOnlySpan<int> labels)
     {
         int classes = result.Confusion.GetLength(0);
@@ -122,7 +130,7 @@ public static class Evaluator
         {
             if (labels[row] >= 0)
             {
-                result.Add(labels[row], ArgMax(probabilities.Slice(row * classes, classes)));
+                result.Add(labels[row], probabilities.Slice(row * classes, classes));
             }
         }
     }

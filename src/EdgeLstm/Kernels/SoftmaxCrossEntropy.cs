@@ -6,13 +6,37 @@ namespace EdgeLstm.Kernels;
 internal static class SoftmaxCrossEntropy
 {
     /// <summary>Softmax of each row of <paramref name="logits"/> [rows×classes] into <paramref name="probabilities"/>.</summary>
+    /// <remarks>
+    /// TensorPrimitives.SoftMax divides exp(x) by Σ exp(x) as they stand, which is ∞/∞ once a logit passes about 88 and
+    /// 0/0 when every logit is below about −87: NaN for a confident or a saturated model. Such rows (largest logit
+    /// outside ±<see cref="PlainRange"/>) are computed as exp(x − max) / Σ exp(x − max), the same function; the others
+    /// keep TensorPrimitives' arithmetic, so every probability a model gave (and the training those fed) keeps its bits.
+    /// Below the range a row's sum is at least exp(−80) and above it at most 4096·exp(80): never 0, never ∞.
+    /// <paramref name="probabilities"/> may be <paramref name="logits"/> itself.
+    /// </remarks>
     public static void Softmax(ReadOnlySpan<float> logits, Span<float> probabilities, int rows, int classes)
     {
         for (int r = 0; r < rows; r++)
         {
-            TensorPrimitives.SoftMax(logits.Slice(r * classes, classes), probabilities.Slice(r * classes, classes));
+            var row = logits.Slice(r * classes, classes);
+            var p = probabilities.Slice(r * classes, classes);
+            float max = TensorPrimitives.Max(row);
+            if (max is > -PlainRange and < PlainRange)
+            {
+                TensorPrimitives.SoftMax(row, p);
+            }
+            else
+            {
+                // A NaN or infinite logit lands here too, and its row stays NaN: no class can be read from it.
+                TensorPrimitives.Subtract(row, max, p);
+                TensorPrimitives.Exp(p, p);
+                TensorPrimitives.Divide(p, TensorPrimitives.Sum(p), p);
+            }
         }
     }
+
+    /// <summary>The largest logit magnitude a row may have for exp to be taken of its logits as they stand.</summary>
+    private const float PlainRange = 80f;
 
     /// <summary>Σ over rows of −log p[label], from the logits (log-sum-exp, so a confident wrong answer stays finite).</summary>
     public static double SumNegativeLogLikelihood(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int classes)

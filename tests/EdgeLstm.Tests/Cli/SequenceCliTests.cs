@@ -178,6 +178,29 @@ public class SequenceCliTests
         Assert.Contains("test accuracy 100.00 %  (120 of 120 correct)", separate.Out, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A sequence model whose weights overflow answers NaN: evaluate refuses to print an accuracy (NaN is not class 0),
+    /// naming the model and how many answers were not finite.
+    /// </summary>
+    [Fact]
+    public void Evaluate_refuses_a_sequence_model_whose_answers_are_not_finite()
+    {
+        using var cli = new CliHarness(train: 1, test: 1);
+        const int N = 20, T = 4;
+        var x = Enumerable.Range(0, N * T).Select(i => (float)(i % 7)).ToArray();
+        var y = Enumerable.Range(0, N).Select(n => (long)(n % 2)).ToArray();
+        File.WriteAllBytes(cli.File("d.npz"), NpyBytes.Zip(CompressionLevel.Fastest, ("X.npy", NpyBytes.Float32([N, T], x)), ("y.npy", NpyBytes.Int64([N], y))));
+        var train = cli.Run("train", "--data", "d.npz", "--hidden", "8", "--epochs", "1", "--threads", "1", "--out", "n.safetensors");
+        Assert.True(train.ExitCode == 0, train.ToString());
+        var loaded = ModelFile.Load(cli.File("n.safetensors"));
+        Recipe.NonFiniteTrainingTests.FillAlternating(loaded.Model, 3e38f);
+        ModelFile.Save(loaded.Model, cli.File("bad.safetensors"));
+
+        var evaluate = cli.Run("evaluate", "bad.safetensors", "--data", "d.npz", "--threads", "1");
+        CliAssert.Error(evaluate, 1, $"error: {cli.File("bad.safetensors")}: the class probabilities of 20 of 20 answers are not finite (NaN or infinity)");
+        Assert.DoesNotContain("accuracy", evaluate.Out, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(2, "name the target column with --target", "train", "--data", "s.csv", "--out", "m.safetensors")]
     [InlineData(1, "s.csv: target column: expected a column named 'nope', found only 'sensor', 't', 'a', 'b', 'state'", "train", "--data", "s.csv", "--target", "nope", "--out", "m.safetensors")]
