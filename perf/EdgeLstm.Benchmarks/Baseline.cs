@@ -24,7 +24,9 @@ internal static class Baseline
         var all = ReadAll(path);
         all[MachineKey] = figures;
         var sorted = new SortedDictionary<string, Dictionary<string, double>>(all, StringComparer.Ordinal);
-        File.WriteAllText(path, JsonSerializer.Serialize(sorted, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        // Relaxed escaping: the case names hold '>' ("64x1024->256"), which the default encoder writes as \u003E.
+        var options = new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        File.WriteAllText(path, JsonSerializer.Serialize(sorted, options) + "\n");
     }
 
     private static Dictionary<string, Dictionary<string, double>> ReadAll(string path) =>
