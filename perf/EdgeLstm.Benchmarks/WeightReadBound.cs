@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using EdgeLstm.Model;
+using EdgeLstm.Simd;
 using EdgeLstm.Threading;
 
 namespace EdgeLstm.Benchmarks;
@@ -16,10 +17,12 @@ namespace EdgeLstm.Benchmarks;
 /// </summary>
 internal sealed unsafe class WeightReadBound : IParallelJob, IDisposable
 {
-    private readonly int _threads;
     private readonly int _steps;
     private readonly long _recurrentFloats, _onceFloats, _streamFloats;
-    private readonly float*[] _buffers;
+    private readonly SimdWidth _width = SimdSupport.Resolve(SimdWidth.Auto);
+
+    // Per thread: a stream's one buffer of all its weights, or a sequence's W_hh per layer and then the rest.
+    private readonly float*[][] _buffers;
     private readonly WorkerPool? _pool;
     private float _sink;
 
@@ -35,7 +38,6 @@ internal sealed unsafe class WeightReadBound : IParallelJob, IDisposable
         }
 
         long head = (long)config.Classes * config.HiddenSize;
-        _threads = threads;
         _steps = config.Steps;
         Layers = config.Layers;
         if (work == ModelBenchmarks.Work.InferenceBatch1)
@@ -53,12 +55,16 @@ internal sealed unsafe class WeightReadBound : IParallelJob, IDisposable
             Description = string.Create(CultureInfo.InvariantCulture, $"{Kb(_streamFloats)} KB of weights per thread, once per call");
         }
 
-        _buffers = new float*[threads * (Layers + 2)];
-        for (int i = 0; i < _buffers.Length; i++)
+        long[] sizes = _streamFloats > 0 ? [_streamFloats] : [.. Enumerable.Repeat(_recurrentFloats, Layers), _onceFloats];
+        _buffers = new float*[threads][];
+        for (int t = 0; t < threads; t++)
         {
-            long floats = Math.Max(Math.Max(_recurrentFloats, _onceFloats), _streamFloats);
-            _buffers[i] = (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
-            new Span<float>(_buffers[i], (int)floats).Fill(1e-3f);
+            _buffers[t] = new float*[sizes.Length];
+            for (int i = 0; i < sizes.Length; i++)
+            {
+                _buffers[t][i] = (float*)NativeMemory.AlignedAlloc((nuint)(sizes[i] * sizeof(float)), 64);
+                new Span<float>(_buffers[t][i], (int)sizes[i]).Fill(1e-3f);
+            }
         }
 
         _pool = threads > 1 ? new WorkerPool(threads) : null;
@@ -88,12 +94,7 @@ internal sealed unsafe class WeightReadBound : IParallelJob, IDisposable
 
     public void Execute(int part, int parts)
     {
-        float** mine = stackalloc float*[Layers + 2];
-        for (int i = 0; i < Layers + 2; i++)
-        {
-            mine[i] = _buffers[(part * (Layers + 2)) + i];
-        }
-
+        float*[] mine = _buffers[part];
         float sum = 0;
         if (_streamFloats > 0)
         {
@@ -122,9 +123,12 @@ internal sealed unsafe class WeightReadBound : IParallelJob, IDisposable
     public void Dispose()
     {
         _pool?.Dispose();
-        foreach (float* b in _buffers)
+        foreach (float*[] mine in _buffers)
         {
-            NativeMemory.AlignedFree(b);
+            foreach (float* b in mine)
+            {
+                NativeMemory.AlignedFree(b);
+            }
         }
     }
 
@@ -132,34 +136,27 @@ internal sealed unsafe class WeightReadBound : IParallelJob, IDisposable
 
     private static long Kb(long floats) => floats * sizeof(float) / 1024;
 
-    // Eight independent sums: the loads, not the adds, set the pace. The widest vectors the machine has, as the
-    // engine's kernels use.
-    private static float Sum(float* p, long floats, bool down)
-        => Vector512.IsHardwareAccelerated ? Sum512(p, floats, down) : Sum256(p, floats, down);
-
-    private static float Sum512(float* p, long floats, bool down)
+    // Eight independent sums: the loads, not the adds, set the pace. At the width the engine's kernels use.
+    private float Sum(float* p, long floats, bool down) => _width switch
     {
-        var s0 = Vector512<float>.Zero; var s1 = s0; var s2 = s0; var s3 = s0; var s4 = s0; var s5 = s0; var s6 = s0; var s7 = s0;
-        for (long block = 0; block < floats; block += 128)
+        SimdWidth.Vector512 => Sum<Vector512Ops, Vector512<float>>(p, floats, down),
+        SimdWidth.Vector256 => Sum<Vector256Ops, Vector256<float>>(p, floats, down),
+        _ => Sum<Vector128Ops, Vector128<float>>(p, floats, down),
+    };
+
+    private static float Sum<TOps, TV>(float* p, long floats, bool down)
+        where TOps : struct, IVectorOps<TV>
+        where TV : struct
+    {
+        int w = TOps.Count, block = 8 * w;
+        TV s0 = TOps.Zero, s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+        for (long b = 0; b < floats; b += block)
         {
-            float* q = p + (down ? floats - 128 - block : block);
-            s0 += Vector512.Load(q); s1 += Vector512.Load(q + 16); s2 += Vector512.Load(q + 32); s3 += Vector512.Load(q + 48);
-            s4 += Vector512.Load(q + 64); s5 += Vector512.Load(q + 80); s6 += Vector512.Load(q + 96); s7 += Vector512.Load(q + 112);
+            float* q = p + (down ? floats - block - b : b);
+            s0 = TOps.Add(s0, TOps.Load(q)); s1 = TOps.Add(s1, TOps.Load(q + w)); s2 = TOps.Add(s2, TOps.Load(q + (2 * w))); s3 = TOps.Add(s3, TOps.Load(q + (3 * w)));
+            s4 = TOps.Add(s4, TOps.Load(q + (4 * w))); s5 = TOps.Add(s5, TOps.Load(q + (5 * w))); s6 = TOps.Add(s6, TOps.Load(q + (6 * w))); s7 = TOps.Add(s7, TOps.Load(q + (7 * w)));
         }
 
-        return Vector512.Sum(((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)));
-    }
-
-    private static float Sum256(float* p, long floats, bool down)
-    {
-        var s0 = Vector256<float>.Zero; var s1 = s0; var s2 = s0; var s3 = s0; var s4 = s0; var s5 = s0; var s6 = s0; var s7 = s0;
-        for (long block = 0; block < floats; block += 64)
-        {
-            float* q = p + (down ? floats - 64 - block : block);
-            s0 += Vector256.Load(q); s1 += Vector256.Load(q + 8); s2 += Vector256.Load(q + 16); s3 += Vector256.Load(q + 24);
-            s4 += Vector256.Load(q + 32); s5 += Vector256.Load(q + 40); s6 += Vector256.Load(q + 48); s7 += Vector256.Load(q + 56);
-        }
-
-        return Vector256.Sum(((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7)));
+        return TOps.Sum(TOps.Add(TOps.Add(TOps.Add(s0, s1), TOps.Add(s2, s3)), TOps.Add(TOps.Add(s4, s5), TOps.Add(s6, s7))));
     }
 }
