@@ -39,27 +39,27 @@ internal static unsafe partial class Exports
 
     [UnmanagedCallersOnly(EntryPoint = "edgelstm_trainer_train_batch")]
     internal static Status TrainerTrainBatch(ulong trainer, float* x, nuint xLength, int* labels, int batch, int steps, float* loss)
-        => Train("edgelstm_trainer_train_batch", trainer, new Batch(x, xLength, batch, steps, null, 0, labels, OneLabelPerSequence, null, 0), loss);
+        => Train("edgelstm_trainer_train_batch", trainer, new Batch(BatchTargets.OneLabelPerSequence, x, xLength, batch, steps, null, 0, labels, 0, null, 0), loss);
 
     [UnmanagedCallersOnly(EntryPoint = "edgelstm_trainer_train_labels")]
     internal static Status TrainerTrainLabels(ulong trainer, float* x, nuint xLength, int batch, int steps, int* lengths, nuint lengthsLength, int* labels, nuint labelsLength, float* loss)
-        => Train("edgelstm_trainer_train_labels", trainer, new Batch(x, xLength, batch, steps, lengths, lengthsLength, labels, labelsLength, null, 0), loss);
+        => Train("edgelstm_trainer_train_labels", trainer, new Batch(BatchTargets.Labels, x, xLength, batch, steps, lengths, lengthsLength, labels, labelsLength, null, 0), loss);
 
     [UnmanagedCallersOnly(EntryPoint = "edgelstm_trainer_train_targets")]
     internal static Status TrainerTrainTargets(ulong trainer, float* x, nuint xLength, int batch, int steps, int* lengths, nuint lengthsLength, float* targets, nuint targetsLength, float* loss)
-        => Train("edgelstm_trainer_train_targets", trainer, new Batch(x, xLength, batch, steps, lengths, lengthsLength, null, 0, targets, targetsLength), loss);
+        => Train("edgelstm_trainer_train_targets", trainer, new Batch(BatchTargets.Targets, x, xLength, batch, steps, lengths, lengthsLength, null, 0, targets, targetsLength), loss);
 
     [UnmanagedCallersOnly(EntryPoint = "edgelstm_trainer_evaluate")]
     internal static Status TrainerEvaluate(ulong trainer, float* x, nuint xLength, int* labels, int batch, int steps, float* loss, int* correct)
-        => Evaluate("edgelstm_trainer_evaluate", trainer, new Batch(x, xLength, batch, steps, null, 0, labels, OneLabelPerSequence, null, 0), loss, correct, null, null);
+        => Evaluate("edgelstm_trainer_evaluate", trainer, new Batch(BatchTargets.OneLabelPerSequence, x, xLength, batch, steps, null, 0, labels, 0, null, 0), loss, correct, null, null);
 
     [UnmanagedCallersOnly(EntryPoint = "edgelstm_trainer_evaluate_labels")]
     internal static Status TrainerEvaluateLabels(ulong trainer, float* x, nuint xLength, int batch, int steps, int* lengths, nuint lengthsLength, int* labels, nuint labelsLength, float* loss, long* correct, long* judged)
-        => Evaluate("edgelstm_trainer_evaluate_labels", trainer, new Batch(x, xLength, batch, steps, lengths, lengthsLength, labels, labelsLength, null, 0), loss, null, correct, judged);
+        => Evaluate("edgelstm_trainer_evaluate_labels", trainer, new Batch(BatchTargets.Labels, x, xLength, batch, steps, lengths, lengthsLength, labels, labelsLength, null, 0), loss, null, correct, judged);
 
     [UnmanagedCallersOnly(EntryPoint = "edgelstm_trainer_evaluate_targets")]
     internal static Status TrainerEvaluateTargets(ulong trainer, float* x, nuint xLength, int batch, int steps, int* lengths, nuint lengthsLength, float* targets, nuint targetsLength, float* loss)
-        => Evaluate("edgelstm_trainer_evaluate_targets", trainer, new Batch(x, xLength, batch, steps, lengths, lengthsLength, null, 0, targets, targetsLength), loss, null, null, null);
+        => Evaluate("edgelstm_trainer_evaluate_targets", trainer, new Batch(BatchTargets.Targets, x, xLength, batch, steps, lengths, lengthsLength, null, 0, targets, targetsLength), loss, null, null, null);
 
     [UnmanagedCallersOnly(EntryPoint = "edgelstm_trainer_free")]
     internal static Status TrainerFree(ulong trainer)

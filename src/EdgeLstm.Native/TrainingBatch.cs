@@ -6,10 +6,16 @@ namespace EdgeLstm.Native;
 internal static unsafe partial class Exports
 {
     /// <summary>
-    /// The labels length of the ABI's first training calls (<c>edgelstm_trainer_train_batch</c>, <c>_evaluate</c>),
-    /// which take one label per sequence and no length: <c>batch</c> labels, for a last-step classifier only.
+    /// What a training or evaluation call takes, set by the entry point itself (never guessed from which pointer C
+    /// passed): one label per sequence with no length (the ABI's first calls, <c>edgelstm_trainer_train_batch</c> and
+    /// <c>_evaluate</c>, for a last-step classifier only), labels with their length, or float targets.
     /// </summary>
-    private static readonly nuint OneLabelPerSequence = nuint.MaxValue;
+    private enum BatchTargets
+    {
+        OneLabelPerSequence,
+        Labels,
+        Targets,
+    }
 
     /// <summary>The arrays of one batch, checked against the model: the inputs, lengths, and labels or targets.</summary>
     private readonly ref struct BatchSpans
@@ -24,7 +30,7 @@ internal static unsafe partial class Exports
     }
 
     /// <summary>What C passed for one training or evaluation batch; labels for a classifier, targets for a regression.</summary>
-    private readonly struct Batch(float* x, nuint xLength, int size, int steps, int* lengths, nuint lengthsLength, int* labels, nuint labelsLength, float* targets, nuint targetsLength)
+    private readonly struct Batch(BatchTargets kind, float* x, nuint xLength, int size, int steps, int* lengths, nuint lengthsLength, int* labels, nuint labelsLength, float* targets, nuint targetsLength)
     {
         public int Size => size;
 
@@ -40,8 +46,8 @@ internal static unsafe partial class Exports
             Args.Positive(size, "batch");
             Args.Positive(steps, "steps");
             var inputs = Args.Exact(x, xLength, Args.Count(size, steps, config.InputSize), "x", InputShape, size, steps, config.InputSize);
-            bool wantsTargets = targets != null || targetsLength != 0;
-            if (labelsLength == OneLabelPerSequence && config.Head != HeadKind.ClassifyLastStep)
+            bool wantsTargets = kind == BatchTargets.Targets;
+            if (kind == BatchTargets.OneLabelPerSequence && config.Head != HeadKind.ClassifyLastStep)
             {
                 throw new NativeException(Status.InvalidArgument, $"this call takes one label per sequence, for a model whose head is ClassifyLastStep; this model's head is {config.Head}: use {Replacement(config, function)}");
             }
@@ -64,7 +70,7 @@ internal static unsafe partial class Exports
             Args.NotNull(labels, "labels");
             int rows = config.HeadReadsEveryStep ? Args.Count(size, steps) : size;
             string rowShape = config.HeadReadsEveryStep ? "batch {0} × steps {1}" : "batch {0}";
-            var classes = labelsLength == OneLabelPerSequence
+            var classes = kind == BatchTargets.OneLabelPerSequence
                 ? new ReadOnlySpan<int>(labels, size)
                 : Args.Exact(labels, labelsLength, rows, "labels", rowShape, size, steps);
             return new BatchSpans { Inputs = inputs, Lengths = sequenceLengths, Labels = classes };

@@ -584,6 +584,13 @@ static void test_network_misuse(void) {
     CHECK(strstr(edgelstm_last_error(), "edgelstm_trainer_train_targets") != NULL);
     FAILS(EDGELSTM_ERROR_INVALID_ARGUMENT, edgelstm_trainer_evaluate_labels(rt, rx, rx_len, B, REG_T, NULL, 0, labels, (size_t)B * REG_T, &loss, &correct, &judged));
     FAILS(EDGELSTM_ERROR_INVALID_ARGUMENT, edgelstm_trainer_evaluate_targets(ct, cx, cx_len, B, SEQ_T, NULL, 0, ry, cl_len * SEQ_K, &loss));
+    /* the call, not the pointer passed, says what it takes: NULL targets to a _targets call on a classifier still
+       names the labels call; on a regression they are a NULL pointer */
+    FAILS(EDGELSTM_ERROR_INVALID_ARGUMENT, edgelstm_trainer_train_targets(ct, cx, cx_len, B, SEQ_T, NULL, 0, NULL, 0, &loss));
+    CHECK(strstr(edgelstm_last_error(), "edgelstm_trainer_train_labels") != NULL);
+    FAILS(EDGELSTM_ERROR_NULL_POINTER, edgelstm_trainer_train_targets(rt, rx, rx_len, B, REG_T, NULL, 0, NULL, 0, &loss));
+    /* SIZE_MAX is a length like any other: wrong */
+    FAILS(EDGELSTM_ERROR_WRONG_LENGTH, edgelstm_trainer_train_labels(ct, cx, cx_len, B, SEQ_T, lengths, B, labels, SIZE_MAX, &loss));
     /* labels: NULL, wrong counts, out of range at a real step */
     FAILS(EDGELSTM_ERROR_NULL_POINTER, edgelstm_trainer_train_labels(ct, cx, cx_len, B, SEQ_T, lengths, B, NULL, cl_len, &loss));
     FAILS(EDGELSTM_ERROR_WRONG_LENGTH, edgelstm_trainer_train_labels(ct, cx, cx_len, B, SEQ_T, lengths, B, labels, B, &loss));

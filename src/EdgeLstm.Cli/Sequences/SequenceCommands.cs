@@ -4,6 +4,7 @@ using System.Text;
 using EdgeLstm.Data.Sequences;
 using EdgeLstm.Inference;
 using EdgeLstm.IO;
+using EdgeLstm.Model;
 
 namespace EdgeLstm.Cli.Sequences;
 
@@ -29,17 +30,7 @@ internal static class SequenceCommands
         o.WriteLine(Invariant($"data:  {dataPath}: {data.Indices.Length} {(data.Series is null ? "sequences" : "windows")}{(data.Series is null ? string.Empty : Invariant($" forecasting the last {parsed.GetValue(options.Validation):P0} of its steps (time-ordered)"))}"));
         using var predictor = new LstmPredictor(model, threads);
         var scores = SequenceEvaluation.Score(predictor, data.Source, data.Indices, data.ClassMap, TrainingMean(loaded, modelPath), context.Cancellation);
-        if (scores.Classes is { NonFinite: > 0 } classes)
-        {
-            NonFiniteOutput.Refuse(modelPath, model, Invariant($"the class probabilities of {classes.NonFinite} of {classes.NonFinite + classes.Total} answers"));
-        }
-
-        // The data's targets are finite (the readers check), so an error sum that is not finite has a model output in it.
-        if (scores.Model is { } errors && !double.IsFinite(errors.Mae))
-        {
-            NonFiniteOutput.Refuse(modelPath, model, "the model's outputs");
-        }
-
+        RefuseNonFinite(scores, modelPath, model);
         o.Write(SequenceEvaluation.Report(scores, model.Preprocessing?.ClassNames, "test"));
         return ExitCodes.Ok;
     }
@@ -179,6 +170,7 @@ internal static class SequenceCommands
             actual.Add(batch.Values[b * (batch.Values.Length / batch.Count)]);
         }, context.Cancellation);
         var scores = SequenceEvaluation.Score(predictor, data.Source, data.Indices, data.ClassMap, TrainingMean(loaded, modelPath), context.Cancellation);
+        RefuseNonFinite(scores, modelPath, model);
         var o = context.Out;
         o.WriteLine($"model: {modelPath}");
         o.WriteLine(Invariant($"data:  {dataPath}: {data.Indices.Length} {(data.Series is null ? "sequences" : "windows")}"));
@@ -217,6 +209,23 @@ internal static class SequenceCommands
     }
 
     /// <summary>The training targets' mean per output, from the model's metadata (null when the model has none).</summary>
+    /// <summary>
+    /// Refuses scores that hold an answer that is not finite: a classifier's such answers are counted apart, and a
+    /// regression's error sum is not finite exactly when an output is not (the readers keep the targets finite).
+    /// </summary>
+    private static void RefuseNonFinite(SequenceEvaluation.Scores scores, string modelPath, LstmModel model)
+    {
+        if (scores.Classes is { NonFinite: > 0 } classes)
+        {
+            NonFiniteOutput.Refuse(modelPath, model, Invariant($"the class probabilities of {classes.NonFinite} of {classes.NonFinite + classes.Total} answers"));
+        }
+
+        if (scores.Model is { } errors && !double.IsFinite(errors.Mae))
+        {
+            NonFiniteOutput.Refuse(modelPath, model, "the model's outputs");
+        }
+    }
+
     private static float[]? TrainingMean(LoadedModel loaded, string modelPath)
     {
         if (!loaded.Model.Config.HeadRegresses || !loaded.Metadata.TryGetValue(SequenceTraining.TrainingMeanKey, out string? text))

@@ -221,21 +221,19 @@ public sealed unsafe class LstmPredictor : IDisposable
         {
             for (int b = 0; b < batchSize; b++)
             {
-                var row = result.Slice(((b * steps) + t) * k, k);
-                if (t < plan.Lengths[b])
-                {
-                    timeMajor.Slice(((t * batchSize) + b) * k, k).CopyTo(row);
-                }
-                else
-                {
-                    row.Clear();
-                }
+                timeMajor.Slice(((t * batchSize) + b) * k, k).CopyTo(result.Slice(((b * steps) + t) * k, k));
             }
         }
 
         if (preprocessing is not null && !logits)
         {
             _raw.Restore(preprocessing, config, result, batchSize);
+        }
+
+        // Padded steps are zeros, as promised, after any restoring to the data's units (which would move them).
+        for (int b = 0; b < batchSize; b++)
+        {
+            result.Slice(((b * steps) + plan.Lengths[b]) * k, (steps - plan.Lengths[b]) * k).Clear();
         }
     }
 

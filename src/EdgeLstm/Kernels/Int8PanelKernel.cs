@@ -80,6 +80,8 @@ internal static unsafe class Int8PanelKernel<TDot, TV>
         TDot.Store(acc, w.RowSums + row, w.Scales + row, xScale, y + row, Math.Min(TDot.Count, rowEnd - row), accumulate);
     }
 
+    // The stack buffer is written before it is read: no zeroing on every call of the batch-1 inner loop.
+    [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void OneInputEightVectors(Int8PanelMatrix w, int c, sbyte* x, float xScale, float* y, int rowEnd, bool accumulate)
     {
@@ -128,6 +130,8 @@ internal static unsafe class Int8PanelKernel<TDot, TV>
     }
 
     /// <summary>Two vectors of rows against four inputs: 8 accumulators and 4 broadcasts fit the 16 registers VEX (AVX-VNNI) can name.</summary>
+    // The stack buffer is written before it is read: no zeroing on every call of the batch-1 inner loop.
+    [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void FourInputsTwoVectors(Int8PanelMatrix w, int c, sbyte* x, int ldq, float* xScales, float* y, int ldy, int rowEnd, bool accumulate)
     {

@@ -208,6 +208,29 @@ public class PreprocessingTests
         Assert.Equal(alone, batch.AsSpan(K, K).ToArray());
     }
 
+    /// <summary>
+    /// A per-step regression with target scaling: a padded step's outputs are zeros, as for any model (restoring the
+    /// data's units once turned them into the targets' means), and the real steps are those of the sample alone.
+    /// </summary>
+    [Fact]
+    public void Padded_steps_of_a_scaled_per_step_regression_are_zeros()
+    {
+        var config = new LstmConfig(F, 5, 2, 3, W) { Head = HeadKind.RegressEveryStep };
+        var model = TestModels.Make(config, 2);
+        model.Preprocessing = new Preprocessing(
+            new NormalizationStatistics([0.5f, -2f, 10f], [2f, 0.25f, 3f]),
+            new NormalizationStatistics([1f, 2f, 3f], [4f, 5f, 6f]));
+        float[] raw = TestModels.Inputs(2, W, F, 4);
+        var outputs = new float[2 * W * 3];
+        using var predictor = new LstmPredictor(model, 1);
+        predictor.Predict(raw, 2, [W, 2], outputs);
+
+        Assert.All(outputs.AsSpan((W + 2) * 3).ToArray(), v => Assert.Equal(0f, v));
+        var alone = new float[2 * 3];
+        predictor.Predict(raw.AsSpan(W * F, 2 * F), 1, alone);
+        Assert.Equal(alone, outputs.AsSpan(W * 3, 2 * 3).ToArray());
+    }
+
     [Fact]
     public void A_stream_normalises_each_raw_step_like_the_predictor_and_refuses_a_relative_forecaster()
     {
