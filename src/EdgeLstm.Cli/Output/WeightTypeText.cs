@@ -7,7 +7,7 @@ namespace EdgeLstm.Cli.Output;
 internal static class WeightTypeText
 {
     /// <summary>The quantisation scheme, as the int8 file's metadata names it and as a reader would want it explained.</summary>
-    public const string Scheme = "symmetric_per_row (int8 values in -127..127, one fp32 scale per output row, zero point 0; biases stay fp32)";
+    public const string Scheme = Quantization.Int8ModelFile.SymmetricPerRow + " (int8 values in -127..127, one fp32 scale per output row, zero point 0; biases stay fp32)";
 
     /// <summary>"fp32 (N bytes of weights)" or "int8, symmetric_per_row (…): M matrices, N bytes of values and scales".</summary>
     public static string Describe(LstmModel model)

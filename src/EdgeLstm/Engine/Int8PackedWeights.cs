@@ -41,8 +41,9 @@ internal sealed class Int8PackedWeights
             return null;
         }
 
-        // A static lambda: a capturing one would allocate its closure on every call, the hot path included.
-        return Cache.TryGetValue(model, out var packed) ? packed : Cache.GetValue(model, static m => new Int8PackedWeights(m, m.Int8Weights!));
+        // A static lambda: a capturing one would allocate its closure on every call, the hot path included. GetValue
+        // looks the model up before it calls it.
+        return Cache.GetValue(model, static m => new Int8PackedWeights(m, m.Int8Weights!));
     }
 
     /// <summary>W_ih of a layer, as the product with the layer's input reads it.</summary>

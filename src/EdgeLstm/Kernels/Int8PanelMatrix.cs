@@ -80,9 +80,6 @@ public sealed unsafe class Int8PanelMatrix
     /// <summary>Groups of four columns, the last one padded.</summary>
     public int Groups { get; }
 
-    /// <summary>Bytes a product reads: one per value, four per scale and four per row sum (padding included).</summary>
-    public long WeightBytes => ((long)Panels * Groups * GroupBytes) + ((long)Panels * Width * 8);
-
     /// <summary>The values: row i, column k at <see cref="At"/>(i, k).</summary>
     internal sbyte* Values { get; }
 
