@@ -109,7 +109,7 @@ public sealed unsafe class ComputeContext : IDisposable
             return;
         }
 
-        Product(weights.Form, a, lda, weights.Data, weights.Columns, c, weights.Columns, m, weights.Columns, weights.Rows, accumulate);
+        Product(weights.Form, a, lda, weights.Data, weights.Ldb, c, weights.Columns, m, weights.Columns, weights.Rows, accumulate);
     }
 
     /// <summary>The span form of <see cref="Product(MatMulForm, float*, int, float*, int, float*, int, int, int, int, bool)"/>, checked; for tests.</summary>

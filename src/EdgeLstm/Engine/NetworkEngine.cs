@@ -72,8 +72,8 @@ internal sealed unsafe class NetworkEngine
         for (int l = 0; l < layers; l++)
         {
             var f = plan.Layer(l, dropout);
-            var inputT = int8?.Input(l) ?? packed.Input(l, Context.Width);
-            var recurrentT = int8?.Recurrent(l) ?? packed.Recurrent(l, Context.Width);
+            var inputT = int8?.Input(l) ?? packed.Input(l);
+            var recurrentT = int8?.Recurrent(l) ?? packed.Recurrent(l);
             bool lstm = _network.Layers[l].Cell == CellKind.Lstm;
             if (lstm)
             {

@@ -3,7 +3,6 @@ using System.Runtime.CompilerServices;
 using EdgeLstm.Kernels;
 using EdgeLstm.Memory;
 using EdgeLstm.Model;
-using EdgeLstm.Simd;
 
 namespace EdgeLstm.Engine;
 
@@ -21,7 +20,7 @@ internal sealed unsafe class PackedWeights
     private readonly AlignedBuffer[] _inputT;
     private readonly AlignedBuffer[] _recurrentT;
     private readonly AlignedBuffer[] _bias;
-    private readonly bool _panels;
+    private readonly int _panelWidth;
     private readonly NetworkDescription _network;
     private readonly AlignedBuffer _headT;
     private long _version;
@@ -33,7 +32,7 @@ internal sealed unsafe class PackedWeights
         _inputT = new AlignedBuffer[layers];
         _recurrentT = new AlignedBuffer[layers];
         _bias = new AlignedBuffer[layers];
-        bool panels = true;
+        Span<int> columnCounts = stackalloc int[layers];
         for (int l = 0; l < layers; l++)
         {
             var layer = network.Layers[l];
@@ -41,12 +40,12 @@ internal sealed unsafe class PackedWeights
             _inputT[l] = new AlignedBuffer(network.LayerInputSize(l) * columns);
             _recurrentT[l] = new AlignedBuffer(layer.HiddenSize * columns);
             _bias[l] = new AlignedBuffer(BiasLength(layer));
-            panels &= columns % WeightPanels.Width == 0;
+            columnCounts[l] = columns;
         }
 
-        // One form per weight: the kernels of every width read panels, so Wᵀ is kept row-major only where some layer's
-        // columns do not fill whole panels (and every width then reads that).
-        _panels = panels;
+        // One form per weight: the kernels of every width read panels of either width, so Wᵀ is kept row-major only
+        // where some layer's columns do not fill whole panels (and every width then reads that).
+        _panelWidth = WeightPanels.PreferredWidth(columnCounts);
         _headT = new AlignedBuffer(network.TopHidden * network.Outputs);
     }
 
@@ -70,11 +69,11 @@ internal sealed unsafe class PackedWeights
         return packed;
     }
 
-    /// <summary>W_ihᵀ of a layer in the form the kernels at <paramref name="width"/> read fastest.</summary>
-    public WeightMatrix Input(int layer, SimdWidth width) => Form(_inputT[layer], _network.LayerInputSize(layer), layer, width);
+    /// <summary>W_ihᵀ of a layer in the one form it is packed in (kernels of every width read it).</summary>
+    public WeightMatrix Input(int layer) => Form(_inputT[layer], _network.LayerInputSize(layer), layer);
 
-    /// <summary>W_hhᵀ of a layer in the form the kernels at <paramref name="width"/> read fastest.</summary>
-    public WeightMatrix Recurrent(int layer, SimdWidth width) => Form(_recurrentT[layer], _network.Layers[layer].HiddenSize, layer, width);
+    /// <summary>W_hhᵀ of a layer in the one form it is packed in (kernels of every width read it).</summary>
+    public WeightMatrix Recurrent(int layer) => Form(_recurrentT[layer], _network.Layers[layer].HiddenSize, layer);
 
     /// <summary>
     /// The bias the cell adds: b_ih + b_hh [4H] for an LSTM; for a GRU [b_ir+b_hr | b_iz+b_hz | b_in | b_hn] (4H), since
@@ -87,11 +86,11 @@ internal sealed unsafe class PackedWeights
 
     private static int BiasLength(RecurrentLayerDescription layer) => (layer.Cell == CellKind.Gru ? 4 : layer.Gates) * layer.HiddenSize;
 
-    private WeightMatrix Form(AlignedBuffer packed, int rows, int layer, SimdWidth width)
+    private WeightMatrix Form(AlignedBuffer packed, int rows, int layer)
     {
         int columns = _network.Layers[layer].Gates * _network.Layers[layer].HiddenSize;
-        return _panels && WeightPanels.Usable(columns, width)
-            ? new WeightMatrix(MatMulForm.ABPanels, packed.Pointer, rows, columns)
+        return _panelWidth > 0
+            ? new WeightMatrix(MatMulForm.ABPanels, packed.Pointer, rows, columns, _panelWidth)
             : new WeightMatrix(MatMulForm.AB, packed.Pointer, rows, columns);
     }
 
@@ -127,9 +126,9 @@ internal sealed unsafe class PackedWeights
     /// <summary>W [n×k] as the model stores it into this object's form of Wᵀ: panels, or row-major.</summary>
     private void Pack(float* weight, int n, int k, float* destination)
     {
-        if (_panels)
+        if (_panelWidth > 0)
         {
-            WeightPanels.PackTransposed(weight, n, k, destination, 0, n / WeightPanels.Width);
+            WeightPanels.PackTransposed(weight, n, k, _panelWidth, destination, 0, n / _panelWidth);
         }
         else
         {

@@ -71,7 +71,7 @@ internal abstract unsafe class StepJob : IParallelJob
         A = h,
         Lda = weightT.Rows,
         B = weightT.Data,
-        Ldb = weightT.Columns,
+        Ldb = weightT.Ldb,
         C = c,
         Ldc = weightT.Columns,
         M = batch,

@@ -36,12 +36,16 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
     {
         int h = f.Hidden;
         long work = (long)f.Batch * gates * h * (h + (f.Steps == 1 ? f.InputSize : 0));
-        bool panelEdges = h % WeightPanels.Width == 0 || (inputT.Form == MatMulForm.AB && recurrentT.Form == MatMulForm.AB);
+        int align = Alignment(inputT, recurrentT);
+        bool panelEdges = h % align == 0;
         // An int8 model's products have their own row split (Int8Product): this path reads fp32 weights only.
         bool fp32 = inputT.Int8 is null && recurrentT.Int8 is null;
         return fp32 && !f.KeepAllSteps && context.Threads > 1 && !context.SplitsRows(f.Batch, work) && panelEdges
-            && h >= WeightPanels.Width * context.Threads && work >= ComputeContext.ParallelThreshold / 4;
+            && h >= align * context.Threads && work >= ComputeContext.ParallelThreshold / 4;
     }
+
+    /// <summary>Where a unit slice may start: at a panel edge of both weights (1 when both are row-major).</summary>
+    private static int Alignment(WeightMatrix inputT, WeightMatrix recurrentT) => Math.Max(inputT.ColumnAlignment, recurrentT.ColumnAlignment);
 
     /// <summary>
     /// Step <paramref name="t"/> of <paramref name="f"/>. With <paramref name="withInput"/> the step also computes its
@@ -54,7 +58,7 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
         _batch = f.Batch;
         _hidden = f.Hidden;
         _gates = cell == CellKind.Lstm ? 4 : 3;
-        _align = f.Hidden % WeightPanels.Width == 0 ? WeightPanels.Width : 1;
+        _align = Alignment(inputT, recurrentT);
         _x = withInput ? f.Input + (t * (long)f.Batch * f.InputSize) : null;
         _inputT = inputT;
         _recurrentT = recurrentT;
@@ -89,13 +93,13 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
             int first = (g * _hidden) + u0, last = (g * _hidden) + u1;
             if (_x != null)
             {
-                MatMulJob.ComputeRange(_inputT.Form, _x, _inputT.Rows, _inputT.Data, columns, _gatesOut, columns, 0, _batch, first, last, _inputT.Rows, false, _width);
+                MatMulJob.ComputeRange(_inputT.Form, _x, _inputT.Rows, _inputT.Data, _inputT.Ldb, _gatesOut, columns, 0, _batch, first, last, _inputT.Rows, false, _width);
             }
 
             if (_hPrev != null)
             {
                 // An LSTM adds h·W_hhᵀ to the gates; a GRU keeps it apart (its n gate scales it by r).
-                MatMulJob.ComputeRange(_recurrentT.Form, _hPrev, _hidden, _recurrentT.Data, columns, lstm ? _gatesOut : _recurrent, columns, 0, _batch, first, last, _hidden, lstm, _width);
+                MatMulJob.ComputeRange(_recurrentT.Form, _hPrev, _hidden, _recurrentT.Data, _recurrentT.Ldb, lstm ? _gatesOut : _recurrent, columns, 0, _batch, first, last, _hidden, lstm, _width);
             }
         }
 
