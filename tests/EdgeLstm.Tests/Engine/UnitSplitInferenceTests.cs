@@ -48,6 +48,34 @@ public class UnitSplitInferenceTests
         }
     }
 
+    /// <summary>
+    /// A thread that another part keeps waiting takes that part's steps over (a worker the OS has not scheduled must
+    /// not stall the sequence): with the parts run in turn on the caller, part 0 computes every step of every part,
+    /// and the bits are still the one-thread path's.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void A_part_that_never_starts_is_taken_over_with_the_same_bits(CellKind cell, int hidden, int threads, int batch)
+    {
+        const int steps = 6, inputs = 5, classes = 4;
+        var model = TestModels.Make(new LstmConfig(inputs, hidden, 2, classes, steps) { Cell = cell }, 71);
+        var x = TestModels.Inputs(batch, steps, inputs, 72);
+        int[] lengths = [.. Enumerable.Range(0, batch).Select(b => steps - (2 * b))];
+        foreach (bool padded in new[] { false, true })
+        {
+            var expected = Run(model, new ComputeContext(1), x, batch, padded ? lengths : default, out _);
+            var context = new ComputeContext(threads);
+            context.UnitSplitStep.PartsInTurnOnCaller = true;
+            var actual = Run(model, context, x, batch, padded ? lengths : default, out long splitSteps);
+            Assert.Equal(2 * steps, splitSteps);
+            Assert.Equal((threads - 1) * 2 * steps, context.UnitSplitStep.StepsTakenOver);
+            for (int i = 0; i < expected.Length; i++)
+            {
+                Assert.True(expected[i].AsSpan().SequenceEqual(actual[i]), $"{cell} H={hidden}, {threads} threads in turn, batch {batch}, padded {padded}: result {i} differs");
+            }
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Cases))]
     public void A_split_stream_step_matches_one_thread_exactly(CellKind cell, int hidden, int threads, int batch)
