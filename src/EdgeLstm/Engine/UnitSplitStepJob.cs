@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using EdgeLstm.Kernels;
 using EdgeLstm.Model;
 using EdgeLstm.Threading;
@@ -20,9 +21,9 @@ namespace EdgeLstm.Engine;
 /// </para>
 /// <para>
 /// A part is claimed step by step. A thread claims its own part's next step at once, and another part's only after
-/// that part has kept it waiting a while: a worker that the OS has not scheduled (a busy machine), or that the pool
-/// has not woken yet, costs the others a few microseconds per step, not a time slice, and one thread alone finishes
-/// the sequence (the tests run it that way).
+/// that part has kept it waiting 2 µs, and from then on at once until that part's thread claims a step again: a
+/// worker that the OS has not scheduled (a busy machine), or that the pool has not woken yet, costs the others a few
+/// microseconds per region, not a time slice, and one thread alone finishes the sequence (the tests run it that way).
 /// </para>
 /// <para>
 /// Inference only. Every product keeps its depth order whatever the column cut, and the cell is element-wise, so the
@@ -32,9 +33,10 @@ namespace EdgeLstm.Engine;
 /// </remarks>
 internal sealed unsafe class UnitSplitStepJob : IParallelJob
 {
-    // About 5-10 µs of spinning on a part that has not started (several times a step of the recipe's layers) before
-    // its step is taken over.
-    private const int StealAfterSpins = 1000;
+    // How long a part may keep the others waiting without having claimed its step before one of them takes it over.
+    // Every part leaves the same wait at the start of a step, and a thread checks the others only after its own step
+    // (~3 µs for the recipe's layers), so a running owner has claimed long before; one that has not is not running.
+    private static readonly long StealAfterTicks = Math.Max(1, Stopwatch.Frequency * 2 / 1_000_000);
 
     // Parts at most (threads); counters a cache line (16 ints) apart so that publishing one does not evict another.
     private const int MaxParts = 64;
@@ -42,6 +44,10 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
 
     private readonly int[] _claimed = new int[MaxParts * CounterStride];
     private readonly int[] _published = new int[MaxParts * CounterStride];
+
+    // Set when a part's step had to be taken over: its thread is likely still away, so its next steps are taken at
+    // once, without waiting again, until it claims one itself. A hint only: a wrong guess costs time, never values.
+    private readonly bool[] _away = new bool[MaxParts];
     private CellKind _cell;
     private int _batch, _hidden, _gates, _align, _steps;
     private LayerActivations _f;
@@ -118,6 +124,7 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
         _recurrent = f.Recurrent;
         _bias = bias;
         _width = width;
+        Array.Clear(_away, 0, parts);
         Array.Clear(_claimed, 0, parts * CounterStride);
         Array.Clear(_published, 0, parts * CounterStride);
         StepsRun += f.Steps;
@@ -153,29 +160,31 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
     private void WaitFor(int q, int steps, int parts, bool stealable)
     {
         var spin = default(SpinWait);
-        int spins = 0;
+        long since = 0;
         while (Volatile.Read(ref _published[q * CounterStride]) < steps)
         {
-            if (++spins < StealAfterSpins)
-            {
-                Thread.SpinWait(4);
-                continue;
-            }
-
             if (stealable)
             {
+                since = since == 0 ? Stopwatch.GetTimestamp() : since;
+                if (!_away[q] && Stopwatch.GetTimestamp() - since < StealAfterTicks)
+                {
+                    Thread.SpinWait(1);
+                    continue;
+                }
+
                 if (TryClaim(q, steps - 1))
                 {
+                    _away[q] = true;
                     Step(q, parts, steps - 1);
                     Interlocked.Increment(ref _stepsTakenOver);
                     return;
                 }
 
-                // Someone is computing it: wait, without touching its claim (that line is the claimer's).
+                // Someone is computing it (its own thread, back): wait, without touching its claim again.
+                _away[q] = false;
                 stealable = false;
             }
 
-            // Long enough to suspect that the thread computing it is not running: let the OS run it.
             spin.SpinOnce(sleep1Threshold: -1);
         }
     }
