@@ -53,8 +53,8 @@ internal static class SequenceCommands
         string summary;
         if (model.Preprocessing?.Forecast is { } forecast)
         {
-            var data = SequenceFile.LoadForModel(dataPath, options, parsed, model, requireTargets: false, validationFraction: 0);
-            var series = data.Series!;
+            // Only the last window is read: a series of exactly `window` steps is enough (scoring needs `horizon` more).
+            var series = SequenceFile.LoadSeriesForModel(dataPath, options, parsed, model);
             if (series.Length < forecast.Window)
             {
                 throw new CliException($"{dataPath}: the model reads windows of {forecast.Window} steps; the series has {series.Length}.");

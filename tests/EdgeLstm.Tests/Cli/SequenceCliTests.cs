@@ -141,6 +141,38 @@ public class SequenceCliTests
         }
     }
 
+    /// <summary>
+    /// Predicting reads only the last window: a series of exactly <c>window</c> steps is enough, though scoring it would
+    /// need <c>horizon</c> more; a shorter one is refused naming the file and both lengths.
+    /// </summary>
+    [Fact]
+    public void Predict_forecasts_from_a_series_of_exactly_one_window_and_refuses_a_shorter_one()
+    {
+        using var cli = new CliHarness(train: 1, test: 1);
+        static string Series(int steps) => "date,level\n" + string.Concat(Enumerable.Range(0, steps).Select(t => Invariant($"{new DateOnly(2000, 1, 1).AddDays(t):yyyy-MM-dd},{10 + Math.Sin(t / 3.0):0.###}\n")));
+        File.WriteAllText(cli.File("long.csv"), Series(80));
+        var train = cli.Run("train", "--data", "long.csv", "--window", "6", "--horizon", "3", "--hidden", "4", "--epochs", "1", "--threads", "1", "--out", "f.safetensors");
+        Assert.True(train.ExitCode == 0, train.ToString());
+
+        File.WriteAllText(cli.File("six.csv"), Series(6));
+        var predict = cli.Run("predict", "f.safetensors", "--data", "six.csv", "--threads", "1");
+        Assert.True(predict.ExitCode == 0, predict.ToString());
+        string[] rows = predict.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, rows.Length);
+        Assert.Equal("after,steps_ahead,level", rows[0]);
+        for (int h = 1; h <= 3; h++)
+        {
+            string[] fields = rows[h].Split(',');
+            Assert.Equal(("2000-01-06", Invariant($"{h}")), (fields[0], fields[1]));
+            Assert.True(float.IsFinite(float.Parse(fields[2], CultureInfo.InvariantCulture)), rows[h]);
+        }
+
+        File.WriteAllText(cli.File("five.csv"), Series(5));
+        var shorter = cli.Run("predict", "f.safetensors", "--data", "five.csv", "--threads", "1", "--out", "p.csv");
+        CliAssert.Error(shorter, 1, $"error: {cli.File("five.csv")}: the model reads windows of 6 steps; the series has 5.");
+        Assert.False(File.Exists(cli.File("p.csv")));
+    }
+
     [Fact]
     public void An_npz_of_sequence_classes_trains_and_evaluates_with_lengths()
     {
