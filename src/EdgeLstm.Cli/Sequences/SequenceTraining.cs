@@ -22,8 +22,7 @@ internal sealed record TrainOptionSet(
     Option<float> Clip,
     Option<ulong> Seed,
     Option<int> Threads,
-    Option<string?> Out,
-    Option[] Unsupported);
+    Option<string?> Out);
 
 /// <summary>
 /// <c>edgelstm train --data FILE</c> for a sequence file: reads and splits it, computes the normalisation on the
@@ -49,10 +48,6 @@ internal static class SequenceTraining
     public static int Run(ParseResult parsed, CliContext context, string dataPath, SequenceOptions sequence, TrainOptionSet options)
     {
         var wall = Stopwatch.StartNew();
-        foreach (var option in options.Unsupported.Where(o => parsed.GetResult(o) is { Implicit: false }))
-        {
-            throw new UsageException($"{option.Name} is not supported with --data FILE (a sequence file) yet.");
-        }
 
         var o = context.Out;
         ulong seed = parsed.GetValue(options.Seed);
