@@ -29,7 +29,7 @@ internal static class SequenceCommands
         o.WriteLine($"model: {modelPath}");
         o.WriteLine(Invariant($"data:  {dataPath}: {data.Indices.Length} {(data.Series is null ? "sequences" : "windows")}{(data.Series is null ? string.Empty : Invariant($" forecasting the last {parsed.GetValue(options.Validation):P0} of its steps (time-ordered)"))}"));
         using var predictor = new LstmPredictor(model, threads);
-        var scores = SequenceEvaluation.Score(predictor, data.Source, data.Indices, data.ClassMap, TrainingMean(loaded, modelPath), context.Cancellation);
+        var scores = SequenceEvaluation.Score(SequenceEvaluation.Runner(predictor, data.Source, dataPath), data.Indices, data.ClassMap, TrainingMean(loaded, modelPath), context.Cancellation);
         RefuseNonFinite(scores, modelPath, model);
         o.Write(SequenceEvaluation.Report(scores, model.Preprocessing?.ClassNames, "test"));
         return ExitCodes.Ok;
@@ -98,7 +98,7 @@ internal static class SequenceCommands
 
             csv.Append('\n');
             var dataset = (SequenceDataset)data.Source;
-            SequenceEvaluation.Run(predictor, dataset, data.Indices, (index, output, _, _) =>
+            SequenceEvaluation.Runner(predictor, dataset, dataPath).Run(data.Indices, (index, output, _, _) =>
             {
                 NonFiniteOutput.Check(output, modelPath, model, Invariant($"the outputs for sequence {dataset.Id(index)}"));
                 for (int row = 0; row < output.Length / k; row++)
@@ -123,7 +123,7 @@ internal static class SequenceCommands
 
                     csv.Append('\n');
                 }
-            }, context.Cancellation);
+            }, _ => context.Cancellation.ThrowIfCancellationRequested());
             summary = Invariant($"{data.Indices.Length} sequences of {dataPath}, one row per {(perStep ? "step" : "sequence")}");
         }
 
@@ -162,14 +162,15 @@ internal static class SequenceCommands
         }
 
         using var predictor = new LstmPredictor(model, threads);
+        var runner = SequenceEvaluation.Runner(predictor, data.Source, dataPath);
         var predicted = new List<float>();
         var actual = new List<float>();
-        SequenceEvaluation.Run(predictor, data.Source, data.Indices, (_, output, batch, b) =>
+        runner.Run(data.Indices, (_, output, _, values) =>
         {
             predicted.Add(output[0]);
-            actual.Add(batch.Values[b * (batch.Values.Length / batch.Count)]);
-        }, context.Cancellation);
-        var scores = SequenceEvaluation.Score(predictor, data.Source, data.Indices, data.ClassMap, TrainingMean(loaded, modelPath), context.Cancellation);
+            actual.Add(values[0]);
+        }, _ => context.Cancellation.ThrowIfCancellationRequested());
+        var scores = SequenceEvaluation.Score(runner, data.Indices, data.ClassMap, TrainingMean(loaded, modelPath), context.Cancellation);
         RefuseNonFinite(scores, modelPath, model);
         var o = context.Out;
         o.WriteLine($"model: {modelPath}");

@@ -123,10 +123,12 @@ internal static class SequenceTraining
         }
 
         o.WriteLine(Invariant($"train: Adam lr {trainerOptions.LearningRate}, batch {batchSize}, keep {keep}, {iterations} iterations ({batches.EpochsOf(iterations):0.##} epochs{(batchOrder == BatchOrder.Recipe ? ", the recipe's batches" : string.Empty)}), seed {seed}, {trainer.Threads} threads{(normalize ? string.Empty : ", inputs not normalised")}{(earlyStop > 0 ? $", early stop after {earlyStop} epochs without improvement" : string.Empty)}"));
-        if (data.Validation is not null && !classes)
+        // Made once: each epoch's validation runs the same batches through the same buffers.
+        var validation = data.Validation is null ? null : SequenceEvaluation.Runner(predictor, data.Validation, dataPath);
+        if (validation is not null && !classes)
         {
             // What the model must beat, before it starts.
-            var naive = SequenceEvaluation.Score(predictor, data.Validation, data.ValidationIndices, null, trainingMean);
+            var naive = SequenceEvaluation.Score(validation, data.ValidationIndices, null, trainingMean);
             string last = naive.LastValue is { } l ? Invariant($"last value MAE {l.Mae:0.####} RMSE {l.Rmse:0.####}; ") : string.Empty;
             o.WriteLine(Invariant($"validation baselines: {last}training mean MAE {naive.TrainingMean!.Mae:0.####} RMSE {naive.TrainingMean.Rmse:0.####}"));
         }
@@ -173,9 +175,9 @@ internal static class SequenceTraining
             string line = Invariant($"epoch {epoch,3}  iteration {iteration + 1}/{iterations}  train loss {lossSum / lossCount:0.00000}");
             lossSum = 0;
             lossCount = 0;
-            if (data.Validation is not null)
+            if (validation is not null)
             {
-                var scores = SequenceEvaluation.Score(predictor, data.Validation, data.ValidationIndices, null, trainingMean);
+                var scores = SequenceEvaluation.Score(validation, data.ValidationIndices, null, trainingMean);
                 line += "  validation " + scores.Short;
                 if (scores.Loss < bestLoss)
                 {
@@ -227,9 +229,9 @@ internal static class SequenceTraining
             facts[TrainingMeanKey] = string.Join(",", trainingMean.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
         }
 
-        if (data.Validation is not null)
+        if (validation is not null)
         {
-            var final = SequenceEvaluation.Score(predictor, data.Validation, data.ValidationIndices, null, trainingMean);
+            var final = SequenceEvaluation.Score(validation, data.ValidationIndices, null, trainingMean);
             o.Write(SequenceEvaluation.Report(final, preprocessing.ClassNames, best is null ? "validation" : Invariant($"validation (epoch {bestEpoch})")));
             facts["train.validation_score"] = final.Short;
         }

@@ -173,6 +173,33 @@ public class SequenceCliTests
         Assert.False(File.Exists(cli.File("p.csv")));
     }
 
+    /// <summary>
+    /// A file with a sequence longer than the engine reads (65,536 steps) is refused by evaluate, predict and inspect
+    /// naming the file and both lengths, before anything of that length is allocated: not an unexpected error.
+    /// </summary>
+    [Fact]
+    public void A_sequence_past_the_engine_s_limit_is_one_clear_error()
+    {
+        using var cli = new CliHarness(train: 1, test: 1);
+        File.WriteAllText(cli.File("short.csv"), "id,a,y\n" + string.Concat(Enumerable.Range(0, 40).Select(i => Invariant($"s{i / 4},{i % 7},{i / 4 % 2 * 0.5}\n"))));
+        var train = cli.Run("train", "--data", "short.csv", "--target", "y", "--task", "regress", "--validation", "0", "--hidden", "4", "--epochs", "1", "--threads", "1", "--out", "m.safetensors");
+        Assert.True(train.ExitCode == 0, train.ToString());
+
+        var text = new StringBuilder("id,a,y\n");
+        for (int t = 0; t <= ModelLimits.MaxSteps; t++)
+        {
+            text.Append("long,1,0.5\n");
+        }
+
+        File.WriteAllText(cli.File("long.csv"), text.Append("short,2,0\n").ToString());
+        string expected = $"error: {cli.File("long.csv")}: the longest sequence has 65,537 steps; the engine reads at most 65,536 steps per sequence (split it into shorter ones).";
+        CliAssert.Error(cli.Run("evaluate", "m.safetensors", "--data", "long.csv", "--target", "y", "--threads", "1"), 1, expected);
+        CliAssert.Error(cli.Run("inspect", "m.safetensors", "--data", "long.csv", "--target", "y", "--threads", "1"), 1, expected);
+        var predict = cli.Run("predict", "m.safetensors", "--data", "long.csv", "--threads", "1", "--out", "p.csv");
+        CliAssert.Error(predict, 1, expected);
+        Assert.False(File.Exists(cli.File("p.csv")));
+    }
+
     [Fact]
     public void An_npz_of_sequence_classes_trains_and_evaluates_with_lengths()
     {
