@@ -53,6 +53,19 @@ internal sealed class SequenceBatch
         _source.GatherBatch(indices, Steps, Inputs, Lengths, Classes, Values);
     }
 
+    /// <summary>
+    /// Fills the batch up to <see cref="Capacity"/> with empty slots (length 0, no label, zero targets), which the
+    /// trainer computes but adds nothing of to the loss or the gradients: a short batch keeps the trainer's one shape.
+    /// </summary>
+    public void FillEmptySlots()
+    {
+        int real = Count;
+        Count = Capacity;
+        _lengths.AsSpan(real).Clear();
+        _classes.AsSpan(ClassCount(real)).Fill(-1);
+        _values.AsSpan(ValueCount(real)).Clear();
+    }
+
     private int ClassCount(int batch) => _source.TargetKind switch
     {
         SequenceTargetKind.SequenceClass => batch,

@@ -147,16 +147,17 @@ internal static class SequenceTraining
             batch.Gather(part);
             var lastSteps = batch.LastSteps.AsSpan(0, part.Length * features);
             preprocessing.PrepareInputs(batch.Inputs, part.Length, steps, batch.Lengths, lastSteps);
-            float loss;
-            if (classes)
-            {
-                loss = trainer.TrainBatch(batch.Inputs, part.Length, batch.Classes, batch.Lengths);
-            }
-            else
+            if (!classes)
             {
                 preprocessing.PrepareTargets(batch.Values, part.Length, lastSteps);
-                loss = trainer.TrainBatch(batch.Inputs, part.Length, batch.Values, batch.Lengths);
             }
+
+            // An epoch's short last batch is filled up with empty slots: the trainer keeps the one shape it has the
+            // activations of, where a batch of another size would have them made anew every epoch.
+            batch.FillEmptySlots();
+            float loss = classes
+                ? trainer.TrainBatch(batch.Inputs, batch.Count, batch.Classes, batch.Lengths)
+                : trainer.TrainBatch(batch.Inputs, batch.Count, batch.Values, batch.Lengths);
 
             if (!float.IsFinite(loss) || !float.IsFinite(trainer.LastGradientNorm))
             {
