@@ -63,7 +63,7 @@ internal static class InspectCommand
 
             using var predictor = new LstmPredictor(loaded.Model, parsed.GetValue(threads));
             var o = context.Out;
-            o.WriteLine($"model: {path} ({config.Layers} layers × {config.HiddenSize}, {config.Classes} classes)");
+            o.WriteLine($"model: {path} ({config.Describe()})");
             o.WriteLine($"weights: {Output.WeightTypeText.Describe(loaded.Model)}");
             o.WriteLine($"data:  {location.Describe()}");
             o.WriteLine();

@@ -190,7 +190,7 @@ internal static class TrainCommand
                 : initial is not null ? new RecipeTrainer(settings, train, initial.Model)
                 : new RecipeTrainer(settings, train);
             var config = settings.Model;
-            o.WriteLine(Invariant($"model: {config.Steps} steps × {config.InputSize} inputs → {config.Layers} {config.RecurrentModule.ToUpperInvariant()} layers × {config.HiddenSize} → {config.Classes} classes ({trainer.Model.Parameters.Length:N0} parameters)"));
+            o.WriteLine(Invariant($"model: {config.Describe()} ({trainer.Model.Parameters.Length:N0} parameters)"));
             o.WriteLine(Invariant($"train: Adam lr {settings.LearningRate}{(settings.FinalLearningRate is { } f ? $" → {f} (cosine)" : string.Empty)}, batch {settings.BatchSize}, keep {settings.KeepProbability}, {settings.Iterations} iterations ({(double)settings.Iterations * settings.BatchSize / train.Count:0.##} epochs), seed {settings.Seed}, {trainer.Threads} threads{(settings.GradientClipNorm > 0 ? $", clip {settings.GradientClipNorm}" : string.Empty)}"));
             if (resumeFrom is not null)
             {

@@ -107,14 +107,7 @@ internal static class SequenceTraining
         };
         using var trainer = new LstmTrainer(model, trainerOptions);
         using var predictor = new LstmPredictor(model, trainer.Context);
-        string task = head switch
-        {
-            HeadKind.ClassifyLastStep => Invariant($"{config.Classes} classes"),
-            HeadKind.ClassifyEveryStep => Invariant($"{config.Classes} classes per step"),
-            HeadKind.RegressLastStep => Invariant($"{config.Classes} value(s)"),
-            _ => Invariant($"{config.Classes} value(s) per step"),
-        };
-        o.WriteLine(Invariant($"model: up to {steps} steps × {config.InputSize} inputs → {layers} {config.RecurrentModule.ToUpperInvariant()} layer{(layers == 1 ? string.Empty : "s")} × {hidden} → {task} ({model.Parameters.Length:N0} parameters)"));
+        o.WriteLine(Invariant($"model: up to {config.Describe()} ({model.Parameters.Length:N0} parameters)"));
         if (data.Forecast is { } f)
         {
             o.WriteLine(f.RelativeToLast
