@@ -220,7 +220,7 @@ internal static class SequenceTraining
         };
         if (trainingMean is not null)
         {
-            facts[TrainingMeanKey] = string.Join(",", trainingMean.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
+            facts[ModelFile.TrainingTargetMeanKey] = ModelFile.NumberList(trainingMean);
         }
 
         if (validation is not null)
@@ -235,9 +235,6 @@ internal static class SequenceTraining
         o.WriteLine(Invariant($"wall time {wall.Elapsed.TotalSeconds:0.0} s (training {clock.Elapsed.TotalSeconds:0.0} s)"));
         return ExitCodes.Ok;
     }
-
-    /// <summary>The metadata key of the training targets' mean, per output (the naive "training mean" forecast evaluate compares with).</summary>
-    public const string TrainingMeanKey = "train.target_mean";
 
     private static T Value<T>(ParseResult parsed, Option<T> option, T sequenceDefault) =>
         parsed.GetResult(option) is { Implicit: false } ? parsed.GetValue(option)! : sequenceDefault;

@@ -115,6 +115,7 @@ public class SequenceCliTests
         var evaluate = cli.Run("evaluate", "f.safetensors", "--data", "series.csv", "--missing", "ffill", "--threads", "1");
         Assert.True(evaluate.ExitCode == 0, evaluate.ToString());
         string ratio = evaluate.Out.Split('\n').Single(l => l.Contains("naive: last value", StringComparison.Ordinal)).Split('=')[^1];
+        Assert.Contains("naive: training mean MAE", evaluate.Out, StringComparison.Ordinal); // the model file's train.target_mean, read back
         Assert.True(double.Parse(ratio, CultureInfo.InvariantCulture) < 1, evaluate.Out);
 
         var predict = cli.Run("predict", "f.safetensors", "--data", "series.csv", "--missing", "ffill", "--out", "next.csv");
