@@ -10,7 +10,7 @@ namespace EdgeLstm.Model;
 /// </summary>
 /// <remarks>
 /// The model is data only: how the engine lays the weights out for its kernels is the engine's business
-/// (<c>Engine/PackedWeights</c>), rebuilt lazily after <see cref="MarkParametersChanged"/>.
+/// (<c>Engine/EngineWeights</c>), rebuilt lazily after <see cref="MarkParametersChanged"/>.
 /// </remarks>
 public sealed unsafe class LstmModel
 {

@@ -329,6 +329,37 @@ public class Int8EngineTests
         return [.. all];
     }
 
+    [Theory]
+    [InlineData(CellKind.Lstm)]
+    [InlineData(CellKind.Gru)]
+    public void An_int8_model_builds_no_fp32_weight_matrices(CellKind cell)
+    {
+        // The recipe's 2×256 model: its fp32 weight matrices are 3.3 MB (LSTM), their int8 form a quarter of that.
+        var config = LstmConfig.Mnist with { Cell = cell };
+        var model = Int8Weights.Quantize(LstmModel.Create(config, 5));
+        long fp32MatrixBytes = 4L * Int8Weights.WeightTensors(model).Sum(t => (long)t.Length);
+        long biasBytes = 4L * config.Layers * 4 * config.HiddenSize;
+        var x = TestModels.Inputs(1, config.Steps, config.InputSize, 6);
+        var probabilities = new float[config.Classes];
+
+        // The first prediction packs the weights, on the calling thread: all it allocates is counted here.
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        using (var predictor = new LstmPredictor(model, 1))
+        {
+            predictor.Predict(x, 1, probabilities);
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var weights = EngineWeights.Of(model);
+        string sizes = $"engine weights {weights.Bytes} B, first prediction allocated {allocated} B, int8 weights {model.Int8Weights!.WeightBytes} B, fp32 matrices {fp32MatrixBytes} B";
+        Assert.IsType<Int8PackedWeights>(weights);
+
+        // The engine's weights: the int8 panels (a few rows of padding and a row sum per row more than the int8 weights
+        // themselves) and the fp32 biases, and the first prediction allocated little more than they take.
+        Assert.True(weights.Bytes <= (model.Int8Weights.WeightBytes * 21 / 20) + biasBytes, sizes);
+        Assert.True(allocated < fp32MatrixBytes / 2, sizes);
+    }
+
     [Fact]
     public void The_trainer_refuses_an_int8_model()
     {
