@@ -66,23 +66,22 @@ internal sealed unsafe class NetworkEngine
     /// <returns>What the head reads: the top layer's output at the last step [B×H], or at every step [T·B×H] for a per-step head.</returns>
     public float* ForwardStack(ActivationPlan plan, float keep = 1f, SeededRandom? dropoutRandom = null, float* finalC = null, float* finalH = null)
     {
-        var packed = PackedWeights.Of(_model);
-        var int8 = Int8PackedWeights.Of(_model);
+        var weights = EngineWeights.Of(_model);
         int layers = _network.Layers.Count;
         bool dropout = keep < 1f;
         for (int l = 0; l < layers; l++)
         {
             var f = plan.Layer(l, dropout);
-            var inputT = int8?.Input(l) ?? packed.Input(l, Context.Width);
-            var recurrentT = int8?.Recurrent(l) ?? packed.Recurrent(l, Context.Width);
+            var inputT = weights.Input(l, Context.Width);
+            var recurrentT = weights.Recurrent(l, Context.Width);
             bool lstm = _network.Layers[l].Cell == CellKind.Lstm;
             if (lstm)
             {
-                LstmLayer.Forward(Context, f, inputT, recurrentT, packed.Bias(l));
+                LstmLayer.Forward(Context, f, inputT, recurrentT, weights.Bias(l));
             }
             else
             {
-                GruLayer.Forward(Context, f, inputT, recurrentT, packed.Bias(l));
+                GruLayer.Forward(Context, f, inputT, recurrentT, weights.Bias(l));
             }
 
             // Inference reuses the layers' buffers, so the final state is taken before the next layer overwrites it.
@@ -140,7 +139,7 @@ internal sealed unsafe class NetworkEngine
 
     /// <summary>The head on <paramref name="rows"/> rows of top-layer outputs: [rows×H] → [rows×K].</summary>
     public void ForwardHead(float* hidden, int rows, float* outputs)
-        => DenseHead.Forward(Context, Int8PackedWeights.Of(_model)?.Head ?? PackedWeights.Of(_model).Head, _model.Parameters.Slice(_model.FcBiasOffset, _network.Outputs), hidden, rows, outputs);
+        => DenseHead.Forward(Context, EngineWeights.Of(_model).Head, _model.Parameters.Slice(_model.FcBiasOffset, _network.Outputs), hidden, rows, outputs);
 
     /// <summary>
     /// The head's loss over the plan's head outputs, summed and divided by <paramref name="divisor"/>; in training also

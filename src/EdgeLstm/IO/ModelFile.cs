@@ -248,7 +248,7 @@ public static class ModelFile
         model.Preprocessing = preprocessing;
         if (int8)
         {
-            model = Int8ModelFile.ReadWeights(reader, model);
+            Int8ModelFile.ReadWeights(reader, model);
         }
 
         return new LoadedModel(model, new Dictionary<string, string>(metadata, StringComparer.Ordinal)) { TrainingTargetMean = trainingTargetMean };
