@@ -31,7 +31,7 @@ internal static class BenchCommand
             var o = context.Out;
             var inv = CultureInfo.InvariantCulture;
             var width = SimdSupport.Widest;
-            o.WriteLine(string.Create(inv, $"model: {config.Steps} steps × {config.InputSize} → {config.Layers}×{config.HiddenSize} {config.RecurrentModule.ToUpperInvariant()} → {config.Classes}; {FlopCount.Forward(config, config.Steps) / 1e6:F2} MFLOP forward, {FlopCount.Training(config, config.Steps) / 1e6:F2} MFLOP forward+backward per sequence"));
+            o.WriteLine(string.Create(inv, $"model: {config.Describe()}; {FlopCount.Forward(config, config.Steps) / 1e6:F2} MFLOP forward, {FlopCount.Training(config, config.Steps) / 1e6:F2} MFLOP forward+backward per sequence"));
             o.WriteLine($"vectors: {(int)width} bits; {Environment.ProcessorCount} processors");
             foreach (int n in many == 1 ? [1] : new[] { 1, many })
             {

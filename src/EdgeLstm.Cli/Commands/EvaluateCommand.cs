@@ -22,6 +22,7 @@ internal static class EvaluateCommand
         // Your own sequences (--data FILE.csv|.npy|.npz): Sequences/SequenceCommands.cs.
         var sequence = Sequences.SequenceOptions.ForModel(context, evaluating: true);
         sequence.AddTo(command);
+        DataKindOptions.Add(command, data, context, sequence.All, [], string.Empty);
         command.SetAction(parsed =>
         {
             if (parsed.GetValue(data) is { } dataFile && Sequences.SequenceFile.Is(context.Resolve(dataFile)))

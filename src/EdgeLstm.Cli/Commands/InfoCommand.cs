@@ -111,7 +111,7 @@ internal static class InfoCommand
         [
             ("model", path),
             ("format", format),
-            ("network", string.Create(CultureInfo.InvariantCulture, $"{config.Steps} steps × {config.InputSize} inputs → {config.Layers} {config.RecurrentModule.ToUpperInvariant()} layers × {config.HiddenSize} → {config.Classes} outputs, head {ModelFile.HeadName(config.Head)} ({loaded.Model.Parameters.Length:N0} parameters)")),
+            ("network", string.Create(CultureInfo.InvariantCulture, $"{config.Describe()}, head {ModelFile.HeadName(config.Head)} ({loaded.Model.Parameters.Length:N0} parameters)")),
             ("weights", WeightTypeText.Describe(loaded.Model)),
         ];
     }

@@ -31,6 +31,7 @@ internal static class InspectCommand
         var sequence = Sequences.SequenceOptions.ForModel(context, evaluating: true);
         sequence.AddTo(command);
         command.Description += " With --data FILE and a regression model: the errors beside the naive forecasts, and with --svg the prediction against the actual value over the held-out span.";
+        DataKindOptions.Add(command, data, context, sequence.All, [index], "with --data FILE the model is scored on the file's sequences (and --svg draws them).");
         command.SetAction(parsed =>
         {
             if (parsed.GetValue(data) is { } dataFile && Sequences.SequenceFile.Is(context.Resolve(dataFile)))
@@ -62,7 +63,7 @@ internal static class InspectCommand
 
             using var predictor = new LstmPredictor(loaded.Model, parsed.GetValue(threads));
             var o = context.Out;
-            o.WriteLine($"model: {path} ({config.Layers} layers × {config.HiddenSize}, {config.Classes} classes)");
+            o.WriteLine($"model: {path} ({config.Describe()})");
             o.WriteLine($"weights: {Output.WeightTypeText.Describe(loaded.Model)}");
             o.WriteLine($"data:  {location.Describe()}");
             o.WriteLine();

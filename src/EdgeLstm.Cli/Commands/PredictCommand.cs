@@ -34,18 +34,11 @@ internal static class PredictCommand
         sequence.AddTo(command);
         var output = CommonOptions.Path("--out", "With --data FILE: write the predictions as CSV here (default: the standard output).", "FILE");
         command.Options.Add(output);
-        command.Description += " With --data FILE.csv|.npy|.npz: one CSV row per sequence (or per step) with the id, the prediction and the class probabilities; for a forecaster, the values after the file's last step.";
+        command.Description += " With --data FILE.csv|.npy|.npz: one CSV row per sequence (or per step) with the id, the prediction and the class probabilities; for a forecaster, the values after the file's last step (from its last window: the file needs at least that many steps).";
+        DataKindOptions.Add(command, data, context, [.. sequence.All, output], [index, pgm, invert], "with --data FILE every sequence of the file is predicted.");
         command.Validators.Add(r =>
         {
-            bool hasIndex = r.GetResult(index) is not null, hasPgm = r.GetResult(pgm) is not null;
-            if (Sequences.SequenceFile.Is(r.GetValue(data)))
-            {
-                if (hasIndex || hasPgm)
-                {
-                    r.AddError("--index and --pgm are for images; with --data FILE every sequence of the file is predicted.");
-                }
-            }
-            else if (hasIndex == hasPgm)
+            if (!DataKindOptions.IsSequenceFile(r, data, context) && (r.GetResult(index) is not null) == (r.GetResult(pgm) is not null))
             {
                 r.AddError("give exactly one of --index N (a test image) and --pgm FILE.");
             }

@@ -62,6 +62,7 @@ internal static class TrainCommand
         var sequence = Sequences.SequenceOptions.ForTraining(context);
         sequence.AddTo(command);
         command.Description += Sequences.SequenceTraining.Help;
+        DataKindOptions.Add(command, data, context, sequence.All, [lrFinal, checkpointEvery, checkpoint, resume, init], "training on a sequence file does not support it yet.");
 
         // Options that decide the model or the optimisation cannot change when resuming.
         Option[] fixedOnResume = [batchSize, hidden, layers, cell, keep, lr, lrFinal, clip, seed];
@@ -98,12 +99,7 @@ internal static class TrainCommand
         {
             if (parsed.GetValue(data) is { } dataFile && Sequences.SequenceFile.Is(context.Resolve(dataFile)))
             {
-                return Sequences.SequenceTraining.Run(parsed, context, context.Resolve(parsed.GetValue(data)!), sequence, new(iterations, epochs, batchSize, hidden, layers, cell, keep, lr, clip, seed, threads, output, [lrFinal, checkpointEvery, checkpoint, resume, init]));
-            }
-
-            if (sequence.GivenWith(parsed).FirstOrDefault() is { } sequenceOnly)
-            {
-                throw new UsageException($"{sequenceOnly} is for a sequence file (--data FILE.csv|.npy|.npz), not MNIST images.");
+                return Sequences.SequenceTraining.Run(parsed, context, context.Resolve(parsed.GetValue(data)!), sequence, new(iterations, epochs, batchSize, hidden, layers, cell, keep, lr, clip, seed, threads, output));
             }
 
             var wall = Stopwatch.StartNew();
@@ -194,7 +190,7 @@ internal static class TrainCommand
                 : initial is not null ? new RecipeTrainer(settings, train, initial.Model)
                 : new RecipeTrainer(settings, train);
             var config = settings.Model;
-            o.WriteLine(Invariant($"model: {config.Steps} steps × {config.InputSize} inputs → {config.Layers} {config.RecurrentModule.ToUpperInvariant()} layers × {config.HiddenSize} → {config.Classes} classes ({trainer.Model.Parameters.Length:N0} parameters)"));
+            o.WriteLine(Invariant($"model: {config.Describe()} ({trainer.Model.Parameters.Length:N0} parameters)"));
             o.WriteLine(Invariant($"train: Adam lr {settings.LearningRate}{(settings.FinalLearningRate is { } f ? $" → {f} (cosine)" : string.Empty)}, batch {settings.BatchSize}, keep {settings.KeepProbability}, {settings.Iterations} iterations ({(double)settings.Iterations * settings.BatchSize / train.Count:0.##} epochs), seed {settings.Seed}, {trainer.Threads} threads{(settings.GradientClipNorm > 0 ? $", clip {settings.GradientClipNorm}" : string.Empty)}"));
             if (resumeFrom is not null)
             {

@@ -37,7 +37,7 @@ internal sealed class SequenceBatch
 
     public Span<int> Lengths => _lengths.AsSpan(0, Count);
 
-    /// <summary>Class targets [B] or [B×T]; a padded step's class is 0 (the trainer needs a valid class there; it reads none).</summary>
+    /// <summary>Class targets [B] or [B×T]; a padded step's class is −1, "no label" (the trainer neither reads nor checks it).</summary>
     public Span<int> Classes => _classes.AsSpan(0, ClassCount(Count));
 
     /// <summary>Value targets [B×K] or [B×T×K].</summary>
@@ -51,10 +51,19 @@ internal sealed class SequenceBatch
     {
         Count = indices.Length;
         _source.GatherBatch(indices, Steps, Inputs, Lengths, Classes, Values);
-        foreach (ref int c in Classes)
-        {
-            c = Math.Max(c, 0);
-        }
+    }
+
+    /// <summary>
+    /// Fills the batch up to <see cref="Capacity"/> with empty slots (length 0, no label, zero targets), which the
+    /// trainer computes but adds nothing of to the loss or the gradients: a short batch keeps the trainer's one shape.
+    /// </summary>
+    public void FillEmptySlots()
+    {
+        int real = Count;
+        Count = Capacity;
+        _lengths.AsSpan(real).Clear();
+        _classes.AsSpan(ClassCount(real)).Fill(-1);
+        _values.AsSpan(ValueCount(real)).Clear();
     }
 
     private int ClassCount(int batch) => _source.TargetKind switch

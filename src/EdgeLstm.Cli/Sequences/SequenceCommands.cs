@@ -29,7 +29,7 @@ internal static class SequenceCommands
         o.WriteLine($"model: {modelPath}");
         o.WriteLine(Invariant($"data:  {dataPath}: {data.Indices.Length} {(data.Series is null ? "sequences" : "windows")}{(data.Series is null ? string.Empty : Invariant($" forecasting the last {parsed.GetValue(options.Validation):P0} of its steps (time-ordered)"))}"));
         using var predictor = new LstmPredictor(model, threads);
-        var scores = SequenceEvaluation.Score(predictor, data.Source, data.Indices, data.ClassMap, TrainingMean(loaded, modelPath), context.Cancellation);
+        var scores = SequenceEvaluation.Score(SequenceEvaluation.Runner(predictor, data.Source, dataPath), data.Indices, data.ClassMap, TrainingMean(loaded), context.Cancellation);
         RefuseNonFinite(scores, modelPath, model);
         o.Write(SequenceEvaluation.Report(scores, model.Preprocessing?.ClassNames, "test"));
         return ExitCodes.Ok;
@@ -53,8 +53,8 @@ internal static class SequenceCommands
         string summary;
         if (model.Preprocessing?.Forecast is { } forecast)
         {
-            var data = SequenceFile.LoadForModel(dataPath, options, parsed, model, requireTargets: false, validationFraction: 0);
-            var series = data.Series!;
+            // Only the last window is read: a series of exactly `window` steps is enough (scoring needs `horizon` more).
+            var series = SequenceFile.LoadSeriesForModel(dataPath, options, parsed, model);
             if (series.Length < forecast.Window)
             {
                 throw new CliException($"{dataPath}: the model reads windows of {forecast.Window} steps; the series has {series.Length}.");
@@ -98,7 +98,7 @@ internal static class SequenceCommands
 
             csv.Append('\n');
             var dataset = (SequenceDataset)data.Source;
-            SequenceEvaluation.Run(predictor, dataset, data.Indices, (index, output, _, _) =>
+            SequenceEvaluation.Runner(predictor, dataset, dataPath).Run(data.Indices, (index, output, _, _) =>
             {
                 NonFiniteOutput.Check(output, modelPath, model, Invariant($"the outputs for sequence {dataset.Id(index)}"));
                 for (int row = 0; row < output.Length / k; row++)
@@ -123,7 +123,7 @@ internal static class SequenceCommands
 
                     csv.Append('\n');
                 }
-            }, context.Cancellation);
+            }, _ => context.Cancellation.ThrowIfCancellationRequested());
             summary = Invariant($"{data.Indices.Length} sequences of {dataPath}, one row per {(perStep ? "step" : "sequence")}");
         }
 
@@ -162,14 +162,15 @@ internal static class SequenceCommands
         }
 
         using var predictor = new LstmPredictor(model, threads);
+        var runner = SequenceEvaluation.Runner(predictor, data.Source, dataPath);
         var predicted = new List<float>();
         var actual = new List<float>();
-        SequenceEvaluation.Run(predictor, data.Source, data.Indices, (_, output, batch, b) =>
+        runner.Run(data.Indices, (_, output, _, values) =>
         {
             predicted.Add(output[0]);
-            actual.Add(batch.Values[b * (batch.Values.Length / batch.Count)]);
-        }, context.Cancellation);
-        var scores = SequenceEvaluation.Score(predictor, data.Source, data.Indices, data.ClassMap, TrainingMean(loaded, modelPath), context.Cancellation);
+            actual.Add(values[0]);
+        }, _ => context.Cancellation.ThrowIfCancellationRequested());
+        var scores = SequenceEvaluation.Score(runner, data.Indices, data.ClassMap, TrainingMean(loaded), context.Cancellation);
         RefuseNonFinite(scores, modelPath, model);
         var o = context.Out;
         o.WriteLine($"model: {modelPath}");
@@ -208,7 +209,6 @@ internal static class SequenceCommands
         return ExitCodes.Ok;
     }
 
-    /// <summary>The training targets' mean per output, from the model's metadata (null when the model has none).</summary>
     /// <summary>
     /// Refuses scores that hold an answer that is not finite: a classifier's such answers are counted apart, and a
     /// regression's error sum is not finite exactly when an output is not (the readers keep the targets finite).
@@ -226,25 +226,8 @@ internal static class SequenceCommands
         }
     }
 
-    private static float[]? TrainingMean(LoadedModel loaded, string modelPath)
-    {
-        if (!loaded.Model.Config.HeadRegresses || !loaded.Metadata.TryGetValue(SequenceTraining.TrainingMeanKey, out string? text))
-        {
-            return null;
-        }
-
-        string[] parts = text.Split(',');
-        var values = new float[parts.Length];
-        for (int i = 0; i < parts.Length; i++)
-        {
-            if (parts.Length != loaded.Model.Config.Classes || !float.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]) || !float.IsFinite(values[i]))
-            {
-                throw new ModelFormatException(modelPath, "__metadata__." + SequenceTraining.TrainingMeanKey, Invariant($"expected {loaded.Model.Config.Classes} finite numbers separated by commas, found \"{(text.Length > 40 ? text[..40] + "…" : text)}\""));
-            }
-        }
-
-        return values;
-    }
+    /// <summary>The training targets' mean per output, for a regression whose file has it (the library reads and checks it).</summary>
+    private static IReadOnlyList<float>? TrainingMean(LoadedModel loaded) => loaded.Model.Config.HeadRegresses ? loaded.TrainingTargetMean : null;
 
     /// <summary>A CSV field, quoted when it holds a separator, a quote or a line break.</summary>
     private static string Field(string text) =>

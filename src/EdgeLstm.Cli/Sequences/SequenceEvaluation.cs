@@ -3,6 +3,7 @@ using System.Text;
 using EdgeLstm.Cli.Commands;
 using EdgeLstm.Data.Sequences;
 using EdgeLstm.Inference;
+using EdgeLstm.Model;
 
 namespace EdgeLstm.Cli.Sequences;
 
@@ -17,59 +18,53 @@ internal static class SequenceEvaluation
     public const int BatchSize = 64;
 
     /// <summary>
-    /// Runs every sequence at <paramref name="indices"/> through <paramref name="predictor"/> and hands each one's outputs
-    /// (K floats, or Length·K for a per-step head; probabilities or values) and the batch it came from to <paramref name="each"/>.
+    /// The library's loop over the sequences of <paramref name="source"/> (<see cref="SequenceRunner"/>), made once per
+    /// source, as scoring every epoch must not allocate it anew. A file whose longest sequence is past the engine's
+    /// limits is refused here, naming the file, before anything of its length is allocated.
     /// </summary>
-    public static void Run(LstmPredictor predictor, ISequenceSource source, int[] indices, Action<int, ReadOnlySpan<float>, SequenceBatch, int> each, CancellationToken cancellation = default)
+    public static SequenceRunner Runner(LstmPredictor predictor, ISequenceSource source, string path)
     {
-        var config = predictor.Model.Config;
-        int steps = source.MaxLength, k = config.Classes;
-        int rowsPerSequence = config.HeadReadsEveryStep ? steps : 1;
-        var batch = new SequenceBatch(source, Math.Min(BatchSize, Math.Max(indices.Length, 1)), steps);
-        var outputs = new float[batch.Capacity * rowsPerSequence * k];
-        for (int start = 0; start < indices.Length; start += batch.Capacity)
+        if (source.MaxLength > ModelLimits.MaxSteps)
         {
-            cancellation.ThrowIfCancellationRequested();
-            var part = indices.AsSpan(start, Math.Min(batch.Capacity, indices.Length - start));
-            batch.Gather(part);
-            var result = outputs.AsSpan(0, part.Length * rowsPerSequence * k);
-            predictor.Predict(batch.Inputs, part.Length, batch.Lengths, result);
-            for (int b = 0; b < part.Length; b++)
-            {
-                int rows = config.HeadReadsEveryStep ? batch.Lengths[b] : 1;
-                each(part[b], result.Slice(b * rowsPerSequence * k, rows * k), batch, b);
-            }
+            throw new CliException(Invariant($"{path}: the longest sequence has {source.MaxLength:N0} steps; the engine reads at most {ModelLimits.MaxSteps:N0} steps per sequence (split it into shorter ones)."));
+        }
+
+        try
+        {
+            return new SequenceRunner(predictor, source, BatchSize);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            string reason = e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", string.Empty, StringComparison.Ordinal);
+            throw new CliException(Invariant($"{path}: sequences of {source.MaxLength:N0} steps are too long for this model even one at a time: {reason}"));
         }
     }
 
     /// <summary>Scores the model on the sequences at <paramref name="indices"/>; <paramref name="classMap"/> maps the source's classes to the model's.</summary>
-    public static Scores Score(LstmPredictor predictor, ISequenceSource source, int[] indices, int[]? classMap, IReadOnlyList<float>? trainingMean, CancellationToken cancellation = default)
+    public static Scores Score(SequenceRunner runner, int[] indices, int[]? classMap, IReadOnlyList<float>? trainingMean, CancellationToken cancellation = default)
     {
-        var config = predictor.Model.Config;
+        var config = runner.Model.Config;
         int k = config.Classes;
+        Action<int> checkCancelled = _ => cancellation.ThrowIfCancellationRequested();
         if (!config.HeadRegresses)
         {
             var confusion = new EvaluationResult(k);
-            Run(predictor, source, indices, (_, output, batch, b) =>
+            runner.Run(indices, (_, output, classes, _) =>
             {
-                int rows = output.Length / k;
-                for (int r = 0; r < rows; r++)
+                for (int r = 0; r < classes.Length; r++)
                 {
-                    int actual = config.HeadReadsEveryStep ? batch.Classes[(b * batch.Steps) + r] : batch.Classes[b];
-                    confusion.Add(classMap?[actual] ?? actual, output.Slice(r * k, k));
+                    confusion.Add(classMap?[classes[r]] ?? classes[r], output.Slice(r * k, k));
                 }
-            }, cancellation);
+            }, checkCancelled);
             return new Scores(confusion, null, null, null);
         }
 
         var model = new ErrorSum();
         var mean = trainingMean is null ? null : new ErrorSum();
-        var forecast = source as ForecastWindows;
+        var forecast = runner.Source as ForecastWindows;
         var last = forecast is null ? null : new ErrorSum();
-        Run(predictor, source, indices, (index, output, batch, b) =>
+        runner.Run(indices, (index, output, _, actual) =>
         {
-            int width = batch.Values.Length / batch.Count;
-            var actual = batch.Values.Slice(b * width, output.Length);
             for (int i = 0; i < output.Length; i++)
             {
                 model.Add(output[i], actual[i]);
@@ -80,7 +75,7 @@ internal static class SequenceEvaluation
                     last!.Add(forecast.LastObserved(index)[spec.TargetFeatures[i % spec.TargetFeatures.Count]], actual[i]);
                 }
             }
-        }, cancellation);
+        }, checkCancelled);
         return new Scores(null, model, last, mean);
     }
 

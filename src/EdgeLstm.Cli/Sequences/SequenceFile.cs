@@ -81,16 +81,8 @@ internal static class SequenceFile
             ?? preprocessing?.FeatureNames?.Select(ColumnRef.ByName).ToArray();
         if (preprocessing?.Forecast is { } forecast)
         {
-            var series = ReadSeries(path, options, parsed, features, preprocessing.FeatureNames is { } names && parsed.GetValue(options.Target) is null
-                ? forecast.TargetFeatures.Select(t => ColumnRef.ByName(names[t])).ToArray()
-                : null);
-            CheckFeatures(path, series.FeatureCount, config);
-            var raw = forecast with { RelativeToLast = false, TargetFeatures = [.. series.TargetFeatures] };
-            if (!series.TargetFeatures.SequenceEqual(forecast.TargetFeatures))
-            {
-                throw new CliException($"{path}: the model forecasts features {string.Join(", ", forecast.TargetFeatures)} of its inputs; this file's targets are {string.Join(", ", series.TargetFeatures)} (use --features and --target as in training).");
-            }
-
+            var series = LoadSeriesForModel(path, options, parsed, model);
+            var raw = forecast with { RelativeToLast = false };
             var windows = validationFraction > 0 ? ForecastWindows.Split(series, raw, validationFraction, path).Validation : ForecastWindows.All(series, raw, path);
             return new ModelData(path, windows, All(windows.Count), series, null);
         }
@@ -116,6 +108,29 @@ internal static class SequenceFile
         }
 
         return new ModelData(path, data, All(data.Count), null, classMap);
+    }
+
+    /// <summary>
+    /// Reads one time series for a forecaster: the model's feature and target columns (unless --features or --target
+    /// choose others), checked against what the model reads and forecasts. Any length: windows are built by the caller,
+    /// as many as it needs (prediction needs only the last window, scoring needs the horizon after each).
+    /// </summary>
+    public static TimeSeries LoadSeriesForModel(string path, SequenceOptions options, ParseResult parsed, LstmModel model)
+    {
+        var preprocessing = model.Preprocessing;
+        var forecast = preprocessing?.Forecast ?? throw new ArgumentException("The model is not a forecaster.", nameof(model));
+        var features = SequenceOptions.Columns(parsed.GetValue(options.Features), "--features")
+            ?? preprocessing.FeatureNames?.Select(ColumnRef.ByName).ToArray();
+        var series = ReadSeries(path, options, parsed, features, preprocessing.FeatureNames is { } names && parsed.GetValue(options.Target) is null
+            ? forecast.TargetFeatures.Select(t => ColumnRef.ByName(names[t])).ToArray()
+            : null);
+        CheckFeatures(path, series.FeatureCount, model.Config);
+        if (!series.TargetFeatures.SequenceEqual(forecast.TargetFeatures))
+        {
+            throw new CliException($"{path}: the model forecasts features {string.Join(", ", forecast.TargetFeatures)} of its inputs; this file's targets are {string.Join(", ", series.TargetFeatures)} (use --features and --target as in training).");
+        }
+
+        return series;
     }
 
     /// <summary>The model's output class of each of the file's classes: by name when both have names, else the number itself.</summary>

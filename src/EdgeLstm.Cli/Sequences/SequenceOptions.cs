@@ -89,32 +89,19 @@ internal sealed class SequenceOptions
     /// <summary>The options of <c>evaluate</c> (with <paramref name="evaluating"/>: the span of a series to score) and <c>predict</c>; the window comes from the model.</summary>
     public static SequenceOptions ForModel(CliContext context, bool evaluating) => new(training: false, evaluating) { Resolve = context.Resolve };
 
+    /// <summary>The options of this command: every one of them is for a sequence file only.</summary>
+    public IReadOnlyList<Option> All => Training
+        ? [Id, Time, Features, Target, Lengths, Task, Missing, Window, Horizon, Absolute, Validation, EarlyStop, Normalize, Batches]
+        : _evaluating ? [Id, Time, Features, Target, Lengths, Task, Missing, Validation] : [Id, Time, Features, Target, Lengths, Task, Missing];
+
     /// <summary>Adds the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
-        foreach (Option option in new Option[] { Id, Time, Features, Target, Lengths, Task, Missing })
+        foreach (var option in All)
         {
             command.Options.Add(option);
         }
-
-        if (Training)
-        {
-            foreach (Option option in new Option[] { Window, Horizon, Absolute, Validation, EarlyStop, Normalize, Batches })
-            {
-                command.Options.Add(option);
-            }
-        }
-        else if (_evaluating)
-        {
-            command.Options.Add(Validation);
-        }
     }
-
-    /// <summary>The options given on the command line that only a sequence file uses (for the error when --data is an MNIST directory).</summary>
-    public IEnumerable<string> GivenWith(ParseResult parsed) =>
-        new Option[] { Id, Time, Features, Target, Lengths, Task, Window, Horizon, Absolute, EarlyStop, Normalize, Batches }
-            .Where(o => (Training || (o != Window && o != Normalize && o != Batches)) && parsed.GetResult(o) is { Implicit: false })
-            .Select(o => o.Name);
 
     public static MissingValuePolicy MissingPolicy(string text) => text switch
     {

@@ -22,8 +22,7 @@ internal sealed record TrainOptionSet(
     Option<float> Clip,
     Option<ulong> Seed,
     Option<int> Threads,
-    Option<string?> Out,
-    Option[] Unsupported);
+    Option<string?> Out);
 
 /// <summary>
 /// <c>edgelstm train --data FILE</c> for a sequence file: reads and splits it, computes the normalisation on the
@@ -49,10 +48,6 @@ internal static class SequenceTraining
     public static int Run(ParseResult parsed, CliContext context, string dataPath, SequenceOptions sequence, TrainOptionSet options)
     {
         var wall = Stopwatch.StartNew();
-        foreach (var option in options.Unsupported.Where(o => parsed.GetResult(o) is { Implicit: false }))
-        {
-            throw new UsageException($"{option.Name} is not supported with --data FILE (a sequence file) yet.");
-        }
 
         var o = context.Out;
         ulong seed = parsed.GetValue(options.Seed);
@@ -112,14 +107,7 @@ internal static class SequenceTraining
         };
         using var trainer = new LstmTrainer(model, trainerOptions);
         using var predictor = new LstmPredictor(model, trainer.Context);
-        string task = head switch
-        {
-            HeadKind.ClassifyLastStep => Invariant($"{config.Classes} classes"),
-            HeadKind.ClassifyEveryStep => Invariant($"{config.Classes} classes per step"),
-            HeadKind.RegressLastStep => Invariant($"{config.Classes} value(s)"),
-            _ => Invariant($"{config.Classes} value(s) per step"),
-        };
-        o.WriteLine(Invariant($"model: up to {steps} steps × {config.InputSize} inputs → {layers} {config.RecurrentModule.ToUpperInvariant()} layer{(layers == 1 ? string.Empty : "s")} × {hidden} → {task} ({model.Parameters.Length:N0} parameters)"));
+        o.WriteLine(Invariant($"model: up to {config.Describe()} ({model.Parameters.Length:N0} parameters)"));
         if (data.Forecast is { } f)
         {
             o.WriteLine(f.RelativeToLast
@@ -128,10 +116,12 @@ internal static class SequenceTraining
         }
 
         o.WriteLine(Invariant($"train: Adam lr {trainerOptions.LearningRate}, batch {batchSize}, keep {keep}, {iterations} iterations ({batches.EpochsOf(iterations):0.##} epochs{(batchOrder == BatchOrder.Recipe ? ", the recipe's batches" : string.Empty)}), seed {seed}, {trainer.Threads} threads{(normalize ? string.Empty : ", inputs not normalised")}{(earlyStop > 0 ? $", early stop after {earlyStop} epochs without improvement" : string.Empty)}"));
-        if (data.Validation is not null && !classes)
+        // Made once: each epoch's validation runs the same batches through the same buffers.
+        var validation = data.Validation is null ? null : SequenceEvaluation.Runner(predictor, data.Validation, dataPath);
+        if (validation is not null && !classes)
         {
             // What the model must beat, before it starts.
-            var naive = SequenceEvaluation.Score(predictor, data.Validation, data.ValidationIndices, null, trainingMean);
+            var naive = SequenceEvaluation.Score(validation, data.ValidationIndices, null, trainingMean);
             string last = naive.LastValue is { } l ? Invariant($"last value MAE {l.Mae:0.####} RMSE {l.Rmse:0.####}; ") : string.Empty;
             o.WriteLine(Invariant($"validation baselines: {last}training mean MAE {naive.TrainingMean!.Mae:0.####} RMSE {naive.TrainingMean.Rmse:0.####}"));
         }
@@ -150,16 +140,17 @@ internal static class SequenceTraining
             batch.Gather(part);
             var lastSteps = batch.LastSteps.AsSpan(0, part.Length * features);
             preprocessing.PrepareInputs(batch.Inputs, part.Length, steps, batch.Lengths, lastSteps);
-            float loss;
-            if (classes)
-            {
-                loss = trainer.TrainBatch(batch.Inputs, part.Length, batch.Classes, batch.Lengths);
-            }
-            else
+            if (!classes)
             {
                 preprocessing.PrepareTargets(batch.Values, part.Length, lastSteps);
-                loss = trainer.TrainBatch(batch.Inputs, part.Length, batch.Values, batch.Lengths);
             }
+
+            // An epoch's short last batch is filled up with empty slots: the trainer keeps the one shape it has the
+            // activations of, where a batch of another size would have them made anew every epoch.
+            batch.FillEmptySlots();
+            float loss = classes
+                ? trainer.TrainBatch(batch.Inputs, batch.Count, batch.Classes, batch.Lengths)
+                : trainer.TrainBatch(batch.Inputs, batch.Count, batch.Values, batch.Lengths);
 
             if (!float.IsFinite(loss) || !float.IsFinite(trainer.LastGradientNorm))
             {
@@ -178,9 +169,9 @@ internal static class SequenceTraining
             string line = Invariant($"epoch {epoch,3}  iteration {iteration + 1}/{iterations}  train loss {lossSum / lossCount:0.00000}");
             lossSum = 0;
             lossCount = 0;
-            if (data.Validation is not null)
+            if (validation is not null)
             {
-                var scores = SequenceEvaluation.Score(predictor, data.Validation, data.ValidationIndices, null, trainingMean);
+                var scores = SequenceEvaluation.Score(validation, data.ValidationIndices, null, trainingMean);
                 line += "  validation " + scores.Short;
                 if (scores.Loss < bestLoss)
                 {
@@ -229,12 +220,12 @@ internal static class SequenceTraining
         };
         if (trainingMean is not null)
         {
-            facts[TrainingMeanKey] = string.Join(",", trainingMean.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
+            facts[ModelFile.TrainingTargetMeanKey] = ModelFile.NumberList(trainingMean);
         }
 
-        if (data.Validation is not null)
+        if (validation is not null)
         {
-            var final = SequenceEvaluation.Score(predictor, data.Validation, data.ValidationIndices, null, trainingMean);
+            var final = SequenceEvaluation.Score(validation, data.ValidationIndices, null, trainingMean);
             o.Write(SequenceEvaluation.Report(final, preprocessing.ClassNames, best is null ? "validation" : Invariant($"validation (epoch {bestEpoch})")));
             facts["train.validation_score"] = final.Short;
         }
@@ -244,9 +235,6 @@ internal static class SequenceTraining
         o.WriteLine(Invariant($"wall time {wall.Elapsed.TotalSeconds:0.0} s (training {clock.Elapsed.TotalSeconds:0.0} s)"));
         return ExitCodes.Ok;
     }
-
-    /// <summary>The metadata key of the training targets' mean, per output (the naive "training mean" forecast evaluate compares with).</summary>
-    public const string TrainingMeanKey = "train.target_mean";
 
     private static T Value<T>(ParseResult parsed, Option<T> option, T sequenceDefault) =>
         parsed.GetResult(option) is { Implicit: false } ? parsed.GetValue(option)! : sequenceDefault;

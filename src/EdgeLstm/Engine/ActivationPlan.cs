@@ -69,56 +69,84 @@ internal sealed unsafe class ActivationPlan
     /// <summary>Class labels in head-row order (time-major for a per-step head), for the loss.</summary>
     public int[] HeadLabels { get; }
 
-    /// <summary>Each sample's length, 1..T (all T unless the last batch said otherwise).</summary>
+    /// <summary>Each sample's length, 1..T (all T unless the last batch said otherwise); 0 for an empty slot (training only).</summary>
     public int[] Lengths { get; }
 
-    /// <summary>True when some sample of the current batch is shorter than <see cref="Steps"/>.</summary>
+    /// <summary>True when some sample of the current batch is shorter than <see cref="Steps"/> (or an empty slot).</summary>
     public bool Padded { get; private set; }
 
-    /// <summary>Head rows that hold a real step: B for a last-step head, Σ lengths for a per-step head.</summary>
+    /// <summary>Head rows that hold a real step: the samples that are not empty slots for a last-step head, Σ lengths for a per-step head.</summary>
     public int RealHeadRows { get; private set; }
 
     /// <summary>
-    /// Sets the batch's lengths: empty means every sample is full length. Each must be 1..T; checked here, before any
-    /// computation, so a bad length changes nothing.
+    /// Checks a batch's lengths: empty means every sample is full length; otherwise one per sample, each 1..T, or
+    /// 0..T with <paramref name="allowEmptySlots"/> (a trainer's batch filled up to its size: a slot of length 0 holds no
+    /// sample and adds nothing to the loss), with at least one sample that is not empty.
     /// </summary>
-    public void SetLengths(ReadOnlySpan<int> lengths)
+    public static void CheckLengths(ReadOnlySpan<int> lengths, int batch, int steps, bool allowEmptySlots)
     {
+        if (lengths.IsEmpty)
+        {
+            return;
+        }
+
+        if (lengths.Length != batch)
+        {
+            throw new ArgumentException($"lengths must hold one length per sample: {batch}; it holds {lengths.Length}.", nameof(lengths));
+        }
+
+        int shortest = allowEmptySlots ? 0 : 1;
+        bool any = false;
+        for (int b = 0; b < batch; b++)
+        {
+            if (lengths[b] < shortest || lengths[b] > steps)
+            {
+                throw new ArgumentException($"lengths[{b}] is {lengths[b]}; a length must be {shortest}{(allowEmptySlots ? " (an empty slot)" : string.Empty)} to the batch's {steps} steps.", nameof(lengths));
+            }
+
+            any |= lengths[b] > 0;
+        }
+
+        if (!any)
+        {
+            throw new ArgumentException($"lengths are all 0: the batch's {batch} slots are empty; it needs at least one sample.", nameof(lengths));
+        }
+    }
+
+    /// <summary>
+    /// Sets the batch's lengths (see <see cref="CheckLengths"/>); checked here, before any computation, so a bad length
+    /// changes nothing.
+    /// </summary>
+    public void SetLengths(ReadOnlySpan<int> lengths, bool allowEmptySlots = false)
+    {
+        CheckLengths(lengths, Batch, Steps, allowEmptySlots);
         if (lengths.IsEmpty)
         {
             Array.Fill(Lengths, Steps);
         }
         else
         {
-            if (lengths.Length != Batch)
-            {
-                throw new ArgumentException($"lengths must hold one length per sample: {Batch}; it holds {lengths.Length}.", nameof(lengths));
-            }
-
-            for (int b = 0; b < Batch; b++)
-            {
-                if (lengths[b] < 1 || lengths[b] > Steps)
-                {
-                    throw new ArgumentException($"lengths[{b}] is {lengths[b]}; a length must be 1 to the batch's {Steps} steps.", nameof(lengths));
-                }
-            }
-
             lengths.CopyTo(Lengths);
         }
 
         long real = 0;
+        int samples = 0;
         Padded = false;
         foreach (int length in Lengths)
         {
             real += length;
+            samples += length > 0 ? 1 : 0;
             Padded |= length < Steps;
         }
 
-        RealHeadRows = _network.HeadReadsEveryStep ? (int)real : Batch;
+        RealHeadRows = _network.HeadReadsEveryStep ? (int)real : samples;
     }
 
-    /// <summary>True when head row <paramref name="row"/> (time-major for a per-step head) is a padded step.</summary>
-    public bool IsPaddedRow(int row) => Padded && _network.HeadReadsEveryStep && Lengths[row % Batch] <= row / Batch;
+    /// <summary>
+    /// True when head row <paramref name="row"/> (time-major for a per-step head) reads no real step: a padded step, or
+    /// any row of an empty slot.
+    /// </summary>
+    public bool IsPaddedRow(int row) => Padded && (_network.HeadReadsEveryStep ? Lengths[row % Batch] <= row / Batch : Lengths[row] == 0);
 
     /// <summary>[rows×K] regression targets in head-row order.</summary>
     public float* Targets { get; private set; }

@@ -15,6 +15,9 @@ public sealed unsafe class ComputeContext : IDisposable
     private readonly WorkerPool? _pool;
     private readonly ParallelProduct _product = new();
 
+    /// <summary>The rows of A of the product with int8 weights under way, quantised (see <see cref="MatMulJob.Quantize"/>).</summary>
+    private readonly Int8ActivationBuffer _int8Rows = new();
+
     /// <summary>Creates a context with its own threads.</summary>
     /// <param name="threads">Threads in all, the caller's included; 0 or less means one per processor; 1 runs everything on the caller.</param>
     /// <param name="width">Vector width of the matrix kernels.</param>
@@ -54,14 +57,11 @@ public sealed unsafe class ComputeContext : IDisposable
     /// <summary>The job of a forward step split by hidden units (small-batch inference).</summary>
     internal UnitSplitStepJob UnitSplitStep { get; } = new();
 
-    /// <summary>The products with int8 weights: their quantised activations, and the job that shares them between the threads.</summary>
-    internal Int8Product Int8Product { get; } = new();
-
     /// <summary>Bytes the worker threads have allocated so far; for the allocation tests.</summary>
     internal long WorkerAllocatedBytes => _pool?.WorkerAllocatedBytes ?? 0;
 
     /// <summary>True when a job of <paramref name="rows"/> rows and <paramref name="work"/> multiply-adds is worth sharing by rows.</summary>
-    internal bool SplitsRows(int rows, long work) => _pool is not null && RowRange.CanSplit(rows, Threads) && work >= ParallelThreshold;
+    internal bool SplitsRows(int rows, long work) => _pool is not null && BlockSplit.CanSplitRows(rows, Threads) && work >= ParallelThreshold;
 
     /// <summary>Runs every part of <paramref name="job"/> on the pool (or on the caller when there is no pool).</summary>
     internal void Run(IParallelJob job)
@@ -83,12 +83,33 @@ public sealed unsafe class ComputeContext : IDisposable
     /// <summary>The product <paramref name="job"/> describes, at this context's width, shared when it is large enough.</summary>
     internal void Product(MatMulJob job)
     {
+        Prepare(ref job);
+        RunPrepared(job);
+    }
+
+    /// <summary>C (+)= A·<paramref name="weights"/> for a packed weight matrix, fp32 or int8.</summary>
+    internal void Product(float* a, int lda, WeightMatrix weights, float* c, int m, bool accumulate)
+        => Product(weights.Product(a, lda, c, weights.Columns, m, accumulate));
+
+    /// <summary>
+    /// Readies <paramref name="job"/> to run here, on the caller: this context's width and, for int8 weights, A's rows
+    /// quantised into <paramref name="rows"/> (the context's own buffer when null; a job that runs two products at
+    /// once brings a buffer for the second).
+    /// </summary>
+    internal void Prepare(ref MatMulJob job, Int8ActivationBuffer? rows = null)
+    {
+        job.Width = Width;
+        job.Quantize(rows ?? _int8Rows);
+    }
+
+    /// <summary>A product readied by <see cref="Prepare"/>, on the caller or shared when it is large enough.</summary>
+    internal void RunPrepared(in MatMulJob job)
+    {
         if (job.M == 0 || job.N == 0 || job.K == 0)
         {
             return;
         }
 
-        job.Width = Width;
         if (_pool is null || job.Work < ParallelThreshold)
         {
             job.Execute(0, 1);
@@ -98,18 +119,6 @@ public sealed unsafe class ComputeContext : IDisposable
             _product.Job = job;
             _pool.Run(_product);
         }
-    }
-
-    /// <summary>C = A·<paramref name="weights"/> for a packed weight matrix.</summary>
-    internal void Product(float* a, int lda, WeightMatrix weights, float* c, int m, bool accumulate)
-    {
-        if (weights.Int8 is { } int8)
-        {
-            Int8Product.Prepare(this, int8, a, lda, m).Run(this, c, weights.Columns, m, accumulate);
-            return;
-        }
-
-        Product(weights.Form, a, lda, weights.Data, weights.Ldb, c, weights.Columns, m, weights.Columns, weights.Rows, accumulate);
     }
 
     /// <summary>The span form of <see cref="Product(MatMulForm, float*, int, float*, int, float*, int, int, int, int, bool)"/>, checked; for tests.</summary>

@@ -15,7 +15,7 @@ internal static unsafe class GruLayer
 
         // The input projection of every step at once; the biases are added by the cell. A one-step pass split by units
         // computes its own (see LstmLayer).
-        bool split = UnitSplitStepJob.Applies(context, f, 3, inputT, recurrentT);
+        bool split = UnitSplitStepJob.Applies(context, f, inputT, recurrentT);
         bool stepProjects = split && f.Steps == 1;
         if (!stepProjects)
         {

@@ -21,7 +21,7 @@ internal sealed unsafe class GruStepForwardJob : StepJob
         _hn = hn;
         _h = h;
         _hidden = hidden;
-        Run(context, Forward(hPrev, recurrentT, recurrent, batch, accumulate: false, descending), recurrentT.Int8);
+        Run(context, recurrentT.Product(hPrev, hidden, recurrent, recurrentT.Columns, batch, accumulate: false, descending));
     }
 
     protected override void Cell(int start, int end) => GruCell.Forward(_gates, _hPrev == null ? null : _recurrent, _bias, _hPrev, _hn, _h, _hidden, start, end);

@@ -20,11 +20,18 @@ internal static unsafe class InputShape
         return (int)(length / perStep);
     }
 
-    public static void CheckLabels(ReadOnlySpan<int> labels, int classes)
+    /// <summary>
+    /// Checks that every label of a real step is a class, 0 to <paramref name="classes"/> − 1. A label the head never
+    /// reads is not checked: one of a padded step (a per-step head's step at or past its sample's length) or of an empty
+    /// slot (length 0). <paramref name="lengths"/> (checked before) is empty when every sample has all
+    /// <paramref name="steps"/>; labels are [B×T] for a per-step head, [B] otherwise.
+    /// </summary>
+    public static void CheckLabels(ReadOnlySpan<int> labels, int classes, ReadOnlySpan<int> lengths, int steps, bool everyStep)
     {
         for (int i = 0; i < labels.Length; i++)
         {
-            if ((uint)labels[i] >= (uint)classes)
+            bool read = lengths.IsEmpty || (everyStep ? i % steps < lengths[i / steps] : lengths[i] > 0);
+            if (read && (uint)labels[i] >= (uint)classes)
             {
                 throw new ArgumentException($"Label {i} is {labels[i]}; labels must be 0 to {classes - 1}.");
             }

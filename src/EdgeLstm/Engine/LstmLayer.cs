@@ -16,7 +16,7 @@ internal static unsafe class LstmLayer
 
         // The input projection of every step at once: the one large product of the forward pass. A step split by
         // units computes its own when there is only the one step (a stream), so that product is shared too.
-        bool split = UnitSplitStepJob.Applies(context, f, 4, inputT, recurrentT);
+        bool split = UnitSplitStepJob.Applies(context, f, inputT, recurrentT);
         bool stepProjects = split && f.Steps == 1;
         if (!stepProjects)
         {

@@ -21,7 +21,7 @@ internal sealed unsafe class LstmStepForwardJob : StepJob
         _tanhC = tanhC;
         _h = h;
         _hidden = hidden;
-        Run(context, Forward(hPrev, recurrentT, gates, batch, accumulate: true, descending), recurrentT.Int8);
+        Run(context, recurrentT.Product(hPrev, hidden, gates, recurrentT.Columns, batch, accumulate: true, descending));
     }
 
     protected override void Cell(int start, int end) => LstmCell.Forward(_gates, _bias, _cPrev, _c, _tanhC, _h, _hidden, start, end);

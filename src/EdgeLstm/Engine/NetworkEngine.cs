@@ -30,11 +30,12 @@ internal sealed unsafe class NetworkEngine
 
     /// <summary>
     /// Copies batch-major inputs [B×T×I] into the plan's time-major input and sets the batch's lengths (empty: every
-    /// sample is T steps long). The values of a sample's padded steps are never read.
+    /// sample is T steps long; a length of 0, with <paramref name="allowEmptySlots"/>, is a slot without a sample). The
+    /// values of a sample's padded steps are never read.
     /// </summary>
-    public void LoadInputs(ActivationPlan plan, ReadOnlySpan<float> inputs, ReadOnlySpan<int> lengths = default)
+    public void LoadInputs(ActivationPlan plan, ReadOnlySpan<float> inputs, ReadOnlySpan<int> lengths = default, bool allowEmptySlots = false)
     {
-        plan.SetLengths(lengths);
+        plan.SetLengths(lengths, allowEmptySlots);
         fixed (float* x = inputs)
         {
             InputShape.ToTimeMajor(x, plan.Input, plan.Batch, plan.Steps, _network.InputSize);
@@ -65,23 +66,22 @@ internal sealed unsafe class NetworkEngine
     /// <returns>What the head reads: the top layer's output at the last step [B×H], or at every step [T·B×H] for a per-step head.</returns>
     public float* ForwardStack(ActivationPlan plan, float keep = 1f, SeededRandom? dropoutRandom = null, float* finalC = null, float* finalH = null)
     {
-        var packed = PackedWeights.Of(_model);
-        var int8 = Int8PackedWeights.Of(_model);
+        var weights = EngineWeights.Of(_model);
         int layers = _network.Layers.Count;
         bool dropout = keep < 1f;
         for (int l = 0; l < layers; l++)
         {
             var f = plan.Layer(l, dropout);
-            var inputT = int8?.Input(l) ?? packed.Input(l);
-            var recurrentT = int8?.Recurrent(l) ?? packed.Recurrent(l);
+            var inputT = weights.Input(l, Context.Width);
+            var recurrentT = weights.Recurrent(l, Context.Width);
             bool lstm = _network.Layers[l].Cell == CellKind.Lstm;
             if (lstm)
             {
-                LstmLayer.Forward(Context, f, inputT, recurrentT, packed.Bias(l));
+                LstmLayer.Forward(Context, f, inputT, recurrentT, weights.Bias(l));
             }
             else
             {
-                GruLayer.Forward(Context, f, inputT, recurrentT, packed.Bias(l));
+                GruLayer.Forward(Context, f, inputT, recurrentT, weights.Bias(l));
             }
 
             // Inference reuses the layers' buffers, so the final state is taken before the next layer overwrites it.
@@ -139,7 +139,7 @@ internal sealed unsafe class NetworkEngine
 
     /// <summary>The head on <paramref name="rows"/> rows of top-layer outputs: [rows×H] → [rows×K].</summary>
     public void ForwardHead(float* hidden, int rows, float* outputs)
-        => DenseHead.Forward(Context, Int8PackedWeights.Of(_model)?.Head ?? PackedWeights.Of(_model).Head, _model.Parameters.Slice(_model.FcBiasOffset, _network.Outputs), hidden, rows, outputs);
+        => DenseHead.Forward(Context, EngineWeights.Of(_model).Head, _model.Parameters.Slice(_model.FcBiasOffset, _network.Outputs), hidden, rows, outputs);
 
     /// <summary>
     /// The head's loss over the plan's head outputs, summed and divided by <paramref name="divisor"/>; in training also
@@ -178,22 +178,25 @@ internal sealed unsafe class NetworkEngine
         }
 
         ToHeadRows(plan, labels, plan.HeadLabels, 1);
+        if (plan.Padded)
+        {
+            // A padded row's label is not the caller's to get right (it was never checked): it becomes "no label",
+            // which the softmax backward turns into a zero gradient row.
+            for (int r = 0; r < rows; r++)
+            {
+                if (plan.IsPaddedRow(r))
+                {
+                    plan.HeadLabels[r] = SoftmaxCrossEntropy.NoLabel;
+                }
+            }
+        }
+
         var probabilities = new Span<float>(plan.Probabilities, rows * k);
         SoftmaxCrossEntropy.Softmax(outputs, probabilities, rows, k);
         float loss = (float)(SumNegativeLogLikelihood(plan, outputs, k) / divisor);
         if (!dOutputs.IsEmpty)
         {
             SoftmaxCrossEntropy.Backward(probabilities, plan.HeadLabels, dOutputs, k, (float)(1.0 / divisor));
-            if (plan.Padded && _network.HeadReadsEveryStep)
-            {
-                for (int r = 0; r < rows; r++)
-                {
-                    if (plan.IsPaddedRow(r))
-                    {
-                        dOutputs.Slice(r * k, k).Clear();
-                    }
-                }
-            }
         }
 
         return loss;
@@ -267,13 +270,18 @@ internal sealed unsafe class NetworkEngine
         if (plan.Padded && !_network.HeadReadsEveryStep)
         {
             // The head read step T−1, where a shorter sample holds a copy of its own last step's h: the gradient goes there.
+            // An empty slot has no step to take it: its gradient (zero: its head row has none) is dropped.
             for (int b = 0; b < batch; b++)
             {
                 int last = plan.Lengths[b] - 1;
                 if (last < steps - 1)
                 {
                     var read = new Span<float>(dTop + firstRead + ((long)b * hidden), hidden);
-                    read.CopyTo(new Span<float>(dTop + (last * bh) + ((long)b * hidden), hidden));
+                    if (last >= 0)
+                    {
+                        read.CopyTo(new Span<float>(dTop + (last * bh) + ((long)b * hidden), hidden));
+                    }
+
                     read.Clear();
                 }
             }

@@ -12,18 +12,13 @@ namespace EdgeLstm.Engine;
 internal abstract unsafe class StepJob : IParallelJob
 {
     private MatMulJob _product;
-    private Int8Product? _int8;
 
     public void Execute(int part, int parts)
     {
-        var (start, end) = RowRange.Of(_product.M, part, parts);
-        if (_product.A != null && _int8 is not null)
+        var (start, end) = BlockSplit.Rows(_product.M, part, parts);
+        if (_product.A != null)
         {
-            _int8.Rows(_product, start, end);
-        }
-        else if (_product.A != null)
-        {
-            MatMulJob.ComputeRange(_product.Form, _product.A, _product.Lda, _product.B, _product.Ldb, _product.C, _product.Ldc, start, end, 0, _product.N, _product.K, _product.Accumulate, _product.Width, _product.Descending);
+            _product.Compute(start, end, 0, _product.N);
         }
 
         Cell(start, end);
@@ -35,7 +30,7 @@ internal abstract unsafe class StepJob : IParallelJob
     /// </summary>
     protected void Run(ComputeContext context, MatMulJob product)
     {
-        product.Width = context.Width;
+        context.Prepare(ref product);
         _product = product;
         if (context.SplitsRows(product.M, product.Work))
         {
@@ -43,42 +38,14 @@ internal abstract unsafe class StepJob : IParallelJob
         }
         else
         {
-            if (product.A != null && _int8 is not null)
+            if (product.A != null)
             {
-                _int8.Run(context, product);
-            }
-            else if (product.A != null)
-            {
-                context.Product(product);
+                context.RunPrepared(product);
             }
 
             Cell(0, product.M);
         }
     }
-
-    /// <summary>A forward step whose weights may be int8 (<paramref name="int8"/>; null: the product's fp32 B).</summary>
-    protected void Run(ComputeContext context, MatMulJob product, Int8PanelMatrix? int8)
-    {
-        _int8 = int8 is null ? null : context.Int8Product.Prepare(context, int8, product.A, product.Lda, product.M);
-        Run(context, product);
-    }
-
-    /// <summary>The product C (+)= h·Wᵀ of a forward step (W packed as <paramref name="weightT"/>) over <paramref name="batch"/> rows.</summary>
-    protected static MatMulJob Forward(float* h, WeightMatrix weightT, float* c, int batch, bool accumulate, bool descending) => new()
-    {
-        Descending = descending,
-        Form = weightT.Form,
-        A = h,
-        Lda = weightT.Rows,
-        B = weightT.Data,
-        Ldb = weightT.Ldb,
-        C = c,
-        Ldc = weightT.Columns,
-        M = batch,
-        N = weightT.Columns,
-        K = weightT.Rows,
-        Accumulate = accumulate,
-    };
 
     /// <summary>The product dh += dG·W of a backward step (W row-major [G·H×H]) over <paramref name="batch"/> rows.</summary>
     protected static MatMulJob Backward(float* dGates, float* weight, float* dh, int batch, int hidden, int gates) => new()

@@ -14,21 +14,25 @@ namespace EdgeLstm.Engine;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The whole sequence runs in one parallel region. Between steps the parts share only h, so the only wait is the one
-/// the data needs: before step t a part waits until every part has published step t−1 (a counter per part, each on its
-/// own cache line, written by whoever computed that part). A region per step instead costs the pool's wake-up, claim
-/// and completion round trips between the cores at every step, about a microsecond each time on Zen 5.
+/// With fp32 weights the whole sequence runs in one parallel region. Between steps the parts share only h, so the only
+/// wait is the one the data needs: before step t a part waits until every part has published step t−1 (a counter per
+/// part, each on its own cache line, written by whoever computed that part). A region per step instead costs the
+/// pool's wake-up, claim and completion round trips between the cores at every step, about a microsecond each time on
+/// Zen 5. With int8 weights each step is still its own region, because the caller quantises h_{t−1} once for every
+/// part before the step.
 /// </para>
 /// <para>
-/// A part is claimed step by step. A thread claims its own part's next step at once, and another part's only after
-/// that part has kept it waiting 2 µs, and from then on at once until that part's thread claims a step again: a
-/// worker that the OS has not scheduled (a busy machine), or that the pool has not woken yet, costs the others a few
-/// microseconds per region, not a time slice, and one thread alone finishes the sequence (the tests run it that way).
+/// In the one region a part is claimed step by step. A thread claims its own part's next step at once, and another
+/// part's only after that part has kept it waiting 2 µs, and from then on at once until that part's thread claims a
+/// step again: a worker that the OS has not scheduled (a busy machine), or that the pool has not woken yet, costs the
+/// others a few microseconds per region, not a time slice, and one thread alone finishes the sequence (the tests run
+/// it that way).
 /// </para>
 /// <para>
-/// Inference only. Every product keeps its depth order whatever the column cut, and the cell is element-wise, so the
-/// values match the one-thread path whichever thread computes a part (the tests compare them); training keeps its row
-/// split all the same, so that its bits never depend on which of the two paths a thread count picked.
+/// Inference only. Every fp32 product keeps its depth order whatever the column cut (an int8 one is an exact integer
+/// sum, its rows quantised once on the caller), and the cell is element-wise, so the values match the one-thread path
+/// whichever thread computes a part (the tests compare them); training keeps its row split all the same, so that its
+/// bits never depend on which of the two paths a thread count picked.
 /// </para>
 /// </remarks>
 internal sealed unsafe class UnitSplitStepJob : IParallelJob
@@ -48,13 +52,17 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
     // Set when a part's step had to be taken over: its thread is likely still away, so its next steps are taken at
     // once, without waiting again, until it claims one itself. A hint only: a wrong guess costs time, never values.
     private readonly bool[] _away = new bool[MaxParts];
+
+    /// <summary>A step's two int8 products run in the same region, so each has its own quantised rows.</summary>
+    private readonly Int8ActivationBuffer _inputRows = new(), _hiddenRows = new();
     private CellKind _cell;
-    private int _batch, _hidden, _gates, _align, _steps;
+    private int _gates, _align, _stepAlone;
     private LayerActivations _f;
     private bool _withInput;
-    private float* _recurrent, _bias;
+    private float* _bias;
     private WeightMatrix _inputT, _recurrentT;
     private Simd.SimdWidth _width;
+    private MatMulJob _inputProduct, _recurrentProduct;
     private long _stepsTakenOver;
 
     /// <summary>Steps run split by units so far; lets the tests prove that they exercised this path.</summary>
@@ -71,68 +79,67 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
 
     /// <summary>
     /// True when the steps of <paramref name="f"/> go better split by units: inference, more than one thread, too few
-    /// rows to split, enough work, and unit slices that cut the weights' panels at panel edges.
+    /// rows to split, enough work (counted as <see cref="MatMulJob.Work"/> counts it, so int8 weights by their cost),
+    /// and unit slices that cut the weights at the columns their products may be cut at.
     /// </summary>
-    public static bool Applies(ComputeContext context, in LayerActivations f, int gates, WeightMatrix inputT, WeightMatrix recurrentT)
+    public static bool Applies(ComputeContext context, in LayerActivations f, WeightMatrix inputT, WeightMatrix recurrentT)
     {
         int h = f.Hidden;
-        long work = (long)f.Batch * gates * h * (h + (f.Steps == 1 ? f.InputSize : 0));
+        long work = recurrentT.Work(f.Batch) + (f.Steps == 1 ? inputT.Work(f.Batch) : 0);
         int align = Alignment(inputT, recurrentT);
-        bool panelEdges = h % align == 0;
-        // An int8 model's products have their own row split (Int8Product): this path reads fp32 weights only.
-        bool fp32 = inputT.Int8 is null && recurrentT.Int8 is null;
-        return fp32 && !f.KeepAllSteps && context.Threads > 1 && context.Threads <= MaxParts && !context.SplitsRows(f.Batch, work)
-            && panelEdges && h >= align * context.Threads && work >= ComputeContext.ParallelThreshold / 4;
+        return !f.KeepAllSteps && context.Threads > 1 && context.Threads <= MaxParts && !context.SplitsRows(f.Batch, work)
+            && h % align == 0 && h >= Math.Max(align, WeightPanels.Narrow) * context.Threads
+            && work >= ComputeContext.ParallelThreshold / 4;
     }
 
-    /// <summary>Where a unit slice may start: at a panel edge of both weights (1 when both are row-major).</summary>
-    private static int Alignment(WeightMatrix inputT, WeightMatrix recurrentT) => Math.Max(inputT.ColumnAlignment, recurrentT.ColumnAlignment);
-
     /// <summary>
-    /// Every step of <paramref name="f"/>, one parallel region. With <paramref name="withInput"/> each step also
-    /// computes its own input projection (a one-step pass, where there is no sequence-wide product to do it); otherwise
-    /// the gates already hold it.
+    /// Every step of <paramref name="f"/>. With <paramref name="withInput"/> each step also computes its own input
+    /// projection (a one-step pass, where there is no sequence-wide product to do it); otherwise the gates already
+    /// hold it.
     /// </summary>
     public void Run(ComputeContext context, CellKind cell, in LayerActivations f, bool withInput, WeightMatrix inputT, WeightMatrix recurrentT, float* bias)
     {
-        Prepare(context.Width, context.Threads, cell, f, withInput, inputT, recurrentT, bias);
-        if (PartsInTurnOnCaller)
-        {
-            for (int part = 0; part < context.Threads; part++)
-            {
-                Execute(part, context.Threads);
-            }
-        }
-        else
-        {
-            context.Run(this);
-        }
-    }
-
-    private void Prepare(Simd.SimdWidth width, int parts, CellKind cell, in LayerActivations f, bool withInput, WeightMatrix inputT, WeightMatrix recurrentT, float* bias)
-    {
         _cell = cell;
         _f = f;
-        _batch = f.Batch;
-        _hidden = f.Hidden;
-        _steps = f.Steps;
         _gates = cell == CellKind.Lstm ? 4 : 3;
         _align = Alignment(inputT, recurrentT);
         _withInput = withInput;
         _inputT = inputT;
         _recurrentT = recurrentT;
-        _recurrent = f.Recurrent;
         _bias = bias;
-        _width = width;
-        Array.Clear(_away, 0, parts);
-        Array.Clear(_claimed, 0, parts * CounterStride);
-        Array.Clear(_published, 0, parts * CounterStride);
+        _width = context.Width;
         StepsRun += f.Steps;
+        if (inputT.Int8 is not null || recurrentT.Int8 is not null)
+        {
+            for (int t = 0; t < f.Steps; t++)
+            {
+                _stepAlone = t;
+                _inputProduct = Input(t);
+                _recurrentProduct = Recurrent(t);
+                context.Prepare(ref _inputProduct, _inputRows);
+                context.Prepare(ref _recurrentProduct, _hiddenRows);
+                RunParts(context);
+            }
+
+            return;
+        }
+
+        _stepAlone = -1;
+        Array.Clear(_away, 0, context.Threads);
+        Array.Clear(_claimed, 0, context.Threads * CounterStride);
+        Array.Clear(_published, 0, context.Threads * CounterStride);
+        RunParts(context);
     }
 
     public void Execute(int part, int parts)
     {
-        for (int t = 0; t < _steps; t++)
+        if (_stepAlone >= 0)
+        {
+            ComputeUnits(_stepAlone, part, parts, _inputProduct, _recurrentProduct);
+            return;
+        }
+
+        for (int t = 0; t < _f.Steps; t++)
         {
             // Step t reads every unit of h_{t−1}: wait for every part's step t−1 (each part's step t−2 is then done as
             // well, so nothing this step overwrites is still being read).
@@ -150,6 +157,23 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
             {
                 WaitFor(q, t + 1, parts, stealable: true);
             }
+        }
+    }
+
+    /// <summary>Where a unit slice may start: at a whole column block of both weights (1 when both are fp32 row-major).</summary>
+    private static int Alignment(WeightMatrix inputT, WeightMatrix recurrentT) => Math.Max(inputT.ColumnBlock, recurrentT.ColumnBlock);
+
+    private void RunParts(ComputeContext context)
+    {
+        if (!PartsInTurnOnCaller)
+        {
+            context.Run(this);
+            return;
+        }
+
+        for (int part = 0; part < context.Threads; part++)
+        {
+            Execute(part, context.Threads);
         }
     }
 
@@ -185,6 +209,7 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
                 stealable = false;
             }
 
+            // Long enough to suspect that the thread computing it is not running: let the OS run it.
             spin.SpinOnce(sleep1Threshold: -1);
         }
     }
@@ -192,56 +217,71 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
     /// <summary>Claims step <paramref name="t"/> of part <paramref name="q"/>: true for exactly one thread.</summary>
     private bool TryClaim(int q, int t) => Interlocked.CompareExchange(ref _claimed[q * CounterStride], t + 1, t) == t;
 
-    /// <summary>Step <paramref name="t"/> of part <paramref name="part"/>'s units, then publishes it.</summary>
+    /// <summary>Step <paramref name="t"/> of part <paramref name="part"/>'s units (fp32 weights), then publishes it.</summary>
     private void Step(int part, int parts, int t)
     {
-        int chunks = (_hidden + _align - 1) / _align;
-        int u0 = Math.Min((int)((long)chunks * part / parts) * _align, _hidden);
-        int u1 = Math.Min((int)((long)chunks * (part + 1) / parts) * _align, _hidden);
-        if (u0 < u1)
-        {
-            ComputeUnits(t, u0, u1);
-        }
-
+        var input = Input(t);
+        var recurrent = Recurrent(t);
+        input.Width = _width;
+        recurrent.Width = _width;
+        ComputeUnits(t, part, parts, input, recurrent);
         Volatile.Write(ref _published[part * CounterStride], t + 1);
     }
 
-    private void ComputeUnits(int t, int u0, int u1)
+    /// <summary>Step <paramref name="t"/>'s input projection (a null A when the gates already hold it).</summary>
+    private MatMulJob Input(int t)
+    {
+        float* x = _withInput ? _f.Input + (t * (long)_f.Batch * _f.InputSize) : null;
+        return _inputT.Product(x, _inputT.Rows, Gates(t), _gates * _f.Hidden, _f.Batch, accumulate: false);
+    }
+
+    /// <summary>
+    /// Step <paramref name="t"/>'s h_{t−1}·W_hhᵀ (a null A at t = 0 from a zero state). An LSTM adds it to the gates; a
+    /// GRU keeps it apart (its n gate scales it by r).
+    /// </summary>
+    private MatMulJob Recurrent(int t)
+    {
+        bool lstm = _cell == CellKind.Lstm;
+        float* hPrev = t == 0 ? _f.H0 : _f.OutputAt(t - 1);
+        return _recurrentT.Product(hPrev, _f.Hidden, lstm ? Gates(t) : _f.Recurrent, _gates * _f.Hidden, _f.Batch, accumulate: lstm);
+    }
+
+    private float* Gates(int t) => _f.Gates + (t * (long)_f.Batch * _gates * _f.Hidden);
+
+    private void ComputeUnits(int t, int part, int parts, in MatMulJob input, in MatMulJob recurrent)
     {
         ref readonly var f = ref _f;
-        float* x = _withInput ? f.Input + (t * (long)f.Batch * f.InputSize) : null;
-        float* hPrev = t == 0 ? f.H0 : f.OutputAt(t - 1);
-        float* gatesOut = f.Gates + (t * (long)f.Batch * _gates * f.Hidden);
-        float* cPrev = t == 0 ? f.C0 : f.CellAt(t - 1);
-        bool lstm = _cell == CellKind.Lstm;
-        float* c = lstm ? f.CellAt(t) : null;
-        float* tanhC = lstm ? f.TanhCellAt(t) : f.HiddenNAt(t);
-        float* h = f.OutputAt(t);
-        int columns = _gates * _hidden;
+        var (u0, u1) = BlockSplit.Of(f.Hidden, _align, part, parts);
+        if (u0 >= u1)
+        {
+            return;
+        }
+
         for (int g = 0; g < _gates; g++)
         {
-            int first = (g * _hidden) + u0, last = (g * _hidden) + u1;
-            if (x != null)
+            int first = (g * f.Hidden) + u0, last = (g * f.Hidden) + u1;
+            if (input.A != null)
             {
-                MatMulJob.ComputeRange(_inputT.Form, x, _inputT.Rows, _inputT.Data, _inputT.Ldb, gatesOut, columns, 0, _batch, first, last, _inputT.Rows, false, _width);
+                input.Compute(0, f.Batch, first, last);
             }
 
-            if (hPrev != null)
+            if (recurrent.A != null)
             {
-                // An LSTM adds h·W_hhᵀ to the gates; a GRU keeps it apart (its n gate scales it by r).
-                MatMulJob.ComputeRange(_recurrentT.Form, hPrev, _hidden, _recurrentT.Data, _recurrentT.Ldb, lstm ? gatesOut : _recurrent, columns, 0, _batch, first, last, _hidden, lstm, _width);
+                recurrent.Compute(0, f.Batch, first, last);
             }
         }
 
-        for (int r = 0; r < _batch; r++)
+        float* hPrev = t == 0 ? f.H0 : f.OutputAt(t - 1);
+        float* gates = Gates(t);
+        for (int r = 0; r < f.Batch; r++)
         {
-            if (lstm)
+            if (_cell == CellKind.Lstm)
             {
-                LstmCell.Forward(gatesOut, _bias, cPrev, c, tanhC, h, _hidden, r, u0, u1);
+                LstmCell.Forward(gates, _bias, t == 0 ? f.C0 : f.CellAt(t - 1), f.CellAt(t), f.TanhCellAt(t), f.OutputAt(t), f.Hidden, r, u0, u1);
             }
             else
             {
-                GruCell.Forward(gatesOut, hPrev == null ? null : _recurrent, _bias, hPrev, tanhC, h, _hidden, r, u0, u1);
+                GruCell.Forward(gates, hPrev == null ? null : f.Recurrent, _bias, hPrev, f.HiddenNAt(t), f.OutputAt(t), f.Hidden, r, u0, u1);
             }
         }
 

@@ -9,4 +9,7 @@ public sealed record LoadedModel(LstmModel Model, IReadOnlyDictionary<string, st
 {
     /// <summary>"model" or "checkpoint" for EdgeLstm files; empty for a file from elsewhere (e.g. PyTorch).</summary>
     public string Kind => Metadata.GetValueOrDefault(ModelFile.KindKey, string.Empty);
+
+    /// <summary>The training targets' mean per output (<see cref="ModelFile.TrainingTargetMeanKey"/>), checked on reading; null when the file has none.</summary>
+    public IReadOnlyList<float>? TrainingTargetMean { get; init; }
 }

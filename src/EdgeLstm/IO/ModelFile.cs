@@ -42,6 +42,13 @@ public static class ModelFile
     /// <summary>Architecture metadata keys, named as PyTorch's <c>nn.LSTM</c> arguments are.</summary>
     public const string InputSizeKey = "input_size", HiddenSizeKey = "hidden_size", LayersKey = "num_layers", ClassesKey = "num_classes", StepsKey = "steps";
 
+    /// <summary>
+    /// Metadata key: the training targets' mean per output, in the data's units (a JSON array of numbers, as the
+    /// preprocessing lists are): the naive "training mean" forecast a regression is scored beside. A training fact,
+    /// read and checked like the rest (see <see cref="LoadedModel.TrainingTargetMean"/>).
+    /// </summary>
+    public const string TrainingTargetMeanKey = "train.target_mean";
+
     /// <summary>Version-2 network metadata keys: the cell of each layer, the head's kind and its outputs.</summary>
     public const string CellsKey = "cells", HeadKey = "head", OutputsKey = "outputs";
 
@@ -156,9 +163,12 @@ public static class ModelFile
     {
         var metadata = reader.Metadata;
         bool ours = metadata.GetValueOrDefault(FormatKey) == FormatName;
+
+        // Read once: null for a file from elsewhere (read from its tensor names and shapes).
+        int? version = null;
         if (ours)
         {
-            int version = Int(reader, FormatVersionKey, 1, int.MaxValue);
+            version = Int(reader, FormatVersionKey, 1, int.MaxValue);
             if (version > FormatVersion)
             {
                 throw new ModelFormatException(reader.Source, $"{SafeTensorsReader.MetadataKey}.{FormatVersionKey}", $"expected {FormatVersion} or lower, found {version} (written by a newer EdgeLstm; upgrade to read it)");
@@ -176,8 +186,8 @@ public static class ModelFile
             }
         }
 
-        bool int8 = Int8ModelFile.IsInt8(reader, ours ? Int(reader, FormatVersionKey, 1, FormatVersion) : null);
-        var config = ours ? ConfigFromMetadata(reader, Int(reader, FormatVersionKey, 1, FormatVersion)) : ConfigFromShapes(reader);
+        bool int8 = Int8ModelFile.IsInt8(reader, version);
+        var config = version is { } v ? ConfigFromMetadata(reader, v) : ConfigFromShapes(reader);
         try
         {
             config.Validate();
@@ -188,7 +198,10 @@ public static class ModelFile
         }
 
         // Preprocessing (data-cli): checked against the architecture before anything of the model's size exists.
-        var preprocessing = ours ? PreprocessingMetadata.Read(reader, config, Int(reader, FormatVersionKey, 1, FormatVersion)) : null;
+        var preprocessing = version is { } pv ? PreprocessingMetadata.Read(reader, config, pv) : null;
+        var trainingTargetMean = version is not null && metadata.ContainsKey(TrainingTargetMeanKey)
+            ? PreprocessingMetadata.Floats(reader, TrainingTargetMeanKey, config.Classes, positive: false)
+            : null;
 
         // Check every expected tensor against the file before allocating anything of the model's size.
         var expected = ExpectedTensors(config);
@@ -235,10 +248,10 @@ public static class ModelFile
         model.Preprocessing = preprocessing;
         if (int8)
         {
-            model = Int8ModelFile.ReadWeights(reader, model);
+            Int8ModelFile.ReadWeights(reader, model);
         }
 
-        return new LoadedModel(model, new Dictionary<string, string>(metadata, StringComparer.Ordinal));
+        return new LoadedModel(model, new Dictionary<string, string>(metadata, StringComparer.Ordinal)) { TrainingTargetMean = trainingTargetMean };
     }
 
     /// <summary>Name and shape of every tensor of the architecture, without allocating a model.</summary>
@@ -291,6 +304,10 @@ public static class ModelFile
     internal static string Printable(string text) => text.Length > 40 ? text[..40] + "…" : text;
 
     internal static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A metadata list of numbers, as every such key holds one: a JSON array, each float written to round-trip exactly.</summary>
+    public static string NumberList(IEnumerable<float> values) =>
+        "[" + string.Join(",", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "]";
 
     private static LstmConfig ConfigFromMetadata(SafeTensorsReader reader, int version)
     {

@@ -40,14 +40,14 @@ internal static class PreprocessingMetadata
 
         if (preprocessing.Inputs is { } inputs)
         {
-            writer.SetMetadata(InputMean, Numbers(inputs.Mean));
-            writer.SetMetadata(InputScale, Numbers(inputs.Scale));
+            writer.SetMetadata(InputMean, ModelFile.NumberList(inputs.Mean));
+            writer.SetMetadata(InputScale, ModelFile.NumberList(inputs.Scale));
         }
 
         if (preprocessing.Targets is { } targets)
         {
-            writer.SetMetadata(TargetMean, Numbers(targets.Mean));
-            writer.SetMetadata(TargetScale, Numbers(targets.Scale));
+            writer.SetMetadata(TargetMean, ModelFile.NumberList(targets.Mean));
+            writer.SetMetadata(TargetScale, ModelFile.NumberList(targets.Scale));
         }
 
         if (preprocessing.ClassNames is { } classes)
@@ -152,7 +152,11 @@ internal static class PreprocessingMetadata
         return new NormalizationStatistics(mean, scale);
     }
 
-    private static float[] Floats(SafeTensorsReader reader, string key, int width, bool positive)
+    /// <summary>
+    /// The <paramref name="width"/> finite numbers (positive ones with <paramref name="positive"/>) of the JSON array
+    /// under <paramref name="key"/>: the one reader of a metadata list of numbers (<see cref="ModelFile.NumberList"/> writes them).
+    /// </summary>
+    internal static float[] Floats(SafeTensorsReader reader, string key, int width, bool positive)
     {
         string[] texts = NumberTexts(reader, key, width);
         if (texts.Length != width)
@@ -238,8 +242,6 @@ internal static class PreprocessingMetadata
         }
     }
 
-    private static string Numbers(IReadOnlyList<float> values) =>
-        "[" + string.Join(",", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "]";
 
     private static string Names(IReadOnlyList<string> names)
     {

@@ -59,7 +59,7 @@ public static class Evaluator
     /// per sequence for a last-step head (each sequence's own last step, pack_padded_sequence semantics), a class per
     /// step for a per-step head, where only the real steps of each sequence count (padding is neither right nor wrong).
     /// </summary>
-    /// <param name="batchSize">Sequences per forward pass; each batch is padded to the longest sequence of the set.</param>
+    /// <param name="batchSize">Sequences per forward pass (fewer when a batch of the set's longest sequences would pass <see cref="ModelLimits"/>); each batch is padded to the longest sequence of the set.</param>
     /// <param name="progress">Called with the sequences done so far, after each batch.</param>
     /// <exception cref="ArgumentException">The model's head does not fit the set's targets, or their feature or class counts differ.</exception>
     public static EvaluationResult Evaluate(LstmPredictor predictor, ISequenceSource set, int batchSize = 500, Action<int>? progress = null)
@@ -82,35 +82,14 @@ public static class Evaluator
             throw new ArgumentException($"The set has {set.FeatureCount} features and {set.ClassCount} classes; the model reads {config.InputSize} and has {config.Classes}.", nameof(set));
         }
 
-        int steps = set.MaxLength, rowsPerSequence = config.HeadReadsEveryStep ? steps : 1, classes = config.Classes;
-        var result = new EvaluationResult(classes);
+        var result = new EvaluationResult(config.Classes);
         if (set.Count == 0)
         {
             return result;
         }
 
-        int capacity = Math.Min(batchSize, set.Count);
-        ModelLimits.CheckBatch(config, capacity, steps);
-        var indices = new int[capacity];
-        var inputs = new float[(long)capacity * steps * config.InputSize];
-        var lengths = new int[capacity];
-        var labels = new int[capacity * rowsPerSequence];
-        var probabilities = new float[(long)labels.Length * classes];
-        for (int start = 0; start < set.Count; start += batchSize)
-        {
-            int count = Math.Min(batchSize, set.Count - start);
-            for (int b = 0; b < count; b++)
-            {
-                indices[b] = start + b;
-            }
-
-            int rows = count * rowsPerSequence;
-            set.GatherBatch(indices.AsSpan(0, count), steps, inputs.AsSpan(0, count * steps * config.InputSize), lengths.AsSpan(0, count), labels.AsSpan(0, rows), default);
-            predictor.Predict(inputs.AsSpan(0, count * steps * config.InputSize), count, lengths.AsSpan(0, count), probabilities.AsSpan(0, rows * classes));
-            Count(result, probabilities.AsSpan(0, rows * classes), labels.AsSpan(0, rows));
-            progress?.Invoke(start + count);
-        }
-
+        var runner = new SequenceRunner(predictor, set, batchSize);
+        runner.Run([.. Enumerable.Range(0, set.Count)], (_, probabilities, labels, _) => Count(result, probabilities, labels), progress);
         return result;
     }
 

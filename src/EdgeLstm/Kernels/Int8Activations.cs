@@ -1,13 +1,15 @@
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
+using EdgeLstm.Quantization;
 
 namespace EdgeLstm.Kernels;
 
 /// <summary>
 /// Dynamic quantisation of one activation vector for the integer products: symmetric int8 with one fp32 scale per
-/// vector (scale = max|x|/127, q = round-half-even(x / scale)), so x ≈ scale·q within half a step. The vector is padded
-/// with zeros to whole groups of four. Every operation is exact or correctly rounded (a maximum, one division, a
-/// rounding), so the 128-bit body and the scalar tail give the same q on every processor.
+/// vector (scale = max|x|/127, q = x / scale rounded by <see cref="Int8Quantizer.Round(float)"/>, the weights' rounding:
+/// ties to even, as PyTorch's <c>quantize_per_tensor</c>), so x ≈ scale·q within half a step. The vector is padded with
+/// zeros to whole groups of four. Every operation is exact or correctly rounded (a maximum, one division, a rounding),
+/// so the 128-bit body and the scalar tail give the same q on every processor.
 /// </summary>
 internal static unsafe class Int8Activations
 {
@@ -37,19 +39,16 @@ internal static unsafe class Int8Activations
         int k = 0;
         for (; k + 16 <= cols; k += 16)
         {
-            var a = Vector128.Narrow(Round(x + k, s), Round(x + k + 4, s));
-            var b = Vector128.Narrow(Round(x + k + 8, s), Round(x + k + 12, s));
+            var a = Vector128.Narrow(Int8Quantizer.Round(Vector128.Load(x + k) / s), Int8Quantizer.Round(Vector128.Load(x + k + 4) / s));
+            var b = Vector128.Narrow(Int8Quantizer.Round(Vector128.Load(x + k + 8) / s), Int8Quantizer.Round(Vector128.Load(x + k + 12) / s));
             Vector128.Narrow(a, b).Store(q + k);
         }
 
         for (; k < cols; k++)
         {
-            q[k] = (sbyte)Math.Clamp(MathF.Round(x[k] / scale), -127f, 127f);
+            q[k] = Int8Quantizer.Round(x[k] / scale);
         }
 
         return scale;
     }
-
-    private static Vector128<int> Round(float* x, Vector128<float> scale)
-        => Vector128.Clamp(Vector128.ConvertToInt32(Vector128.Round(Vector128.Load(x) / scale)), Vector128.Create(-127), Vector128.Create(127));
 }

@@ -89,6 +89,9 @@ public sealed unsafe class Int8PanelMatrix
     /// <summary>Σ_k q[i, k] per row: what a kernel that adds 128 to each activation (VNNI's unsigned bytes) takes off again.</summary>
     internal int* RowSums { get; }
 
+    /// <summary>Bytes held: the values, scales and row sums with their padding.</summary>
+    internal long Bytes => _valueStorage.LongLength + (4L * _scaleStorage.Length) + (4L * _rowSumStorage.Length);
+
     /// <summary>Where row i, column k is: panel i/16, group k/4, lane i%16, byte k%4.</summary>
     internal long At(int i, int k) => ((((long)(i / Width) * Groups) + (k / 4)) * GroupBytes) + ((i % Width) * 4) + (k % 4);
 

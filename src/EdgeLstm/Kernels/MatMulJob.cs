@@ -4,8 +4,10 @@ namespace EdgeLstm.Kernels;
 
 /// <summary>
 /// One matrix product described as data, and how to cut it into parts: by column tiles when there are enough of them,
-/// otherwise by blocks of four rows. Any cut gives the same bits (see <see cref="MatMulKernel{TOps, TV}"/>). It knows
-/// nothing of threads: whoever runs the parts (the engine's worker pool, or one caller) decides where they run.
+/// otherwise by blocks of four rows. B is fp32 in one of the <see cref="MatMulForm"/>s, or int8 weights
+/// (<see cref="Int8"/>): the weight's type, carried here, picks the kernel in <see cref="Compute"/> and nowhere else.
+/// Any cut gives the same bits (see <see cref="MatMulKernel{TOps, TV}"/> and <see cref="Int8PanelKernel{TDot, TV}"/>).
+/// It knows nothing of threads: whoever runs the parts (the engine's worker pool, or one caller) decides where they run.
 /// </summary>
 internal unsafe struct MatMulJob
 {
@@ -18,36 +20,77 @@ internal unsafe struct MatMulJob
     /// <summary>Visit B's column groups last to first (see <see cref="ComputeRange"/>); the values do not change.</summary>
     public bool Descending;
 
-    /// <summary>Multiply-adds in the product, for the caller's decision whether to share it.</summary>
-    public readonly long Work => (long)M * N * K;
+    /// <summary>
+    /// B as int8 weights instead of <see cref="B"/>: C (+)= A·Wᵀ, W [N × K] this matrix, by the integer kernels on A
+    /// quantised per row (<see cref="Quantize"/>). Null: B is fp32.
+    /// </summary>
+    public Int8PanelMatrix? Int8;
+
+    /// <summary>A's rows quantised for <see cref="Int8"/>, by <see cref="Quantize"/>.</summary>
+    private Int8ActivationBuffer? _quantizedA;
+
+    /// <summary>
+    /// Multiply-adds in the product, for the caller's decision whether to share it, in fp32 ones: an int8 one counts a
+    /// quarter, since it reads a quarter of the weight bytes and one dot-product instruction does four per lane. So
+    /// one threshold shares a product at the same cost whatever its weights' type.
+    /// </summary>
+    public readonly long Work => Int8 is null ? (long)M * N * K : (long)M * N * K / 4;
+
+    /// <summary>
+    /// With int8 weights, quantises A's rows into <paramref name="rows"/> for every part to read: on the caller, once,
+    /// before the parts run (<see cref="Width"/> set first). Nothing for fp32 weights or a null A (a skipped product).
+    /// </summary>
+    public void Quantize(Int8ActivationBuffer rows)
+    {
+        if (Int8 is null || A == null || M == 0)
+        {
+            return;
+        }
+
+        rows.Quantize(Int8, A, Lda, M, Int8MatVec.Biased(Int8MatVec.Preferred(Width)));
+        _quantizedA = rows;
+    }
 
     /// <summary>Computes part <paramref name="part"/> of <paramref name="parts"/> on the calling thread.</summary>
     public readonly void Execute(int part, int parts)
     {
-        // Panelled B is cut at panel edges (Ldb is the panel width), which may be wider than the tile.
-        int tileWidth = Form == MatMulForm.ABPanels ? Math.Max(4 * VectorCount(Width), Ldb) : 4 * VectorCount(Width);
+        // Columns are cut at whole tiles of the fp32 kernel, at whole panels of fp32 panelled B (Ldb is the panel
+        // width, which may be wider than the tile), or at whole panels of int8 weights (where the integer kernel must start).
+        int tileWidth = Int8 is not null ? Int8PanelMatrix.Width
+            : Form == MatMulForm.ABPanels ? Math.Max(4 * VectorCount(Width), Ldb) : 4 * VectorCount(Width);
         int columnTiles = (N + tileWidth - 1) / tileWidth;
         if (parts == 1)
         {
             Compute(0, M, 0, N);
         }
-        else if (columnTiles >= 2 * parts || (Form != MatMulForm.ABt && columnTiles >= parts && M < 4 * parts))
+        else if (columnTiles >= 2 * parts || (Form != MatMulForm.ABt && columnTiles >= parts && M < BlockSplit.RowBlock * parts))
         {
-            int first = (int)((long)columnTiles * part / parts);
-            int last = (int)((long)columnTiles * (part + 1) / parts);
-            Compute(0, M, first * tileWidth, Math.Min(last * tileWidth, N));
+            var (start, end) = BlockSplit.Of(N, tileWidth, part, parts);
+            Compute(0, M, start, end);
         }
         else
         {
-            int rowBlocks = (M + 3) / 4;
-            int first = (int)((long)rowBlocks * part / parts);
-            int last = (int)((long)rowBlocks * (part + 1) / parts);
-            Compute(first * 4, Math.Min(last * 4, M), 0, N);
+            var (start, end) = BlockSplit.Rows(M, part, parts);
+            Compute(start, end, 0, N);
         }
     }
 
-    private readonly void Compute(int rowStart, int rowEnd, int colStart, int colEnd)
-        => ComputeRange(Form, A, Lda, B, Ldb, C, Ldc, rowStart, rowEnd, colStart, colEnd, K, Accumulate, Width, Descending);
+    /// <summary>
+    /// Rows [<paramref name="rowStart"/>, <paramref name="rowEnd"/>) and columns [<paramref name="colStart"/>,
+    /// <paramref name="colEnd"/>) of C on the calling thread, by the kernel of B's type. With int8 weights the columns
+    /// start at a whole panel (<see cref="Int8PanelMatrix.Width"/>) and A has been quantised.
+    /// </summary>
+    public readonly void Compute(int rowStart, int rowEnd, int colStart, int colEnd)
+    {
+        if (Int8 is { } w)
+        {
+            var q = _quantizedA!;
+            Int8MatVec.Run(w, q.Values + ((long)rowStart * q.Stride), q.Stride, q.Scales + rowStart, C + ((long)rowStart * Ldc), Ldc, rowEnd - rowStart, colStart, colEnd, Accumulate, Int8MatVec.Preferred(Width));
+            return;
+        }
+
+        ComputeRange(Form, A, Lda, B, Ldb, C, Ldc, rowStart, rowEnd, colStart, colEnd, K, Accumulate, Width, Descending);
+    }
 
     /// <summary>Computes one rectangle of C on the calling thread.</summary>
     /// <param name="descending">

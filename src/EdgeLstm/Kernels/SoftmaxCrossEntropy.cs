@@ -58,13 +58,25 @@ internal static class SoftmaxCrossEntropy
         return sum;
     }
 
-    /// <summary>∂loss/∂logits = (p − onehot(label))·<paramref name="scale"/>.</summary>
+    /// <summary>
+    /// The label of a row that reads no real step (a padded step, an empty slot), as the sequence readers write it: it
+    /// adds nothing to the loss and gets a zero gradient.
+    /// </summary>
+    public const int NoLabel = -1;
+
+    /// <summary>∂loss/∂logits = (p − onehot(label))·<paramref name="scale"/>; zeros for a row of <see cref="NoLabel"/>.</summary>
     public static void Backward(ReadOnlySpan<float> probabilities, ReadOnlySpan<int> labels, Span<float> dLogits, int classes, float scale)
     {
         for (int r = 0; r < labels.Length; r++)
         {
             var p = probabilities.Slice(r * classes, classes);
             var d = dLogits.Slice(r * classes, classes);
+            if (labels[r] == NoLabel)
+            {
+                d.Clear();
+                continue;
+            }
+
             TensorPrimitives.Multiply(p, scale, d);
             d[labels[r]] -= scale;
         }

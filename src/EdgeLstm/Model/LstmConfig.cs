@@ -51,6 +51,18 @@ public sealed record LstmConfig(int InputSize, int HiddenSize, int Layers, int C
         }
     }
 
+    /// <summary>
+    /// The network in one line, as every report and message prints it: "28 steps × 28 inputs → 2 LSTM layers × 256 → 10
+    /// classes" (per step for a per-step head; values for a regression).
+    /// </summary>
+    public string Describe()
+    {
+        string outputs = HeadRegresses ? (Classes == 1 ? "1 value" : $"{Classes} values") : $"{Classes} classes";
+        return string.Create(
+            System.Globalization.CultureInfo.InvariantCulture,
+            $"{Steps} steps × {InputSize} inputs → {Layers} {RecurrentModule.ToUpperInvariant()} layer{(Layers == 1 ? string.Empty : "s")} × {HiddenSize} → {outputs}{(HeadReadsEveryStep ? " per step" : string.Empty)}");
+    }
+
     /// <summary>Inputs to layer <paramref name="layer"/>: the data for layer 0, the layer below's output otherwise.</summary>
     public int LayerInputSize(int layer) => layer == 0 ? InputSize : HiddenSize;
 }

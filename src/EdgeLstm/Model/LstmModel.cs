@@ -10,7 +10,7 @@ namespace EdgeLstm.Model;
 /// </summary>
 /// <remarks>
 /// The model is data only: how the engine lays the weights out for its kernels is the engine's business
-/// (<c>Engine/PackedWeights</c>), rebuilt lazily after <see cref="MarkParametersChanged"/>.
+/// (<c>Engine/EngineWeights</c>), rebuilt lazily after <see cref="MarkParametersChanged"/>.
 /// </remarks>
 public sealed unsafe class LstmModel
 {
@@ -171,6 +171,17 @@ public sealed unsafe class LstmModel
     {
         ArgumentNullException.ThrowIfNull(weights);
         var copy = Clone();
+        copy.UseInt8Weights(weights);
+        return copy;
+    }
+
+    /// <summary>
+    /// Makes this model run with <paramref name="weights"/>, in place: their dequantised values overwrite its fp32
+    /// weights (the biases stay). Only for a model no engine has seen yet (a copy just made, a model being loaded):
+    /// the engine takes a model's weight type as fixed.
+    /// </summary>
+    internal void UseInt8Weights(Quantization.Int8Weights weights)
+    {
         foreach (var tensor in Quantization.Int8Weights.WeightTensors(this))
         {
             var matrix = weights[tensor.Name];
@@ -179,7 +190,7 @@ public sealed unsafe class LstmModel
                 throw new ArgumentException($"Int8 weight {tensor.Name} is [{matrix.Rows}, {matrix.Cols}]; the model needs [{tensor.Shape[0]}, {tensor.Shape[1]}].", nameof(weights));
             }
 
-            var data = copy.TensorData(tensor);
+            var data = TensorData(tensor);
             var values = matrix.Values;
             var scales = matrix.Scales;
             for (int r = 0; r < matrix.Rows; r++)
@@ -191,9 +202,8 @@ public sealed unsafe class LstmModel
             }
         }
 
-        copy.Int8Weights = weights;
-        copy.MarkParametersChanged();
-        return copy;
+        Int8Weights = weights;
+        MarkParametersChanged();
     }
 
     internal int Offset(string name) => Tensor(name).Offset;

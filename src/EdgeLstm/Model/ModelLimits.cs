@@ -106,7 +106,7 @@ public static class ModelLimits
         Check(batch, "BatchSize", MaxBatchSize);
         Check(steps, "Steps", MaxSteps);
         long rows = batch * steps;
-        long widest = Math.Max((long)config.Gates * config.HiddenSize, config.InputSize);
+        long widest = Widest(config);
         long floats = rows * widest;
         if (floats > MaxActivationFloats)
         {
@@ -115,6 +115,19 @@ public static class ModelLimits
                 $"A batch of {batch} sequences × {steps} steps × {widest} ({config.Gates} × {config.HiddenSize} hidden or {config.InputSize} inputs) needs buffers of {floats} floats; at most {MaxActivationFloats} per buffer are accepted: use a smaller batch.");
         }
     }
+
+    /// <summary>
+    /// The most sequences of <paramref name="steps"/> steps one batch of <paramref name="config"/> may hold (what
+    /// <see cref="CheckBatch"/> accepts); 0 when not even one fits, or the steps are out of range.
+    /// </summary>
+    public static int LargestBatch(LstmConfig config, long steps)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return steps is < 1 or > MaxSteps ? 0 : (int)Math.Min(MaxBatchSize, MaxActivationFloats / (steps * Widest(config)));
+    }
+
+    /// <summary>The widest row of a batch's buffers: a layer's gates (G·hidden) or the input.</summary>
+    private static long Widest(LstmConfig config) => Math.Max((long)config.Gates * config.HiddenSize, config.InputSize);
 
     private static void Check(long value, string name, long max)
     {

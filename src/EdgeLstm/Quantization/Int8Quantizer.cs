@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace EdgeLstm.Quantization;
 
 /// <summary>
@@ -83,6 +85,14 @@ public static class Int8Quantizer
     /// <summary>One value: w·(1/scale) rounded to the nearest integer, ties to even, clamped to ±127.</summary>
     internal static sbyte QuantizeValue(float weight, float inverseScale) => Round(weight * inverseScale);
 
-    private static sbyte Round(float scaled)
+    /// <summary>
+    /// A scaled value rounded to the nearest integer, ties to even (torch's <c>nearbyint</c>), clamped to ±127: the one
+    /// rounding of every int8 quantisation here, of weights and of activations (<see cref="Kernels.Int8Activations"/>).
+    /// </summary>
+    internal static sbyte Round(float scaled)
         => (sbyte)Math.Clamp(MathF.Round(scaled, MidpointRounding.ToEven), -Int8Matrix.MaxMagnitude, Int8Matrix.MaxMagnitude);
+
+    /// <summary><see cref="Round(float)"/> on four values at once, as int32 lanes (<see cref="Vector128.Round(Vector128{float})"/> rounds ties to even too).</summary>
+    internal static Vector128<int> Round(Vector128<float> scaled)
+        => Vector128.Clamp(Vector128.ConvertToInt32(Vector128.Round(scaled)), Vector128.Create(-Int8Matrix.MaxMagnitude), Vector128.Create(Int8Matrix.MaxMagnitude));
 }

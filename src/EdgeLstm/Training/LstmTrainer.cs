@@ -164,16 +164,21 @@ public sealed unsafe class LstmTrainer : IDisposable
     /// variable-length batch, as PyTorch's pack_padded_sequence computes it: sample b is <paramref name="lengths"/>[b]
     /// steps long (1..T; empty = all T), its state stops changing after its length, a last-step head reads its own
     /// last step, and a per-step head's loss is the mean over the real steps only (Σ lengths rows; × K for a
-    /// regression or the mean over classes). Padded steps' inputs, labels and targets are not read into anything; their
-    /// labels must still be valid classes.
+    /// regression or the mean over classes). Padded steps' inputs, labels and targets are not read into anything, nor
+    /// checked: the sequence readers give a padded step the label −1, "no label".
     /// </summary>
+    /// <remarks>
+    /// A length of 0 is an empty slot: no sample, so nothing of it reaches the loss, its divisor or the gradients. A
+    /// caller whose last batch is short fills it up to the usual size with empty slots and the trainer keeps the one
+    /// shape it has the buffers of (a new shape would allocate them anew). At least one sample must not be empty.
+    /// </remarks>
     public float ComputeGradients(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, ReadOnlySpan<int> lengths, bool training = true)
     {
-        int steps = CheckBatch(inputs, batchSize, labels, targets);
+        int steps = CheckBatch(inputs, batchSize, labels, targets, lengths);
         var plan = _lastPlan = _trainPlan = _engine.PlanFor(_trainPlan, EngineMode.Train, batchSize, steps);
         float keep = training ? _options.KeepProbability : 1f;
 
-        _engine.LoadInputs(plan, inputs, lengths);
+        _engine.LoadInputs(plan, inputs, lengths, allowEmptySlots: true);
         float* headInput = _engine.ForwardStack(plan, keep, DropoutRandom);
         _engine.ForwardHead(headInput, plan.HeadRows, plan.Logits);
         float loss = _engine.Loss(plan, labels, targets, LossDivisor(plan.RealHeadRows));
@@ -195,9 +200,9 @@ public sealed unsafe class LstmTrainer : IDisposable
     /// <summary><see cref="EvaluateLoss(ReadOnlySpan{float}, int, ReadOnlySpan{int}, ReadOnlySpan{float})"/> on a variable-length batch (lengths as in <c>ComputeGradients</c>).</summary>
     public float EvaluateLoss(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, ReadOnlySpan<int> lengths)
     {
-        int steps = CheckBatch(inputs, batchSize, labels, targets);
+        int steps = CheckBatch(inputs, batchSize, labels, targets, lengths);
         var plan = _lastPlan = _evaluationPlan = _engine.PlanFor(_evaluationPlan, EngineMode.Infer, batchSize, steps);
-        _engine.LoadInputs(plan, inputs, lengths);
+        _engine.LoadInputs(plan, inputs, lengths, allowEmptySlots: true);
         float* headInput = _engine.ForwardStack(plan);
         _engine.ForwardHead(headInput, plan.HeadRows, plan.Logits);
         return _engine.Loss(plan, labels, targets, LossDivisor(plan.RealHeadRows));
@@ -212,14 +217,15 @@ public sealed unsafe class LstmTrainer : IDisposable
         }
     }
 
-    /// <summary>The steps of the batch, after checking that the inputs, and the labels or targets the head needs, fit.</summary>
-    private int CheckBatch(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets)
+    /// <summary>The steps of the batch, after checking that the inputs, the lengths, and the labels or targets the head needs, fit.</summary>
+    private int CheckBatch(ReadOnlySpan<float> inputs, int batchSize, ReadOnlySpan<int> labels, ReadOnlySpan<float> targets, ReadOnlySpan<int> lengths)
     {
         var config = _model.Config;
         int steps = InputShape.StepsOf(inputs.Length, batchSize, config.InputSize);
 
         // Before any buffer of this shape exists: the limits keep every product below int32 (see ModelLimits).
         ModelLimits.CheckBatch(config, batchSize, steps);
+        ActivationPlan.CheckLengths(lengths, batchSize, steps, allowEmptySlots: true);
         long rows = config.HeadReadsEveryStep ? (long)batchSize * steps : batchSize;
         string per = config.HeadReadsEveryStep ? "sample and step" : "sample";
         if (config.HeadRegresses)
@@ -236,7 +242,7 @@ public sealed unsafe class LstmTrainer : IDisposable
                 throw new ArgumentException($"A {config.Head} head needs one label per {per}: {rows} in all; {labels.Length} were given.");
             }
 
-            InputShape.CheckLabels(labels, config.Classes);
+            InputShape.CheckLabels(labels, config.Classes, lengths, steps, config.HeadReadsEveryStep);
         }
 
         return steps;

@@ -75,7 +75,7 @@ public sealed class RecipeTrainer : IDisposable
         var seeds = RunSeeds.From(settings.Seed);
         if (initial is not null && initial.Config != config)
         {
-            throw new ArgumentException($"The initial model is {Describe(initial.Config)}; the run is set up for {Describe(config)}.", nameof(initial));
+            throw new ArgumentException($"The initial model is {initial.Config.Describe()}; the run is set up for {config.Describe()}.", nameof(initial));
         }
 
         Model = resume?.Model ?? initial?.Clone() ?? LstmModel.Create(config, seeds.Weights);
@@ -264,5 +264,4 @@ public sealed class RecipeTrainer : IDisposable
         _predictor.Dispose();
     }
 
-    private static string Describe(LstmConfig c) => $"{c.Steps} steps × {c.InputSize} inputs → {c.Layers}×{c.HiddenSize} → {c.Classes} classes";
 }

@@ -115,6 +115,7 @@ public class SequenceCliTests
         var evaluate = cli.Run("evaluate", "f.safetensors", "--data", "series.csv", "--missing", "ffill", "--threads", "1");
         Assert.True(evaluate.ExitCode == 0, evaluate.ToString());
         string ratio = evaluate.Out.Split('\n').Single(l => l.Contains("naive: last value", StringComparison.Ordinal)).Split('=')[^1];
+        Assert.Contains("naive: training mean MAE", evaluate.Out, StringComparison.Ordinal); // the model file's train.target_mean, read back
         Assert.True(double.Parse(ratio, CultureInfo.InvariantCulture) < 1, evaluate.Out);
 
         var predict = cli.Run("predict", "f.safetensors", "--data", "series.csv", "--missing", "ffill", "--out", "next.csv");
@@ -139,6 +140,65 @@ public class SequenceCliTests
             string points = svg.Split('\n').Single(l => l.Contains($"id=\"{line}\"", StringComparison.Ordinal));
             Assert.Equal(windows, points.Split("points=\"")[1].TrimEnd('"', '/', '>').Split(' ').Length);
         }
+    }
+
+    /// <summary>
+    /// Predicting reads only the last window: a series of exactly <c>window</c> steps is enough, though scoring it would
+    /// need <c>horizon</c> more; a shorter one is refused naming the file and both lengths.
+    /// </summary>
+    [Fact]
+    public void Predict_forecasts_from_a_series_of_exactly_one_window_and_refuses_a_shorter_one()
+    {
+        using var cli = new CliHarness(train: 1, test: 1);
+        static string Series(int steps) => "date,level\n" + string.Concat(Enumerable.Range(0, steps).Select(t => Invariant($"{new DateOnly(2000, 1, 1).AddDays(t):yyyy-MM-dd},{10 + Math.Sin(t / 3.0):0.###}\n")));
+        File.WriteAllText(cli.File("long.csv"), Series(80));
+        var train = cli.Run("train", "--data", "long.csv", "--window", "6", "--horizon", "3", "--hidden", "4", "--epochs", "1", "--threads", "1", "--out", "f.safetensors");
+        Assert.True(train.ExitCode == 0, train.ToString());
+
+        File.WriteAllText(cli.File("six.csv"), Series(6));
+        var predict = cli.Run("predict", "f.safetensors", "--data", "six.csv", "--threads", "1");
+        Assert.True(predict.ExitCode == 0, predict.ToString());
+        string[] rows = predict.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, rows.Length);
+        Assert.Equal("after,steps_ahead,level", rows[0]);
+        for (int h = 1; h <= 3; h++)
+        {
+            string[] fields = rows[h].Split(',');
+            Assert.Equal(("2000-01-06", Invariant($"{h}")), (fields[0], fields[1]));
+            Assert.True(float.IsFinite(float.Parse(fields[2], CultureInfo.InvariantCulture)), rows[h]);
+        }
+
+        File.WriteAllText(cli.File("five.csv"), Series(5));
+        var shorter = cli.Run("predict", "f.safetensors", "--data", "five.csv", "--threads", "1", "--out", "p.csv");
+        CliAssert.Error(shorter, 1, $"error: {cli.File("five.csv")}: the model reads windows of 6 steps; the series has 5.");
+        Assert.False(File.Exists(cli.File("p.csv")));
+    }
+
+    /// <summary>
+    /// A file with a sequence longer than the engine reads (65,536 steps) is refused by evaluate, predict and inspect
+    /// naming the file and both lengths, before anything of that length is allocated: not an unexpected error.
+    /// </summary>
+    [Fact]
+    public void A_sequence_past_the_engine_s_limit_is_one_clear_error()
+    {
+        using var cli = new CliHarness(train: 1, test: 1);
+        File.WriteAllText(cli.File("short.csv"), "id,a,y\n" + string.Concat(Enumerable.Range(0, 40).Select(i => Invariant($"s{i / 4},{i % 7},{i / 4 % 2 * 0.5}\n"))));
+        var train = cli.Run("train", "--data", "short.csv", "--target", "y", "--task", "regress", "--validation", "0", "--hidden", "4", "--epochs", "1", "--threads", "1", "--out", "m.safetensors");
+        Assert.True(train.ExitCode == 0, train.ToString());
+
+        var text = new StringBuilder("id,a,y\n");
+        for (int t = 0; t <= ModelLimits.MaxSteps; t++)
+        {
+            text.Append("long,1,0.5\n");
+        }
+
+        File.WriteAllText(cli.File("long.csv"), text.Append("short,2,0\n").ToString());
+        string expected = $"error: {cli.File("long.csv")}: the longest sequence has 65,537 steps; the engine reads at most 65,536 steps per sequence (split it into shorter ones).";
+        CliAssert.Error(cli.Run("evaluate", "m.safetensors", "--data", "long.csv", "--target", "y", "--threads", "1"), 1, expected);
+        CliAssert.Error(cli.Run("inspect", "m.safetensors", "--data", "long.csv", "--target", "y", "--threads", "1"), 1, expected);
+        var predict = cli.Run("predict", "m.safetensors", "--data", "long.csv", "--threads", "1", "--out", "p.csv");
+        CliAssert.Error(predict, 1, expected);
+        Assert.False(File.Exists(cli.File("p.csv")));
     }
 
     [Fact]
@@ -206,7 +266,7 @@ public class SequenceCliTests
     [InlineData(1, "s.csv: target column: expected a column named 'nope', found only 'sensor', 't', 'a', 'b', 'state'", "train", "--data", "s.csv", "--target", "nope", "--out", "m.safetensors")]
     [InlineData(2, "--window reads one time series from a .csv file", "train", "--data", "s.npz", "--window", "3", "--out", "m.safetensors")]
     [InlineData(2, "--window is for a sequence file", "train", "--window", "3", "--out", "m.safetensors")]
-    [InlineData(2, "--lr-final is not supported with --data FILE", "train", "--data", "s.csv", "--target", "state", "--lr-final", "0.0001", "--out", "m.safetensors")]
+    [InlineData(2, "--lr-final is for MNIST images, not a sequence file: training on a sequence file does not support it yet.", "train", "--data", "s.csv", "--target", "state", "--lr-final", "0.0001", "--out", "m.safetensors")]
     [InlineData(1, "--out", "train", "--data", "s.csv", "--target", "state", "--out", "/dev/null")]
     public void Bad_sequence_input_is_one_line_before_any_training(int exit, string expected, params string[] args)
     {

@@ -35,7 +35,7 @@ public class BenchCommandTests
         Assert.True(code == 0, error.ToString());
         string text = output.ToString();
         // 28 steps × 2·(28+16)·3·16 + 2·16·10 = 0.12 MFLOP forward (an LSTM's 4 gate blocks would make it 0.16).
-        Assert.Contains("1×16 GRU → 10; 0.12 MFLOP forward", text, StringComparison.Ordinal);
+        Assert.Contains("model: 28 steps × 28 inputs → 1 GRU layer × 16 → 10 classes; 0.12 MFLOP forward", text, StringComparison.Ordinal);
         Assert.Contains("training iteration, batch 64", text, StringComparison.Ordinal);
     }
 

@@ -1,4 +1,6 @@
+using EdgeLstm.Engine;
 using EdgeLstm.Inference;
+using EdgeLstm.Kernels;
 using EdgeLstm.Model;
 using EdgeLstm.Quantization;
 using EdgeLstm.Simd;
@@ -149,29 +151,42 @@ public class Int8EngineTests
         using var predictor = new LstmPredictor(model, threads: 2);
         using var stream = new LstmStream(model, 1);
         using var single = new LstmPredictor(model, threads: 1);
+
+        // Batch 1 on two threads: steps split by hidden units.
+        using var context = new ComputeContext(2);
+        using var splitPredictor = new LstmPredictor(model, context);
+        using var splitStream = new LstmStream(model, 1, context);
         var probabilities = new float[16 * 10];
         var stepProbabilities = new float[10];
+        void Run()
+        {
+            predictor.Predict(x, 16, probabilities);
+            single.Predict(x.AsSpan(0, 28 * 28), 1, stepProbabilities);
+            stream.Step(x.AsSpan(0, 28), default, stepProbabilities);
+            splitPredictor.Predict(x.AsSpan(0, 28 * 28), 1, stepProbabilities);
+            splitStream.Step(x.AsSpan(0, 28), default, stepProbabilities);
+        }
 
         // Past the runtime's tiering threshold (30 calls), as the engine's other allocation tests.
         for (int warm = 0; warm < 35; warm++)
         {
-            predictor.Predict(x, 16, probabilities);
-            single.Predict(x.AsSpan(0, 28 * 28), 1, stepProbabilities);
-            stream.Step(x.AsSpan(0, 28), default, stepProbabilities);
+            Run();
         }
 
         long before = GC.GetAllocatedBytesForCurrentThread();
         long workersBefore = predictor.WorkerAllocatedBytes;
+        long splitWorkersBefore = context.WorkerAllocatedBytes;
+        long splitBefore = context.UnitSplitStep.StepsRun;
         for (int i = 0; i < 3; i++)
         {
-            predictor.Predict(x, 16, probabilities);
-            single.Predict(x.AsSpan(0, 28 * 28), 1, stepProbabilities);
-            stream.Step(x.AsSpan(0, 28), default, stepProbabilities);
+            Run();
         }
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.Equal(0, predictor.WorkerAllocatedBytes - workersBefore);
+        Assert.Equal(0, context.WorkerAllocatedBytes - splitWorkersBefore);
         Assert.Equal(2, predictor.Threads);
+        Assert.Equal(3 * ((2 * 28) + 2), context.UnitSplitStep.StepsRun - splitBefore);
     }
 
     [Fact]
@@ -210,6 +225,139 @@ public class Int8EngineTests
         }
 
         Assert.Equal(0x0996BECAAA71BFC8UL, hash);
+    }
+
+    [Theory]
+    [InlineData(CellKind.Lstm, 1)]
+    [InlineData(CellKind.Lstm, 3)]
+    [InlineData(CellKind.Lstm, 9)]
+    [InlineData(CellKind.Gru, 1)]
+    [InlineData(CellKind.Gru, 3)]
+    [InlineData(CellKind.Gru, 9)]
+    public void Two_threads_give_the_bits_of_one_and_a_small_batch_splits_by_units(CellKind cell, int batch)
+    {
+        // Hidden 48: three panels, so two threads take unequal slices of units. Batches under 4·threads rows split
+        // each step by units; batch 9 splits by rows. Either way the bits are one thread's.
+        var config = new LstmConfig(5, 48, 2, 4, 6) { Cell = cell };
+        var model = Int8Weights.Quantize(TestModels.Make(config, 51));
+        var x = TestModels.Inputs(batch, 6, 5, 52);
+        using var one = new ComputeContext(1);
+        using var two = new ComputeContext(2);
+        var expected = Outputs(model, x, batch, one);
+        var actual = Outputs(model, x, batch, two);
+        Int8MatVecTests.AssertBits(expected, actual, $"{cell} batch {batch}");
+
+        // Predictor and stream: 2 layers × 6 steps each.
+        Assert.Equal(batch < 8 ? 2 * 2 * 6 : 0, two.UnitSplitStep.StepsRun);
+        Assert.Equal(0, one.UnitSplitStep.StepsRun);
+    }
+
+    [Fact]
+    public unsafe void An_int8_product_counts_a_quarter_of_the_work_of_an_fp32_one()
+    {
+        // The threshold that decides whether to share a product is in fp32 multiply-adds; an int8 one reads a quarter
+        // of the bytes and its instructions do four times the multiply-adds, so it must reach the threshold at four
+        // times the multiply-adds to be shared.
+        var int8 = new Int8PanelMatrix(Int8Quantizer.Quantize(new float[48 * 20], 48, 20));
+        var fp32 = new WeightMatrix(MatMulForm.AB, null, 20, 48);
+        var quantised = new WeightMatrix(MatMulForm.AB, null, 20, 48) { Int8 = int8 };
+        Assert.Equal(7L * 48 * 20, fp32.Work(7));
+        Assert.Equal(7L * 48 * 20 / 4, quantised.Work(7));
+    }
+
+    [Fact]
+    public void Outputs_where_a_step_may_split_by_units_are_the_pinned_bits()
+    {
+        // Hidden sizes of whole 16-row panels (the recipe's 256 among them), batch 1 and 9, one to three threads: the
+        // shapes where a step may be shared by hidden units, by rows or by panels. The hash was taken on the engine
+        // before int8 steps could split by units, so every route through the threads must still give these bits.
+        ulong hash = 1469598103934665603;
+        foreach (var cell in new[] { CellKind.Lstm, CellKind.Gru })
+        {
+            foreach (var (hidden, inputs) in new[] { (32, 5), (48, 5), (256, 28) })
+            {
+                var config = new LstmConfig(inputs, hidden, 2, 4, 6) { Cell = cell };
+                var model = Int8Weights.Quantize(LstmModel.Create(config, 9));
+                foreach (int batch in new[] { 1, 9 })
+                {
+                    var x = TestModels.Inputs(batch, 6, inputs, 10);
+                    foreach (int threads in new[] { 1, 2, 3 })
+                    {
+                        using var context = new ComputeContext(threads);
+                        foreach (float v in Outputs(model, x, batch, context))
+                        {
+                            hash = (hash ^ (uint)BitConverter.SingleToInt32Bits(v)) * 1099511628211;
+                        }
+                    }
+                }
+            }
+        }
+
+        Assert.Equal(0xBDFDB30CAF5AE99DUL, hash);
+    }
+
+    /// <summary>Everything a predictor and a stream in <paramref name="context"/> give for <paramref name="x"/>, one after the other.</summary>
+    private static float[] Outputs(LstmModel model, float[] x, int batch, ComputeContext context)
+    {
+        var config = model.Config;
+        int steps = config.Steps, hidden = config.HiddenSize, classes = config.Classes;
+        var outputs = new float[steps * batch * hidden];
+        var finalC = new float[config.Layers * batch * hidden];
+        var finalH = new float[config.Layers * batch * hidden];
+        var probabilities = new float[batch * classes];
+        using (var predictor = new LstmPredictor(model, context))
+        {
+            predictor.Run(x, batch, outputs, finalC, finalH, probabilities);
+        }
+
+        var all = new List<float>([.. outputs, .. finalC, .. finalH, .. probabilities]);
+        using var stream = new LstmStream(model, batch, context);
+        var stepInput = new float[batch * config.InputSize];
+        var topH = new float[batch * hidden];
+        for (int t = 0; t < steps; t++)
+        {
+            for (int b = 0; b < batch; b++)
+            {
+                x.AsSpan(((b * steps) + t) * config.InputSize, config.InputSize).CopyTo(stepInput.AsSpan(b * config.InputSize));
+            }
+
+            stream.Step(stepInput, topH, probabilities);
+            all.AddRange(topH);
+            all.AddRange(probabilities);
+        }
+
+        return [.. all];
+    }
+
+    [Theory]
+    [InlineData(CellKind.Lstm)]
+    [InlineData(CellKind.Gru)]
+    public void An_int8_model_builds_no_fp32_weight_matrices(CellKind cell)
+    {
+        // The recipe's 2×256 model: its fp32 weight matrices are 3.3 MB (LSTM), their int8 form a quarter of that.
+        var config = LstmConfig.Mnist with { Cell = cell };
+        var model = Int8Weights.Quantize(LstmModel.Create(config, 5));
+        long fp32MatrixBytes = 4L * Int8Weights.WeightTensors(model).Sum(t => (long)t.Length);
+        long biasBytes = 4L * config.Layers * 4 * config.HiddenSize;
+        var x = TestModels.Inputs(1, config.Steps, config.InputSize, 6);
+        var probabilities = new float[config.Classes];
+
+        // The first prediction packs the weights, on the calling thread: all it allocates is counted here.
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        using (var predictor = new LstmPredictor(model, 1))
+        {
+            predictor.Predict(x, 1, probabilities);
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        var weights = EngineWeights.Of(model);
+        string sizes = $"engine weights {weights.Bytes} B, first prediction allocated {allocated} B, int8 weights {model.Int8Weights!.WeightBytes} B, fp32 matrices {fp32MatrixBytes} B";
+        Assert.IsType<Int8PackedWeights>(weights);
+
+        // The engine's weights: the int8 panels (a few rows of padding and a row sum per row more than the int8 weights
+        // themselves) and the fp32 biases, and the first prediction allocated little more than they take.
+        Assert.True(weights.Bytes <= (model.Int8Weights.WeightBytes * 21 / 20) + biasBytes, sizes);
+        Assert.True(allocated < fp32MatrixBytes / 2, sizes);
     }
 
     [Fact]

@@ -127,7 +127,8 @@ public class VariableLengthTests
 
                 if (labelsLong != labels)
                 {
-                    labelsLong[(b * longer) + t] = real ? labels[(b * Steps) + t] : rng.NextInt(Outputs);
+                    // A padded step's label is never read nor checked: "no label" (−1, as the readers write it) or anything else.
+                    labelsLong[(b * longer) + t] = real ? labels[(b * Steps) + t] : rng.NextInt(3) switch { 0 => -1, 1 => 1000, _ => rng.NextInt(Outputs) };
                 }
 
                 for (int k = 0; k < perStep && targetsLong != floatTargets; k++)
@@ -163,6 +164,42 @@ public class VariableLengthTests
         // The final state of every sample is its state after its own length.
         Assert.Equal(baseline.FinalH, padded.FinalH);
         Assert.Equal(baseline.FinalC, padded.FinalC);
+    }
+
+    /// <summary>
+    /// A short batch filled up to the trainer's size with empty slots (length 0; garbage inputs, labels and targets)
+    /// trains as the short batch alone: the slots add nothing to the loss, its divisor or any gradient.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Empty_slots_add_nothing_to_the_loss_or_the_gradients(CellKind cell, HeadKind head, int threads)
+    {
+        const int empty = 3;
+        int batch = MixedLengths.Length, full = batch + empty;
+        var (config, model, x, _, labels, targets, _) = MakeBatch(cell, head, 81);
+        var rng = new SeededRandom(82);
+        float[] xFull = [.. x, .. Enumerable.Range(0, empty * Steps * InputSize).Select(_ => (rng.NextSingle() - 0.5f) * 1e4f)];
+        xFull[^1] = float.NaN;
+        int[] labelsFull = labels.Length == 0 ? [] : [.. labels, .. Enumerable.Repeat(-1, (labels.Length / batch) * empty)];
+        if (labelsFull.Length > 0)
+        {
+            labelsFull[^1] = 1000;
+        }
+
+        float[] targetsFull = targets.Length == 0 ? [] : [.. targets, .. Enumerable.Range(0, (targets.Length / batch) * empty).Select(_ => rng.NextSingle() * 1e4f)];
+        int[] lengthsFull = [.. MixedLengths, .. new int[empty]];
+
+        using var trainer = new LstmTrainer(model, new TrainerOptions { Threads = threads, KeepProbability = 1f });
+        trainer.ComputeInputGradient = true;
+        float loss = trainer.ComputeGradients(x, batch, labels, targets, MixedLengths, training: false);
+        var gradients = trainer.Gradients.ToArray();
+        var inputGradient = trainer.InputGradient.ToArray();
+        float filled = trainer.ComputeGradients(xFull, full, labelsFull, targetsFull, lengthsFull, training: false);
+        Assert.Equal(loss, filled);
+        Assert.Equal(gradients, trainer.Gradients.ToArray());
+        Assert.Equal(inputGradient, trainer.InputGradient[..inputGradient.Length].ToArray());
+        Assert.All(trainer.InputGradient[inputGradient.Length..].ToArray(), g => Assert.Equal(0f, g));
+        Assert.Equal(loss, trainer.EvaluateLoss(xFull, full, labelsFull, targetsFull, lengthsFull));
     }
 
     [Fact]
@@ -206,19 +243,51 @@ public class VariableLengthTests
     }
 
     [Theory]
-    [InlineData(new[] { 4, 0, 2, 1, 1 }, "lengths[1] is 0; a length must be 1 to the batch's 4 steps")]
-    [InlineData(new[] { 4, 5, 2, 1, 1 }, "lengths[1] is 5; a length must be 1 to the batch's 4 steps")]
-    [InlineData(new[] { 4, 2 }, "lengths must hold one length per sample: 5; it holds 2")]
-    public void Bad_lengths_are_refused_with_a_message(int[] lengths, string message)
+    [InlineData(new[] { 4, 0, 2, 1, 1 }, null, "lengths[1] is 0; a length must be 1 to the batch's 4 steps")]
+    [InlineData(new[] { 4, -1, 2, 1, 1 }, "lengths[1] is -1; a length must be 0 (an empty slot) to the batch's 4 steps", "lengths[1] is -1; a length must be 1 to the batch's 4 steps")]
+    [InlineData(new[] { 4, 5, 2, 1, 1 }, "lengths[1] is 5; a length must be 0 (an empty slot) to the batch's 4 steps", "lengths[1] is 5; a length must be 1 to the batch's 4 steps")]
+    [InlineData(new[] { 0, 0, 0, 0, 0 }, "lengths are all 0: the batch's 5 slots are empty; it needs at least one sample", "lengths[0] is 0; a length must be 1 to the batch's 4 steps")]
+    [InlineData(new[] { 4, 2 }, "lengths must hold one length per sample: 5; it holds 2", "lengths must hold one length per sample: 5; it holds 2")]
+    public void Bad_lengths_are_refused_with_a_message(int[] lengths, string? trainerMessage, string predictorMessage)
     {
         var config = new LstmConfig(InputSize, Hidden, 1, Outputs, Steps);
         using var trainer = new LstmTrainer(LstmModel.Create(config, 1));
         var x = new float[5 * Steps * InputSize];
-        var e = Assert.Throws<ArgumentException>(() => trainer.TrainBatch(x, 5, new int[5], lengths));
-        Assert.Contains(message, e.Message, StringComparison.Ordinal);
+        if (trainerMessage is not null)
+        {
+            var refused = Assert.Throws<ArgumentException>(() => trainer.TrainBatch(x, 5, new int[5], lengths));
+            Assert.Contains(trainerMessage, refused.Message, StringComparison.Ordinal);
+        }
+
         using var predictor = new LstmPredictor(trainer.Model, 1);
-        e = Assert.Throws<ArgumentException>(() => predictor.Predict(x, 5, lengths, new float[5 * Outputs]));
+        var e = Assert.Throws<ArgumentException>(() => predictor.Predict(x, 5, lengths, new float[5 * Outputs]));
+        Assert.Contains(predictorMessage, e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A label of a step the head reads must be a class, even beside padded steps whose labels are not checked.</summary>
+    [Theory]
+    [InlineData(HeadKind.ClassifyEveryStep, 9, -1, "Label 9 is -1; labels must be 0 to 2")]
+    [InlineData(HeadKind.ClassifyEveryStep, 10, 3, "Label 10 is 3; labels must be 0 to 2")]
+    [InlineData(HeadKind.ClassifyLastStep, 2, -1, "Label 2 is -1; labels must be 0 to 2")]
+    public void A_real_step_without_a_valid_label_is_refused(HeadKind head, int index, int label, string message)
+    {
+        var config = new LstmConfig(InputSize, Hidden, 1, Outputs, Steps) { Head = head };
+        using var trainer = new LstmTrainer(LstmModel.Create(config, 1));
+        int batch = MixedLengths.Length;
+        var labels = new int[head == HeadKind.ClassifyEveryStep ? batch * Steps : batch];
+
+        // Padded steps say "no label"; one real step gets a bad label (labels 8 to 10 are sample 2's three real steps).
+        for (int b = 0; b < batch && head == HeadKind.ClassifyEveryStep; b++)
+        {
+            labels.AsSpan((b * Steps) + MixedLengths[b], Steps - MixedLengths[b]).Fill(-1);
+        }
+
+        labels[index] = label;
+        var x = new float[batch * Steps * InputSize];
+        var before = trainer.Model.Parameters.ToArray();
+        var e = Assert.Throws<ArgumentException>(() => trainer.TrainBatch(x, batch, labels, MixedLengths));
         Assert.Contains(message, e.Message, StringComparison.Ordinal);
+        Assert.Equal(before, trainer.Model.Parameters.ToArray());
     }
 
     /// <summary>A model with non-zero biases, a batch of <see cref="MixedLengths"/>.Length inputs and its labels or targets (float and exact).</summary>

@@ -114,3 +114,31 @@ public class ModelFileVersion2Tests
         Assert.True(e.Message.StartsWith(message, StringComparison.Ordinal), $"{what}: {e.Message}");
     }
 }
+
+/// <summary>The training targets' mean: written and read as every metadata list of numbers is, and checked on loading.</summary>
+public class TrainingTargetMeanTests
+{
+    private static readonly LstmConfig Regression = new(3, 4, 1, 2, 5) { Head = HeadKind.RegressLastStep };
+
+    [Fact]
+    public void The_mean_round_trips_exactly_and_a_file_without_it_has_none()
+    {
+        var model = LstmModel.Create(Regression, 1);
+        float[] mean = [0.1f, -3.25e7f];
+        var loaded = ModelFile.Load(ModelFile.ToBytes(model, new Dictionary<string, string> { [ModelFile.TrainingTargetMeanKey] = ModelFile.NumberList(mean) }));
+        Assert.Equal(mean, loaded.TrainingTargetMean);
+        Assert.Null(ModelFile.Load(ModelFile.ToBytes(model)).TrainingTargetMean);
+    }
+
+    [Theory]
+    [InlineData("0.1,2", "expected a JSON array of at most 2 numbers, found \"0.1,2\"")]
+    [InlineData("[0.1]", "expected 2 numbers (one per output), found 1")]
+    [InlineData("[0.1,1e39]", "expected finite float32 numbers, found \"1e39\" at element 1")]
+    public void A_bad_mean_is_refused_naming_the_key(string text, string problem)
+    {
+        var bytes = ModelFile.ToBytes(LstmModel.Create(Regression, 1), new Dictionary<string, string> { [ModelFile.TrainingTargetMeanKey] = text });
+        var e = Assert.Throws<ModelFormatException>(() => ModelFile.Load(bytes, "m.safetensors"));
+        Assert.Contains("__metadata__.train.target_mean", e.Message, StringComparison.Ordinal);
+        Assert.Contains(problem, e.Message, StringComparison.Ordinal);
+    }
+}

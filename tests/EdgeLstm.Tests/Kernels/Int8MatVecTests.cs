@@ -137,6 +137,29 @@ public unsafe class Int8MatVecTests
         Assert.All(y.Skip(37), v => Assert.True(float.IsNaN(v)));
     }
 
+    [Theory]
+    [InlineData(127f, 1f)]
+    [InlineData(63.5f, 0.5f)]
+    public void Activations_on_a_tie_round_to_even_in_the_vector_body_and_the_tail(float max, float scale)
+    {
+        // PyTorch's quantize_per_tensor rounds ties to even (nearbyint), as Int8Quantizer documents for the weights. The
+        // scale here is exact (max/127), so each value lands exactly on k + ½ after scaling: 0.5 → 0, 1.5 → 2, 2.5 → 2,
+        // where ties away from zero or upward would give 1, 2, 3. The first 16 values go through the vector body, the
+        // last 4 through the scalar tail.
+        float[] scaled = [0.5f, 1.5f, 2.5f, -0.5f, -1.5f, -2.5f, 126.5f, -126.5f, 127f, 3.5f, -3.5f, 4.5f, -4.5f, 0f, 5.5f, -5.5f, 0.5f, -2.5f, 126.5f, -3.5f];
+        sbyte[] expected = [0, 2, 2, 0, -2, -2, 126, -126, 127, 4, -4, 4, -4, 0, 6, -6, 0, -2, 126, -4];
+        var x = scaled.Select(v => v * scale).ToArray();
+        Assert.Equal(max, x.Max(MathF.Abs));
+        var q = new sbyte[20];
+        fixed (float* px = x)
+        fixed (sbyte* pq = q)
+        {
+            Assert.Equal(scale, Int8Activations.Quantize(px, x.Length, pq, 5));
+        }
+
+        Assert.Equal(expected, q);
+    }
+
     [Fact]
     public void Panels_hold_each_row_in_its_lane_four_columns_a_group_and_pad_with_zeros()
     {

@@ -98,6 +98,28 @@ public class ModelLimitsTests
         Assert.StartsWith("A batch of 1024 sequences × 1025 steps × 1024 (4 × 256 hidden or 1 inputs) needs buffers of 1074790400 floats; at most 1073741824 per buffer", e.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(1, 256, 28)]
+    [InlineData(1, 256, 1025)]
+    [InlineData(65536, 8, 16384)]
+    [InlineData(65536, 8, 16385)]
+    [InlineData(1, 8192, 65536)]
+    public void The_largest_batch_is_the_largest_check_batch_accepts(int inputs, int hidden, int steps)
+    {
+        var config = new LstmConfig(inputs, hidden, 1, 10, 28);
+        int largest = ModelLimits.LargestBatch(config, steps);
+        Assert.InRange(largest, 0, ModelLimits.MaxBatchSize);
+        if (largest > 0)
+        {
+            ModelLimits.CheckBatch(config, largest, steps);
+        }
+
+        // 0 when not even one sequence fits (16385 steps of 65536 inputs, or 65536 steps of 4·8192 gates, pass 2^30).
+        Assert.Equal(steps is 16385 || hidden == 8192, largest == 0);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ModelLimits.CheckBatch(config, largest + 1L, steps));
+        Assert.Equal(0, ModelLimits.LargestBatch(config, ModelLimits.MaxSteps + 1));
+    }
+
     [Fact]
     public void The_trainer_refuses_a_batch_past_the_limits_before_touching_a_buffer()
     {

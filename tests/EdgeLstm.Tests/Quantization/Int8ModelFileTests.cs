@@ -167,6 +167,24 @@ public class Int8ModelFileTests
     }
 
     [Fact]
+    public void Loading_copies_the_fp32_parameters_once()
+    {
+        // The loader allocates the model's fp32 parameters once and dequantises into them; it used to clone them a
+        // second time to attach the int8 weights. The recipe's model, so the parameters dwarf everything else read.
+        var model = Int8Model(LstmConfig.Mnist);
+        var bytes = ModelFile.ToBytes(model);
+        long parameterBytes = 4L * model.Parameters.Length;
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var loaded = ModelFile.Load(bytes);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        string sizes = $"loading allocated {allocated} B; the fp32 parameters are {parameterBytes} B, the int8 weights {model.Int8Weights!.WeightBytes} B";
+        Assert.True(loaded.Model.Parameters.SequenceEqual(model.Parameters), "the same parameters");
+        Assert.True(allocated < parameterBytes + (2 * model.Int8Weights.WeightBytes), sizes);
+    }
+
+    [Fact]
     public void The_checkpoint_reader_refuses_an_int8_file()
     {
         var e = Assert.Throws<ModelFormatException>(() => CheckpointFile.Load(ValidFile(), "bad"));

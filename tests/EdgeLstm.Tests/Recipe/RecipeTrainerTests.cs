@@ -74,8 +74,8 @@ public class RecipeTrainerTests
     {
         var other = LstmModel.Create(Small.Model with { HiddenSize = 13 }, 1);
         var error = Assert.Throws<ArgumentException>(() => new RecipeTrainer(Small, SmallSet(), other));
-        Assert.Contains("2×13", error.Message, StringComparison.Ordinal);
-        Assert.Contains("2×12", error.Message, StringComparison.Ordinal);
+        Assert.Contains("2 LSTM layers × 13", error.Message, StringComparison.Ordinal);
+        Assert.Contains("2 LSTM layers × 12", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
