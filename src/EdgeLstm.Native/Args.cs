@@ -70,23 +70,11 @@ internal static unsafe class Args
     }
 
     /// <summary>
-    /// Per-sample lengths: NULL with length 0 means every sequence is full length (an empty span); otherwise exactly
-    /// <paramref name="batch"/> of them. Their range (1 to steps) is the engine's to check, before it computes anything.
+    /// Per-sample lengths: an optional array (NULL with length 0 means every sequence is full length) of one per
+    /// sequence. Their range (1 to steps) is the engine's to check, before it computes anything.
     /// </summary>
     public static ReadOnlySpan<int> Lengths(int* lengths, nuint length, int batch)
-    {
-        if (lengths == null && length == 0)
-        {
-            return default;
-        }
-
-        if (lengths == null)
-        {
-            throw new NativeException(Status.NullPointer, $"lengths is NULL but lengths_len is {length}; pass NULL with length 0 when every sequence is full length");
-        }
-
-        return Exact(lengths, length, batch, "lengths", "one per sequence: batch {0}", batch);
-    }
+        => Optional(lengths, length, batch, "lengths", "one per sequence: batch {0}", batch);
 
     /// <summary>
     /// Copies <paramref name="bytes"/> out when they fit. Writes the size it takes to <paramref name="needed"/> on success
