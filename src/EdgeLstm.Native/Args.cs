@@ -1,4 +1,5 @@
 using System.Globalization;
+using EdgeLstm.Model;
 
 namespace EdgeLstm.Native;
 
@@ -67,6 +68,28 @@ internal static unsafe class Args
         }
 
         return Exact(pointer, length, expected, name, shape, a, b, c);
+    }
+
+    /// <summary>
+    /// A cell-state array (edgelstm_run's final_c, a session's c), the one rule for every entry point that takes one.
+    /// A GRU has no cell state, so for a GRU model only NULL with length 0 is accepted: anything else, a NULL pointer
+    /// with a non-zero length included, is <see cref="Status.InvalidArgument"/>, because what is wrong is asking for a
+    /// state the model does not have, not a missing buffer (and no zeros stand in for one). For an LSTM it is an array
+    /// like any other, <see cref="Optional{T}"/> or <see cref="Exact{T}"/> as <paramref name="optional"/> says.
+    /// </summary>
+    public static Span<float> CellState(CellKind cell, float* pointer, nuint length, int expected, bool optional, string name, string shape, int a, int b = 0, int c = 0)
+    {
+        if (cell == CellKind.Gru)
+        {
+            if (pointer != null || length != 0)
+            {
+                throw new NativeException(Status.InvalidArgument, $"{name} must be NULL with {name}_len 0: the model's layers are GRUs, which have no cell state (their whole state is h)");
+            }
+
+            return default;
+        }
+
+        return optional ? Optional(pointer, length, expected, name, shape, a, b, c) : Exact(pointer, length, expected, name, shape, a, b, c);
     }
 
     /// <summary>
