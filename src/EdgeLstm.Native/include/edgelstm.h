@@ -337,7 +337,12 @@ edgelstm_status edgelstm_model_config(edgelstm_model model, edgelstm_config* out
  */
 edgelstm_status edgelstm_model_network(edgelstm_model model, edgelstm_network* out);
 
-/** Writes the cell of layer `layer` (0 = bottom, to layers − 1) into *cell, as an edgelstm_cell value. */
+/**
+ * Writes the cell of layer `layer` (0 = bottom, to layers − 1) into *cell, as an edgelstm_cell value. Every layer of a
+ * model has the same cell, so this is always edgelstm_model_network's out->cell; a layer out of range is
+ * EDGELSTM_ERROR_INVALID_ARGUMENT. Deprecated as redundant: new code reads edgelstm_model_network's cell; this call
+ * stays, unchanged, for programs that use it.
+ */
 edgelstm_status edgelstm_model_layer_cell(edgelstm_model model, int32_t layer, int32_t* cell);
 
 /**
@@ -469,7 +474,7 @@ edgelstm_status edgelstm_session_step(edgelstm_session session, const float* x, 
 /**
  * Copies layer `layer`'s (0 = bottom) state into c and h, each [batch][H] (len batch·H). A GRU layer has no cell
  * state: for it, c must be NULL with c_len 0 (anything else is EDGELSTM_ERROR_INVALID_ARGUMENT, and nothing is
- * written), and h is its whole state. edgelstm_model_layer_cell tells which a layer is.
+ * written), and h is its whole state. edgelstm_model_network's cell tells which the layers are.
  */
 edgelstm_status edgelstm_session_get_state(edgelstm_session session, int32_t layer, float* c, size_t c_len, float* h,
                                            size_t h_len);
