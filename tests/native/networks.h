@@ -472,6 +472,7 @@ static void test_weight_type(void) {
     edgelstm_trainer t = {7};
     FAILS(EDGELSTM_ERROR_UNSUPPORTED, edgelstm_trainer_create(q, 1e-3f, 0.5f, 1, &t));
     CHECK(t.id == 0);
+    CHECK(strstr(edgelstm_last_error(), "int8") != NULL);
     /* it runs with no other call, and mostly agrees with the float32 model it came from */
     edgelstm_config c = config_of(m);
     const int n = g_images;

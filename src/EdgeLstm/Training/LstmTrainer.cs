@@ -35,12 +35,15 @@ public sealed unsafe class LstmTrainer : IDisposable
     /// Creates a trainer that computes in <paramref name="context"/> (shared with, say, a predictor of the same run);
     /// the context's threads and width are used, not the options'. The caller disposes the context.
     /// </summary>
+    /// <exception cref="NotSupportedException">The model has int8 weights: training runs in fp32.</exception>
     public LstmTrainer(LstmModel model, TrainerOptions? options, ComputeContext? context)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (model.Int8Weights is not null)
         {
-            throw new ArgumentException("The model's weights are int8: training runs in fp32, so train the fp32 model and quantize it after.", nameof(model));
+            // Not a bad argument but a model this trainer cannot take: callers tell the two apart (the C ABI maps
+            // NotSupportedException to EDGELSTM_ERROR_UNSUPPORTED).
+            throw new NotSupportedException("The model's weights are int8: training runs in fp32, so train the fp32 model and quantize it after.");
         }
 
         _options = options ?? new TrainerOptions();
