@@ -57,6 +57,19 @@ public sealed unsafe class LstmTrainer : IDisposable
         DropoutRandom = new SeededRandom(_options.Seed);
     }
 
+    /// <summary>
+    /// The bytes a trainer of <paramref name="config"/> holds for batches of <paramref name="batch"/> sequences of
+    /// <paramref name="steps"/> steps, counted without allocating them: the training activation plan, by the walk
+    /// that carves it, and five copies of the parameters (the weights, their gradients, Adam's two moments and the
+    /// packed copy the forward products read). For a caller to check the memory before the first batch asks for it.
+    /// </summary>
+    public static long MemoryBytes(LstmConfig config, int batch, int steps)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return ActivationPlan.CarvedBytes(NetworkDescription.Of(config), EngineMode.Train, batch, steps)
+            + (5L * sizeof(float) * ModelLimits.ParameterCount(config));
+    }
+
     /// <summary>The model being trained.</summary>
     public LstmModel Model => _model;
 
