@@ -47,10 +47,10 @@ internal static class Int8SideBySide
                 int8.Cleanup();
                 fp32.Cleanup();
                 onnx?.Cleanup();
-                string onnxTime = onnx is null ? "-" : Time(bestOnnx);
+                string onnxTime = onnx is null ? "-" : TimeText.Format(bestOnnx);
                 string onnxInt8 = onnx is null ? "-" : (bestOnnx / bestInt8).ToString("F2", inv) + "x";
                 string onnxFp32 = onnx is null ? "-" : (bestOnnx / bestFp32).ToString("F2", inv) + "x";
-                Console.WriteLine(string.Create(inv, $"  {work,-22} {Time(bestInt8),11} {Time(bestFp32),11} {onnxTime,11} {bestFp32 / bestInt8,9:F2}x {onnxInt8,10} {onnxFp32,10}"));
+                Console.WriteLine(string.Create(inv, $"  {work,-22} {TimeText.Format(bestInt8),11} {TimeText.Format(bestFp32),11} {onnxTime,11} {bestFp32 / bestInt8,9:F2}x {onnxInt8,10} {onnxFp32,10}"));
             }
         }
 
@@ -78,14 +78,10 @@ internal static class Int8SideBySide
                     bestFp32 = Math.Min(bestFp32, RobustTiming.BestSeconds(bench.Fp32, 1, SecondsPerTurn / 3));
                 }
 
-                Console.WriteLine(string.Create(inv, $"  {$"{batch}x{cols}->1024",-22} {Time(bestInt8),11} {Time(bestFp32),11} {bestFp32 / bestInt8,9:F2}x"));
+                Console.WriteLine(string.Create(inv, $"  {$"{batch}x{cols}->1024",-22} {TimeText.Format(bestInt8),11} {TimeText.Format(bestFp32),11} {bestFp32 / bestInt8,9:F2}x"));
             }
         }
 
         return 0;
     }
-
-    private static string Time(double seconds) => seconds >= 1e-3
-        ? string.Create(CultureInfo.InvariantCulture, $"{seconds * 1e3:F3} ms")
-        : string.Create(CultureInfo.InvariantCulture, $"{seconds * 1e6:F1} us");
 }

@@ -24,7 +24,7 @@ internal static class PerfReport
 
             if (measured.OnnxCounterpart(row) is { } other)
             {
-                onnxTime = Time(other.Seconds);
+                onnxTime = TimeText.Format(other.Seconds);
                 speedUp = (other.Seconds / row.Seconds).ToString("F2", inv) + "x";
             }
             else if (!onnx && row.Case.Descriptor.Type == typeof(ModelBenchmarks) && (row.Name.Contains("Inference", StringComparison.Ordinal) || row.Name.Contains("Streaming", StringComparison.Ordinal)))
@@ -32,14 +32,10 @@ internal static class PerfReport
                 onnxTime = "n/a";
             }
 
-            Console.WriteLine(string.Create(inv, $"{row.Name,-58} {Time(row.Seconds),11} {row.Gflops,8:F1} {percent,6:F1}% {baselineText,8} {ratioText,6} {onnxTime,11} {speedUp,9}"));
+            Console.WriteLine(string.Create(inv, $"{row.Name,-58} {TimeText.Format(row.Seconds),11} {row.Gflops,8:F1} {percent,6:F1}% {baselineText,8} {ratioText,6} {onnxTime,11} {speedUp,9}"));
         }
 
         Console.WriteLine("% peak: of the FMA peak measured in this run; ratio: % peak / baseline (informative; the gate fails below 0.7);");
         Console.WriteLine("speed-up: ONNX Runtime time / EdgeLstm time for the same work in this run (> 1: EdgeLstm is faster).");
     }
-
-    private static string Time(double seconds) => seconds >= 1e-3
-        ? string.Create(CultureInfo.InvariantCulture, $"{seconds * 1e3:F3} ms")
-        : string.Create(CultureInfo.InvariantCulture, $"{seconds * 1e6:F1} us");
 }

@@ -64,10 +64,10 @@ internal static class SideBySide
                 onnx?.Cleanup();
                 double flops = BenchInputs.Flops(work);
                 double gflops = flops / bestEdge / 1e9;
-                string onnxText = onnx is null ? "-" : Time(bestOnnx);
+                string onnxText = onnx is null ? "-" : TimeText.Format(bestOnnx);
                 string onnxPercent = onnx is null ? "-" : (100 * flops / bestOnnx / 1e9 / peak).ToString("F1", inv) + "%";
                 string ratio = onnx is null ? "-" : (bestOnnx / bestEdge).ToString("F2", inv) + "x";
-                Console.WriteLine(string.Create(inv, $"  {work,-28} {Time(bestEdge),11} {gflops,8:F1} {100 * gflops / peak,6:F1}% {onnxText,11} {onnxPercent,7} {ratio,9}"));
+                Console.WriteLine(string.Create(inv, $"  {work,-28} {TimeText.Format(bestEdge),11} {gflops,8:F1} {100 * gflops / peak,6:F1}% {onnxText,11} {onnxPercent,7} {ratio,9}"));
                 if (bound is not null)
                 {
                     bounds.Add((work, bestEdge, onnx is null ? double.NaN : bestOnnx, bestBound, bound.Description));
@@ -77,12 +77,12 @@ internal static class SideBySide
             // The batch-1 rows against the time a bare load of their weights takes (WeightReadBound), in the same rounds.
             foreach (var (work, edgeSeconds, onnxSeconds, boundSeconds, what) in bounds)
             {
-                Console.WriteLine(string.Create(inv, $"  {work,-28} weights alone: {Time(boundSeconds)} ({what}); EdgeLstm {edgeSeconds / boundSeconds:F2}x that"));
+                Console.WriteLine(string.Create(inv, $"  {work,-28} weights alone: {TimeText.Format(boundSeconds)} ({what}); EdgeLstm {edgeSeconds / boundSeconds:F2}x that"));
                 if (!double.IsNaN(onnxSeconds))
                 {
                     double twice = onnxSeconds / 2;
                     string verdict = twice < boundSeconds ? "faster than loading the weights: out of reach in fp32" : "slower than loading the weights: reachable";
-                    Console.WriteLine(string.Create(inv, $"  {"",-28} 2x ONNX RT = {Time(twice)} = {twice / boundSeconds:F2}x the weights alone: {verdict}"));
+                    Console.WriteLine(string.Create(inv, $"  {"",-28} 2x ONNX RT = {TimeText.Format(twice)} = {twice / boundSeconds:F2}x the weights alone: {verdict}"));
                 }
             }
 
@@ -93,8 +93,4 @@ internal static class SideBySide
         Console.WriteLine("speed-up: ONNX Runtime time / EdgeLstm time (> 1: EdgeLstm faster); % peak: of the FMA peak measured above.");
         return 0;
     }
-
-    private static string Time(double seconds) => seconds >= 1e-3
-        ? string.Create(CultureInfo.InvariantCulture, $"{seconds * 1e3:F3} ms")
-        : string.Create(CultureInfo.InvariantCulture, $"{seconds * 1e6:F1} us");
 }

@@ -59,7 +59,7 @@ internal static class TrainingRules
     public static void CheckMemory(RecipeSettings settings, long availableBytes)
     {
         var config = settings.Model;
-        long gateFloats = (long)settings.BatchSize * config.Steps * Gates(config) * config.HiddenSize;
+        long gateFloats = (long)settings.BatchSize * config.Steps * config.Gates * config.HiddenSize;
         if (gateFloats > int.MaxValue)
         {
             throw new UsageException(Invariant($"--batch-size {settings.BatchSize} with {config.Steps} steps × {config.HiddenSize} hidden: one layer's gates would be {gateFloats:N0} floats, more than one buffer can hold ({int.MaxValue:N0}); use a smaller --batch-size."));
@@ -73,29 +73,11 @@ internal static class TrainingRules
     }
 
     /// <summary>
-    /// What a training run of <paramref name="settings"/> holds, in bytes, counted the way the engine's activation plan
-    /// carves its one allocation (a test holds the two together for both cells). Per layer, in rows of batch × steps ×
-    /// hidden floats: the gates, c (an LSTM's) or nothing, tanh c or a GRU's h·W_hnᵀ + b_hn, h, the dropout mask and the
-    /// dropped output. The backward pass adds two dh buffers and the gate gradients, which a GRU keeps twice (the input
-    /// and the hidden parts differ in its n gate); the input, its gradient twice over, the head's three output buffers and
-    /// a weight-gradient scratch come once. Then the weights, their gradients, Adam's two moments and the packed copy
-    /// the forward products read.
+    /// What a training run of <paramref name="settings"/> holds, in bytes: the library's own count of what its trainer
+    /// allocates (<see cref="LstmTrainer.MemoryBytes"/>), for the run's batch size and the model's steps.
     /// </summary>
     internal static long TrainingBytes(RecipeSettings settings)
-    {
-        var config = settings.Model;
-        long rows = (long)settings.BatchSize * config.Steps;
-        long rowsH = rows * config.HiddenSize;
-        bool lstm = config.Cell == CellKind.Lstm;
-        int gates = Gates(config);
-        long perLayer = gates + (lstm ? 5 : 4);
-        long backward = 2 + (lstm ? gates : 2 * gates);
-        long once = (3 * rows * config.InputSize) + (3L * settings.BatchSize * config.Classes)
-            + ((long)Math.Max(config.InputSize, config.HiddenSize) * gates * config.HiddenSize) + (2L * settings.BatchSize * gates * config.HiddenSize);
-        return sizeof(float) * ((((perLayer * config.Layers) + backward) * rowsH) + once + (5 * RecipeSettings.ParameterCount(config)));
-    }
-
-    private static int Gates(LstmConfig config) => config.Cell == CellKind.Lstm ? 4 : 3;
+        => LstmTrainer.MemoryBytes(settings.Model, settings.BatchSize, settings.Model.Steps);
 
     /// <summary>
     /// Holds a loaded checkpoint to the rules of the options it stands in for, and its optimiser state to what Adam can

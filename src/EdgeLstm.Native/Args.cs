@@ -1,4 +1,5 @@
 using System.Globalization;
+using EdgeLstm.Model;
 
 namespace EdgeLstm.Native;
 
@@ -70,23 +71,33 @@ internal static unsafe class Args
     }
 
     /// <summary>
-    /// Per-sample lengths: NULL with length 0 means every sequence is full length (an empty span); otherwise exactly
-    /// <paramref name="batch"/> of them. Their range (1 to steps) is the engine's to check, before it computes anything.
+    /// A cell-state array (edgelstm_run's final_c, a session's c), the one rule for every entry point that takes one.
+    /// A GRU has no cell state, so for a GRU model only NULL with length 0 is accepted: anything else, a NULL pointer
+    /// with a non-zero length included, is <see cref="Status.InvalidArgument"/>, because what is wrong is asking for a
+    /// state the model does not have, not a missing buffer (and no zeros stand in for one). For an LSTM it is an array
+    /// like any other, <see cref="Optional{T}"/> or <see cref="Exact{T}"/> as <paramref name="optional"/> says.
     /// </summary>
-    public static ReadOnlySpan<int> Lengths(int* lengths, nuint length, int batch)
+    public static Span<float> CellState(CellKind cell, float* pointer, nuint length, int expected, bool optional, string name, string shape, int a, int b = 0, int c = 0)
     {
-        if (lengths == null && length == 0)
+        if (cell == CellKind.Gru)
         {
+            if (pointer != null || length != 0)
+            {
+                throw new NativeException(Status.InvalidArgument, $"{name} must be NULL with {name}_len 0: the model's layers are GRUs, which have no cell state (their whole state is h)");
+            }
+
             return default;
         }
 
-        if (lengths == null)
-        {
-            throw new NativeException(Status.NullPointer, $"lengths is NULL but lengths_len is {length}; pass NULL with length 0 when every sequence is full length");
-        }
-
-        return Exact(lengths, length, batch, "lengths", "one per sequence: batch {0}", batch);
+        return optional ? Optional(pointer, length, expected, name, shape, a, b, c) : Exact(pointer, length, expected, name, shape, a, b, c);
     }
+
+    /// <summary>
+    /// Per-sample lengths: an optional array (NULL with length 0 means every sequence is full length) of one per
+    /// sequence. Their range (1 to steps) is the engine's to check, before it computes anything.
+    /// </summary>
+    public static ReadOnlySpan<int> Lengths(int* lengths, nuint length, int batch)
+        => Optional(lengths, length, batch, "lengths", "one per sequence: batch {0}", batch);
 
     /// <summary>
     /// Copies <paramref name="bytes"/> out when they fit. Writes the size it takes to <paramref name="needed"/> on success

@@ -75,12 +75,7 @@ internal static unsafe partial class Exports
             var inputs = Args.Exact(x, xLength, Args.Count(batch, steps, config.InputSize), "x", InputShape, batch, steps, config.InputSize);
             var sequenceLengths = Args.Lengths(lengths, lengthsLength, batch);
             var perStep = Args.Optional(outputs, outputsLength, Args.Count(steps, batch, hidden), "outputs", "steps {0} × batch {1} × hidden_size {2}", steps, batch, hidden);
-            if (finalC != null && !HasCellState(entry.Model))
-            {
-                throw new NativeException(Status.InvalidArgument, "final_c must be NULL with final_c_len 0: the model's layers are GRUs, which have no cell state");
-            }
-
-            var c = Args.Optional(finalC, finalCLength, Args.Count(layers, batch, hidden), "final_c", "layers {0} × batch {1} × hidden_size {2}", layers, batch, hidden);
+            var c = Args.CellState(config.Cell, finalC, finalCLength, Args.Count(layers, batch, hidden), optional: true, "final_c", "layers {0} × batch {1} × hidden_size {2}", layers, batch, hidden);
             var h = Args.Optional(finalH, finalHLength, Args.Count(layers, batch, hidden), "final_h", "layers {0} × batch {1} × hidden_size {2}", layers, batch, hidden);
             var p = HeadResults(config, probabilities, probabilitiesLength, "probabilities", batch, steps, optional: true);
             entry.Run(inputs, batch, sequenceLengths, perStep, c, h, p);
@@ -103,18 +98,4 @@ internal static unsafe partial class Exports
 
     private static Span<float> Output(float* pointer, nuint length, int expected, string name, string shape, int a, int b, int c, bool optional)
         => optional ? Args.Optional(pointer, length, expected, name, shape, a, b, c) : Args.Exact(pointer, length, expected, name, shape, a, b, c);
-
-    /// <summary>True when every layer has a cell state (LSTM); a GRU has h alone.</summary>
-    private static bool HasCellState(LstmModel model)
-    {
-        foreach (var layer in model.Network.Layers)
-        {
-            if (layer.Cell != CellKind.Lstm)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 }

@@ -105,10 +105,12 @@ internal static unsafe partial class Exports
         LastError.Clear();
         try
         {
-            var network = HandleTable.Get<ModelEntry>(model, HandleKind.Model).Model.Network;
+            // Every layer has the network's cell (a model has one), so this is edgelstm_model_network's cell, read
+            // from the same place; the call stays because it is in the ABI.
+            var config = HandleTable.Get<ModelEntry>(model, HandleKind.Model).Model.Config;
             Args.NotNull(cell, "cell");
-            Layer(layer, network.Layers.Count);
-            *cell = (int)network.Layers[layer].Cell;
+            Layer(layer, config.Layers);
+            *cell = (int)config.Cell;
             return Status.Ok;
         }
         catch (Exception e)

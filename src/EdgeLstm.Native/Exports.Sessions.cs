@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using EdgeLstm.Inference;
-using EdgeLstm.Model;
 
 namespace EdgeLstm.Native;
 
@@ -213,29 +212,15 @@ internal static unsafe partial class Exports
 
     /// <summary>
     /// The state arrays of one layer: c and h [batch × hidden] for an LSTM layer; for a GRU layer, which has no cell
-    /// state, h alone, and c must be NULL with length 0 (an empty span), so that no caller reads zeros as a state.
+    /// state, h alone (c as <see cref="Args.CellState"/> says: NULL with length 0, an empty span).
     /// </summary>
     private static void State(SessionEntry entry, int layer, float* c, nuint cLength, float* h, nuint hLength, out Span<float> cs, out Span<float> hs)
     {
-        var model = entry.Model.Model;
-        var config = model.Config;
+        var config = entry.Model.Model.Config;
         Layer(layer, config.Layers);
         int batch = entry.Stream.BatchSize;
         int length = batch * config.HiddenSize;
-        if (model.Network.Layers[layer].Cell == CellKind.Gru)
-        {
-            if (c != null || cLength != 0)
-            {
-                throw new NativeException(Status.InvalidArgument, $"c must be NULL with c_len 0 for layer {layer}: it is a GRU layer, which has no cell state (its whole state is h)");
-            }
-
-            cs = default;
-        }
-        else
-        {
-            cs = Args.Exact(c, cLength, length, "c", StateShape, batch, config.HiddenSize);
-        }
-
+        cs = Args.CellState(config.Cell, c, cLength, length, optional: false, "c", StateShape, batch, config.HiddenSize);
         hs = Args.Exact(h, hLength, length, "h", StateShape, batch, config.HiddenSize);
     }
 }

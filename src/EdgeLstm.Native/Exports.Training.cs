@@ -15,11 +15,6 @@ internal static unsafe partial class Exports
             Args.NotNull(output, "out");
             *output = 0;
             var entry = HandleTable.Get<ModelEntry>(model, HandleKind.Model);
-            if (entry.Model.Int8Weights is not null)
-            {
-                throw new NativeException(Status.Unsupported, "the model has int8 weights, and training runs in float32: train the float32 model, then quantize it");
-            }
-
             var options = new TrainerOptions
             {
                 LearningRate = learningRate,

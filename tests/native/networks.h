@@ -391,6 +391,16 @@ static void test_gru_session_state(void) {
     FAILS(EDGELSTM_ERROR_INVALID_ARGUMENT, edgelstm_run(m, x, B * per, B, REG_T, NULL, 0, c, L * B * H, NULL, 0, NULL, 0));
     CHECK(strstr(edgelstm_last_error(), "GRU") != NULL);
     SENTINEL_CHECK(c, L * B * H + 1);
+    /* one rule for a GRU's cell state in every call (edgelstm.h, Conventions): only NULL with length 0 is taken; a
+     * NULL final_c with a length, or an array with length 0, is INVALID_ARGUMENT as in the session calls below, not
+     * NULL_POINTER, and no other output is written (c stands in for final_h here) */
+    FAILS(EDGELSTM_ERROR_INVALID_ARGUMENT, edgelstm_run(m, x, B * per, B, REG_T, NULL, 0, NULL, L * B * H, c, L * B * H, NULL, 0));
+    CHECK(strstr(edgelstm_last_error(), "GRU") != NULL);
+    FAILS(EDGELSTM_ERROR_INVALID_ARGUMENT, edgelstm_run(m, x, B * per, B, REG_T, NULL, 0, c, 0, NULL, 0, NULL, 0));
+    FAILS(EDGELSTM_ERROR_INVALID_ARGUMENT, edgelstm_run_lengths(m, x, B * per, B, REG_T, NULL, 0, NULL, 0, NULL, L * B * H, c, L * B * H, NULL, 0));
+    CHECK(strstr(edgelstm_last_error(), "GRU") != NULL);
+    FAILS(EDGELSTM_ERROR_INVALID_ARGUMENT, edgelstm_run_lengths(m, x, B * per, B, REG_T, NULL, 0, NULL, 0, c, 0, NULL, 0, NULL, 0));
+    SENTINEL_CHECK(c, L * B * H + 1);
 
     edgelstm_session s = {0}, s2 = {0};
     OK(edgelstm_session_create(m, B, &s));
@@ -404,6 +414,9 @@ static void test_gru_session_state(void) {
             for (int l = 0; l < L; l++) {
                 FAILS(EDGELSTM_ERROR_INVALID_ARGUMENT, edgelstm_session_get_state(s, l, c, (size_t)B * H, saved[l], (size_t)B * H));
                 FAILS(EDGELSTM_ERROR_INVALID_ARGUMENT, edgelstm_session_get_state(s, l, NULL, (size_t)B * H, saved[l], (size_t)B * H));
+                FAILS(EDGELSTM_ERROR_INVALID_ARGUMENT, edgelstm_session_get_state(s, l, c, 0, saved[l], (size_t)B * H));
+                CHECK(strstr(edgelstm_last_error(), "GRU") != NULL);
+                FAILS(EDGELSTM_ERROR_INVALID_ARGUMENT, edgelstm_session_set_state(s2, l, NULL, (size_t)B * H, saved[l], (size_t)B * H));
                 OK(edgelstm_session_get_state(s, l, NULL, 0, saved[l], (size_t)B * H));
                 FAILS(EDGELSTM_ERROR_INVALID_ARGUMENT, edgelstm_session_set_state(s2, l, c, (size_t)B * H, saved[l], (size_t)B * H));
                 OK(edgelstm_session_set_state(s2, l, NULL, 0, saved[l], (size_t)B * H));
@@ -459,6 +472,7 @@ static void test_weight_type(void) {
     edgelstm_trainer t = {7};
     FAILS(EDGELSTM_ERROR_UNSUPPORTED, edgelstm_trainer_create(q, 1e-3f, 0.5f, 1, &t));
     CHECK(t.id == 0);
+    CHECK(strstr(edgelstm_last_error(), "int8") != NULL);
     /* it runs with no other call, and mostly agrees with the float32 model it came from */
     edgelstm_config c = config_of(m);
     const int n = g_images;

@@ -22,6 +22,10 @@
  *  - Arrays are passed as (pointer, length) with the length counted in elements (floats, int32s or bytes), not bytes
  *    unless said. The length must be exactly what the shapes require: anything else is EDGELSTM_ERROR_WRONG_LENGTH,
  *    and the message says what was expected. The library never reads or writes past the length you give.
+ *  - A GRU has no cell state. For a GRU model every cell-state array (edgelstm_run's and edgelstm_run_lengths'
+ *    final_c, the c of edgelstm_session_get_state and _set_state) must be NULL with length 0; anything else, a NULL
+ *    pointer with a non-zero length included, is EDGELSTM_ERROR_INVALID_ARGUMENT (not NULL_POINTER: the mistake is
+ *    asking for a state the model does not have, not a missing buffer), and nothing is written.
  *  - Buffers are the caller's: the library never keeps a pointer you pass after the call returns, and never returns
  *    memory you must free (except through the *_free functions of handles).
  *  - Handles (edgelstm_model, edgelstm_session, edgelstm_trainer) are 64-bit values from a handle table with a
@@ -67,9 +71,10 @@
  * working. What the network calls changed in the older functions, for models those could not make before: the result
  * arrays of edgelstm_predict, edgelstm_run and edgelstm_session_step hold K outputs (a regression head's values) and,
  * for a per-step head, [B][T][K] in edgelstm_predict and edgelstm_run; for a GRU model the cell-state arrays
- * (final_c, the session's c) must be NULL with length 0; edgelstm_trainer_train_batch and edgelstm_trainer_evaluate
- * take last-step classifiers only (one label per sequence) and refuse other heads with EDGELSTM_ERROR_INVALID_ARGUMENT;
- * edgelstm_trainer_create refuses a model with int8 weights (EDGELSTM_ERROR_UNSUPPORTED).
+ * (final_c, the session's c) must be NULL with length 0 (see Conventions); edgelstm_trainer_train_batch and
+ * edgelstm_trainer_evaluate take last-step classifiers only (one label per sequence) and refuse other heads with
+ * EDGELSTM_ERROR_INVALID_ARGUMENT; edgelstm_trainer_create refuses a model with int8 weights
+ * (EDGELSTM_ERROR_UNSUPPORTED).
  *
  * Models with preprocessing take raw readings. A model trained by `edgelstm train --data FILE` stores its per-feature
  * normalisation, a regression's target scaling and a forecaster's window, horizon and choice to work relative to the
@@ -332,7 +337,12 @@ edgelstm_status edgelstm_model_config(edgelstm_model model, edgelstm_config* out
  */
 edgelstm_status edgelstm_model_network(edgelstm_model model, edgelstm_network* out);
 
-/** Writes the cell of layer `layer` (0 = bottom, to layers − 1) into *cell, as an edgelstm_cell value. */
+/**
+ * Writes the cell of layer `layer` (0 = bottom, to layers − 1) into *cell, as an edgelstm_cell value. Every layer of a
+ * model has the same cell, so this is always edgelstm_model_network's out->cell; a layer out of range is
+ * EDGELSTM_ERROR_INVALID_ARGUMENT. Deprecated as redundant: new code reads edgelstm_model_network's cell; this call
+ * stays, unchanged, for programs that use it.
+ */
 edgelstm_status edgelstm_model_layer_cell(edgelstm_model model, int32_t layer, int32_t* cell);
 
 /**
@@ -411,12 +421,13 @@ edgelstm_status edgelstm_predict_lengths(edgelstm_model model, const float* x, s
  *   outputs        [steps][batch][H]   the top layer's h at every step (len steps·batch·H)
  *   final_c        [L][batch][H]       every layer's cell state after the last step (len L·batch·H). A GRU has no
  *                                      cell state: for a GRU model final_c must be NULL with length 0, else
- *                                      EDGELSTM_ERROR_INVALID_ARGUMENT (no zeros stand in for a state)
+ *                                      EDGELSTM_ERROR_INVALID_ARGUMENT, a NULL final_c with a non-zero length
+ *                                      included (no zeros stand in for a state; see Conventions)
  *   final_h        [L][batch][H]       every layer's h after the last step; final_h of the top layer equals the last
  *                                      step of outputs
  *   probabilities  [batch][C]          as edgelstm_predict with EDGELSTM_PROBABILITIES ([batch][steps][K] for a
  *                                      per-step head; a regression head's values)
- * A NULL output with a non-zero length is EDGELSTM_ERROR_NULL_POINTER.
+ * A NULL output with a non-zero length is EDGELSTM_ERROR_NULL_POINTER (a GRU model's final_c aside, as above).
  */
 edgelstm_status edgelstm_run(edgelstm_model model, const float* x, size_t x_len, int32_t batch, int32_t steps,
                              float* outputs, size_t outputs_len, float* final_c, size_t final_c_len,
@@ -463,7 +474,7 @@ edgelstm_status edgelstm_session_step(edgelstm_session session, const float* x, 
 /**
  * Copies layer `layer`'s (0 = bottom) state into c and h, each [batch][H] (len batch·H). A GRU layer has no cell
  * state: for it, c must be NULL with c_len 0 (anything else is EDGELSTM_ERROR_INVALID_ARGUMENT, and nothing is
- * written), and h is its whole state. edgelstm_model_layer_cell tells which a layer is.
+ * written), and h is its whole state. edgelstm_model_network's cell tells which the layers are.
  */
 edgelstm_status edgelstm_session_get_state(edgelstm_session session, int32_t layer, float* c, size_t c_len, float* h,
                                            size_t h_len);

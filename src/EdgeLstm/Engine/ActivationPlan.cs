@@ -18,21 +18,32 @@ internal sealed unsafe class ActivationPlan
     private const int AlignmentFloats = 16;
 
     private readonly NetworkDescription _network;
-    private readonly AlignedBuffer _memory;
+
+    // The pinned allocation every pointer below points into, held so it lives as long as the plan (null when counting).
+    private readonly AlignedBuffer? _memory;
     private long _used;
 
     private readonly float*[] _gates, _c, _tanhC, _h, _mask, _dropped;
     private readonly float*[] _stateC, _stateH;
 
     public ActivationPlan(NetworkDescription network, EngineMode mode, int batch, int steps)
+        : this(network, mode, batch, steps, allocate: true)
+    {
+    }
+
+    /// <summary>
+    /// With <paramref name="allocate"/> false, only counts: the walk runs from a null base and nothing of the shape's
+    /// size is allocated (no memory, no labels, no lengths), for <see cref="CarvedBytes"/>.
+    /// </summary>
+    private ActivationPlan(NetworkDescription network, EngineMode mode, int batch, int steps, bool allocate)
     {
         _network = network;
         Mode = mode;
         Batch = batch;
         Steps = steps;
         HeadRows = network.HeadReadsEveryStep ? checked(batch * steps) : batch;
-        HeadLabels = network.HeadRegresses ? [] : new int[HeadRows];
-        Lengths = new int[batch];
+        HeadLabels = network.HeadRegresses || !allocate ? [] : new int[HeadRows];
+        Lengths = allocate ? new int[batch] : [];
         int layers = network.Layers.Count;
         _gates = new float*[layers];
         _c = new float*[layers];
@@ -46,6 +57,11 @@ internal sealed unsafe class ActivationPlan
         // The same walk twice: first from a null base to count, then over the real allocation.
         Carve(null);
         long total = _used;
+        if (!allocate)
+        {
+            return;
+        }
+
         if (total > int.MaxValue - AlignmentFloats)
         {
             throw new ArgumentOutOfRangeException(nameof(batch), $"A batch of {batch} sequences of {steps} steps needs {total} floats of activations in {mode} mode; one allocation holds at most {int.MaxValue - AlignmentFloats}.");
@@ -190,8 +206,15 @@ internal sealed unsafe class ActivationPlan
     /// <inheritdoc cref="InputGradient"/>
     public float* InputGradientBatchMajor { get; private set; }
 
-    /// <summary>Floats in the one allocation.</summary>
-    public long Floats => _memory.Length;
+    /// <summary>Floats in the one allocation (the walk's count, which the allocation holds exactly).</summary>
+    public long Floats => _used;
+
+    /// <summary>
+    /// The bytes a plan of this shape carves (<see cref="Floats"/> × 4), counted by the same walk that carves them but
+    /// without allocating them, so that a caller can check the memory before the first pass asks for it.
+    /// </summary>
+    public static long CarvedBytes(NetworkDescription network, EngineMode mode, int batch, int steps)
+        => sizeof(float) * new ActivationPlan(network, mode, batch, steps, allocate: false)._used;
 
     /// <summary>True when this plan is for <paramref name="mode"/>, <paramref name="batch"/> and <paramref name="steps"/>.</summary>
     public bool Fits(EngineMode mode, int batch, int steps) => Mode == mode && Batch == batch && Steps == steps;

@@ -35,12 +35,15 @@ public sealed unsafe class LstmTrainer : IDisposable
     /// Creates a trainer that computes in <paramref name="context"/> (shared with, say, a predictor of the same run);
     /// the context's threads and width are used, not the options'. The caller disposes the context.
     /// </summary>
+    /// <exception cref="NotSupportedException">The model has int8 weights: training runs in fp32.</exception>
     public LstmTrainer(LstmModel model, TrainerOptions? options, ComputeContext? context)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (model.Int8Weights is not null)
         {
-            throw new ArgumentException("The model's weights are int8: training runs in fp32, so train the fp32 model and quantize it after.", nameof(model));
+            // Not a bad argument but a model this trainer cannot take: callers tell the two apart (the C ABI maps
+            // NotSupportedException to EDGELSTM_ERROR_UNSUPPORTED).
+            throw new NotSupportedException("The model's weights are int8: training runs in fp32, so train the fp32 model and quantize it after.");
         }
 
         _options = options ?? new TrainerOptions();
@@ -52,6 +55,19 @@ public sealed unsafe class LstmTrainer : IDisposable
         _adam = new AdamOptimizer(model.Parameters.Length, _options.LearningRate);
         _gradients = new AlignedBuffer(model.Parameters.Length);
         DropoutRandom = new SeededRandom(_options.Seed);
+    }
+
+    /// <summary>
+    /// The bytes a trainer of <paramref name="config"/> holds for batches of <paramref name="batch"/> sequences of
+    /// <paramref name="steps"/> steps, counted without allocating them: the training activation plan, by the walk
+    /// that carves it, and five copies of the parameters (the weights, their gradients, Adam's two moments and the
+    /// packed copy the forward products read). For a caller to check the memory before the first batch asks for it.
+    /// </summary>
+    public static long MemoryBytes(LstmConfig config, int batch, int steps)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return ActivationPlan.CarvedBytes(NetworkDescription.Of(config), EngineMode.Train, batch, steps)
+            + (5L * sizeof(float) * ModelLimits.ParameterCount(config));
     }
 
     /// <summary>The model being trained.</summary>
