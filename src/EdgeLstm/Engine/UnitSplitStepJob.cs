@@ -42,6 +42,9 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
     // (~3 µs for the recipe's layers), so a running owner has claimed long before; one that has not is not running.
     private static readonly long StealAfterTicks = Math.Max(1, Stopwatch.Frequency * 2 / 1_000_000);
 
+    // How long to wait for a part that its thread is computing before yielding the processor to whatever else wants it.
+    private static readonly long YieldAfterTicks = Math.Max(1, Stopwatch.Frequency * 100 / 1_000_000);
+
     // Parts at most (threads); counters a cache line (16 ints) apart so that publishing one does not evict another.
     private const int MaxParts = 64;
     private const int CounterStride = 16;
@@ -187,15 +190,10 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
         long since = 0;
         while (Volatile.Read(ref _published[q * CounterStride]) < steps)
         {
-            if (stealable)
+            since = since == 0 ? Stopwatch.GetTimestamp() : since;
+            long waited = Stopwatch.GetTimestamp() - since;
+            if (stealable && (_away[q] || waited >= StealAfterTicks))
             {
-                since = since == 0 ? Stopwatch.GetTimestamp() : since;
-                if (!_away[q] && Stopwatch.GetTimestamp() - since < StealAfterTicks)
-                {
-                    Thread.SpinWait(1);
-                    continue;
-                }
-
                 if (TryClaim(q, steps - 1))
                 {
                     _away[q] = true;
@@ -209,8 +207,17 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
                 stealable = false;
             }
 
-            // Long enough to suspect that the thread computing it is not running: let the OS run it.
-            spin.SpinOnce(sleep1Threshold: -1);
+            if (waited < YieldAfterTicks)
+            {
+                // A step takes microseconds: a yield (a system call, a microsecond or more in a VM) would make this
+                // thread the late one at the next step.
+                Thread.SpinWait(1);
+            }
+            else
+            {
+                // Long enough to suspect that the thread computing it is not running: let the OS run it.
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
         }
     }
 
