@@ -200,7 +200,7 @@ public static class ModelFile
         // Preprocessing (data-cli): checked against the architecture before anything of the model's size exists.
         var preprocessing = version is { } pv ? PreprocessingMetadata.Read(reader, config, pv) : null;
         var trainingTargetMean = version is not null && metadata.ContainsKey(TrainingTargetMeanKey)
-            ? PreprocessingMetadata.Floats(reader, TrainingTargetMeanKey, config.Classes, positive: false)
+            ? PreprocessingMetadata.Floats(reader, TrainingTargetMeanKey, config.Classes, positive: false, bareListAccepted: true)
             : null;
 
         // Check every expected tensor against the file before allocating anything of the model's size.

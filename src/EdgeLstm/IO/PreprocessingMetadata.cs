@@ -156,9 +156,13 @@ internal static class PreprocessingMetadata
     /// The <paramref name="width"/> finite numbers (positive ones with <paramref name="positive"/>) of the JSON array
     /// under <paramref name="key"/>: the one reader of a metadata list of numbers (<see cref="ModelFile.NumberList"/> writes them).
     /// </summary>
-    internal static float[] Floats(SafeTensorsReader reader, string key, int width, bool positive)
+    /// <param name="bareListAccepted">
+    /// Also read a bare comma-separated list (no brackets), the form models written before the JSON array used for
+    /// <see cref="ModelFile.TrainingTargetMeanKey"/>: those files keep loading.
+    /// </param>
+    internal static float[] Floats(SafeTensorsReader reader, string key, int width, bool positive, bool bareListAccepted = false)
     {
-        string[] texts = NumberTexts(reader, key, width);
+        string[] texts = NumberTexts(reader, key, width, bareListAccepted);
         if (texts.Length != width)
         {
             throw Fail(reader, key, $"expected {width} numbers (one per {(key.StartsWith(Prefix + "input", StringComparison.Ordinal) ? "input" : "output")}), found {texts.Length}");
@@ -177,10 +181,12 @@ internal static class PreprocessingMetadata
     }
 
     /// <summary>The raw text of each number of a JSON array of at most <paramref name="max"/> numbers.</summary>
-    private static string[] NumberTexts(SafeTensorsReader reader, string key, int max)
+    private static string[] NumberTexts(SafeTensorsReader reader, string key, int max, bool bareListAccepted = false)
     {
         var items = new List<string>();
-        ReadArray(reader, key, max, JsonTokenType.Number, (ref Utf8JsonReader json) => items.Add(Encoding.UTF8.GetString(json.ValueSpan)));
+        string text = reader.Metadata[key];
+        string? asArray = bareListAccepted && !text.TrimStart().StartsWith('[') ? "[" + text + "]" : null;
+        ReadArray(reader, key, max, JsonTokenType.Number, (ref Utf8JsonReader json) => items.Add(Encoding.UTF8.GetString(json.ValueSpan)), asArray);
         return [.. items];
     }
 
@@ -208,9 +214,9 @@ internal static class PreprocessingMetadata
 
     private delegate void ItemReader(ref Utf8JsonReader json);
 
-    private static void ReadArray(SafeTensorsReader reader, string key, int max, JsonTokenType itemType, ItemReader read)
+    private static void ReadArray(SafeTensorsReader reader, string key, int max, JsonTokenType itemType, ItemReader read, string? textAsArray = null)
     {
-        string text = reader.Metadata[key];
+        string text = textAsArray ?? reader.Metadata[key];
         string expected = $"expected a JSON array of at most {max} {(itemType == JsonTokenType.Number ? "numbers" : "strings")}";
         try
         {

@@ -130,8 +130,17 @@ public class TrainingTargetMeanTests
         Assert.Null(ModelFile.Load(ModelFile.ToBytes(model)).TrainingTargetMean);
     }
 
+    /// <summary>Models written before the mean was a JSON array hold a bare comma-separated list: they still load.</summary>
+    [Fact]
+    public void A_mean_written_as_a_bare_list_by_earlier_versions_still_loads()
+    {
+        var bytes = ModelFile.ToBytes(LstmModel.Create(Regression, 1), new Dictionary<string, string> { [ModelFile.TrainingTargetMeanKey] = "0.1,-3.25E+07" });
+        Assert.Equal([0.1f, -3.25e7f], ModelFile.Load(bytes).TrainingTargetMean);
+    }
+
     [Theory]
-    [InlineData("0.1,2", "expected a JSON array of at most 2 numbers, found \"0.1,2\"")]
+    [InlineData("0.1;2", "expected a JSON array of at most 2 numbers, found invalid JSON")]
+    [InlineData("0.1,2,3", "expected a JSON array of at most 2 numbers, found more")]
     [InlineData("[0.1]", "expected 2 numbers (one per output), found 1")]
     [InlineData("[0.1,1e39]", "expected finite float32 numbers, found \"1e39\" at element 1")]
     public void A_bad_mean_is_refused_naming_the_key(string text, string problem)
