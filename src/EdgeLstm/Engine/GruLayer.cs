@@ -22,17 +22,17 @@ internal static unsafe class GruLayer
             context.Product(f.Input, f.InputSize, inputT, f.Gates, f.Steps * f.Batch, accumulate: false);
         }
 
+        if (split)
+        {
+            // The whole sequence in one parallel region; each part holds its own units of the ended samples.
+            context.UnitSplitStep.Run(context, CellKind.Gru, f, stepProjects, inputT, recurrentT, bias);
+            return;
+        }
+
         for (int t = 0; t < f.Steps; t++)
         {
-            if (split)
-            {
-                context.UnitSplitStep.Run(context, CellKind.Gru, f, t, stepProjects, inputT, recurrentT, bias);
-            }
-            else
-            {
-                float* hPrev = t == 0 ? f.H0 : f.OutputAt(t - 1);
-                context.GruStepForward.Run(context, f.Batch, f.Hidden, f.Gates + (t * f.Batch * h3), bias, hPrev, recurrentT, f.Recurrent, f.HiddenNAt(t), f.OutputAt(t), descending: (t & 1) == 1);
-            }
+            float* hPrev = t == 0 ? f.H0 : f.OutputAt(t - 1);
+            context.GruStepForward.Run(context, f.Batch, f.Hidden, f.Gates + (t * f.Batch * h3), bias, hPrev, recurrentT, f.Recurrent, f.HiddenNAt(t), f.OutputAt(t), descending: (t & 1) == 1);
 
             f.HoldEndedSamples(t);
         }

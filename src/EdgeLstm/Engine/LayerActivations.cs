@@ -56,19 +56,22 @@ internal unsafe struct LayerActivations
     /// stops changing after its length (pack_padded_sequence) and what is read at step T−1 is its own last step. A padded
     /// step's gradient is then exactly zero backward, as nothing reaches it from above or from later steps.
     /// </summary>
-    public readonly void HoldEndedSamples(int t)
+    public readonly void HoldEndedSamples(int t) => HoldEndedSamples(t, 0, Hidden);
+
+    /// <summary><see cref="HoldEndedSamples(int)"/> for units [<paramref name="unitStart"/>, <paramref name="unitEnd"/>) only: a part of a step split by units.</summary>
+    public readonly void HoldEndedSamples(int t, int unitStart, int unitEnd)
     {
         if (Lengths is null || t == 0)
         {
             return;
         }
 
-        long bytes = Hidden * sizeof(float);
+        long bytes = (unitEnd - unitStart) * sizeof(float);
         for (int b = 0; b < Batch; b++)
         {
             if (Lengths[b] <= t)
             {
-                long row = (long)b * Hidden;
+                long row = ((long)b * Hidden) + unitStart;
                 Buffer.MemoryCopy(OutputAt(t - 1) + row, OutputAt(t) + row, bytes, bytes);
                 if (C != null)
                 {

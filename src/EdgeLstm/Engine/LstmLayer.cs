@@ -23,18 +23,18 @@ internal static unsafe class LstmLayer
             context.Product(f.Input, f.InputSize, inputT, f.Gates, f.Steps * f.Batch, accumulate: false);
         }
 
+        if (split)
+        {
+            // The whole sequence in one parallel region; each part holds its own units of the ended samples.
+            context.UnitSplitStep.Run(context, CellKind.Lstm, f, stepProjects, inputT, recurrentT, bias);
+            return;
+        }
+
         for (int t = 0; t < f.Steps; t++)
         {
-            if (split)
-            {
-                context.UnitSplitStep.Run(context, CellKind.Lstm, f, t, stepProjects, inputT, recurrentT, bias);
-            }
-            else
-            {
-                float* hPrev = t == 0 ? f.H0 : f.OutputAt(t - 1);
-                float* cPrev = t == 0 ? f.C0 : f.CellAt(t - 1);
-                context.LstmStepForward.Run(context, f.Batch, f.Hidden, f.Gates + (t * f.Batch * (long)h4), bias, hPrev, cPrev, recurrentT, f.CellAt(t), f.TanhCellAt(t), f.H + (t * bh), descending: (t & 1) == 1);
-            }
+            float* hPrev = t == 0 ? f.H0 : f.OutputAt(t - 1);
+            float* cPrev = t == 0 ? f.C0 : f.CellAt(t - 1);
+            context.LstmStepForward.Run(context, f.Batch, f.Hidden, f.Gates + (t * f.Batch * (long)h4), bias, hPrev, cPrev, recurrentT, f.CellAt(t), f.TanhCellAt(t), f.H + (t * bh), descending: (t & 1) == 1);
 
             f.HoldEndedSamples(t);
         }

@@ -14,7 +14,7 @@ internal sealed unsafe class PackedWeights : EngineWeights
 {
     private readonly AlignedBuffer[] _inputT;
     private readonly AlignedBuffer[] _recurrentT;
-    private readonly bool _panels;
+    private readonly int _panelWidth;
     private readonly AlignedBuffer _headT;
 
     internal PackedWeights(NetworkDescription network)
@@ -23,19 +23,19 @@ internal sealed unsafe class PackedWeights : EngineWeights
         int layers = network.Layers.Count;
         _inputT = new AlignedBuffer[layers];
         _recurrentT = new AlignedBuffer[layers];
-        bool panels = true;
+        Span<int> columnCounts = stackalloc int[layers];
         for (int l = 0; l < layers; l++)
         {
             var layer = network.Layers[l];
             int columns = layer.Gates * layer.HiddenSize;
             _inputT[l] = new AlignedBuffer(network.LayerInputSize(l) * columns);
             _recurrentT[l] = new AlignedBuffer(layer.HiddenSize * columns);
-            panels &= columns % WeightPanels.Width == 0;
+            columnCounts[l] = columns;
         }
 
-        // One form per weight: the kernels of every width read panels, so Wᵀ is kept row-major only where some layer's
-        // columns do not fill whole panels (and every width then reads that).
-        _panels = panels;
+        // One form per weight: the kernels of every width read panels of either width, so Wᵀ is kept row-major only
+        // where some layer's columns do not fill whole panels (and every width then reads that).
+        _panelWidth = WeightPanels.PreferredWidth(columnCounts);
         _headT = new AlignedBuffer(network.TopHidden * network.Outputs);
     }
 
@@ -44,11 +44,11 @@ internal sealed unsafe class PackedWeights : EngineWeights
 
     protected override long MatrixBytes => 4L * (_inputT.Sum(b => (long)b.Length) + _recurrentT.Sum(b => (long)b.Length) + _headT.Length);
 
-    /// <summary>W_ihᵀ of a layer in the form the kernels at <paramref name="width"/> read fastest.</summary>
-    public override WeightMatrix Input(int layer, SimdWidth width) => Form(_inputT[layer], Network.LayerInputSize(layer), layer, width);
+    /// <summary>W_ihᵀ of a layer in the one form it is packed in (the kernels of every width read it).</summary>
+    public override WeightMatrix Input(int layer, SimdWidth width) => Form(_inputT[layer], Network.LayerInputSize(layer), layer);
 
-    /// <summary>W_hhᵀ of a layer in the form the kernels at <paramref name="width"/> read fastest.</summary>
-    public override WeightMatrix Recurrent(int layer, SimdWidth width) => Form(_recurrentT[layer], Network.Layers[layer].HiddenSize, layer, width);
+    /// <summary>W_hhᵀ of a layer in the one form it is packed in (the kernels of every width read it).</summary>
+    public override WeightMatrix Recurrent(int layer, SimdWidth width) => Form(_recurrentT[layer], Network.Layers[layer].HiddenSize, layer);
 
     protected override void Repack(LstmModel model)
     {
@@ -67,20 +67,20 @@ internal sealed unsafe class PackedWeights : EngineWeights
         MatrixTranspose.Transpose(parameters + model.FcWeightOffset, Network.Outputs, Network.TopHidden, _headT.Pointer);
     }
 
-    private WeightMatrix Form(AlignedBuffer packed, int rows, int layer, SimdWidth width)
+    private WeightMatrix Form(AlignedBuffer packed, int rows, int layer)
     {
         int columns = Network.Layers[layer].Gates * Network.Layers[layer].HiddenSize;
-        return _panels && WeightPanels.Usable(columns, width)
-            ? new WeightMatrix(MatMulForm.ABPanels, packed.Pointer, rows, columns)
+        return _panelWidth > 0
+            ? new WeightMatrix(MatMulForm.ABPanels, packed.Pointer, rows, columns, _panelWidth)
             : new WeightMatrix(MatMulForm.AB, packed.Pointer, rows, columns);
     }
 
     /// <summary>W [n×k] as the model stores it into this object's form of Wᵀ: panels, or row-major.</summary>
     private void Pack(float* weight, int n, int k, float* destination)
     {
-        if (_panels)
+        if (_panelWidth > 0)
         {
-            WeightPanels.PackTransposed(weight, n, k, destination, 0, n / WeightPanels.Width);
+            WeightPanels.PackTransposed(weight, n, k, _panelWidth, destination, 0, n / _panelWidth);
         }
         else
         {

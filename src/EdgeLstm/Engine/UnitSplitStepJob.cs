@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using EdgeLstm.Kernels;
 using EdgeLstm.Model;
 using EdgeLstm.Threading;
@@ -5,30 +6,79 @@ using EdgeLstm.Threading;
 namespace EdgeLstm.Engine;
 
 /// <summary>
-/// One forward time step of a recurrent layer whose batch is too small to share by rows (batch-1 inference, a stream
+/// The forward time steps of a recurrent layer whose batch is too small to share by rows (batch-1 inference, a stream
 /// step), shared by hidden units instead: part p always owns the same units and computes the gate columns of those
-/// units only (its slice of h·W_hhᵀ, and in a one-step pass of x·W_ihᵀ too) and then the cell for them. The threads
-/// share nothing but h, read between steps; the cell runs in the same parallel region as the product, so a step costs
-/// one region. Each part reads a fixed 1/parts of W_hh, which for the recipe's layer (1 MB) is 512 KB: it stays in the
-/// L2 of the core that runs the part, where one thread would stream the whole megabyte from L3 at every step.
+/// units only (its slice of h·W_hhᵀ, and in a one-step pass of x·W_ihᵀ too) and then the cell for them. Each part reads
+/// a fixed 1/parts of W_hh, which for the recipe's layer (1 MB) is 512 KB: it stays in the L2 of the core that runs the
+/// part, where one thread would stream the whole megabyte from L3 at every step.
 /// </summary>
 /// <remarks>
+/// <para>
+/// With fp32 weights the whole sequence runs in one parallel region. Between steps the parts share only h, so the only
+/// wait is the one the data needs: before step t a part waits until every part has published step t−1 (a counter per
+/// part, each on its own cache line, written by whoever computed that part). A region per step instead costs the
+/// pool's wake-up, claim and completion round trips between the cores at every step, about a microsecond each time on
+/// Zen 5. With int8 weights each step is still its own region, because the caller quantises h_{t−1} once for every
+/// part before the step.
+/// </para>
+/// <para>
+/// In the one region a part is claimed step by step. A thread claims its own part's next step at once, and another
+/// part's only after that part has kept it waiting 2 µs, and from then on at once until that part's thread claims a
+/// step again: a worker that the OS has not scheduled (a busy machine), or that the pool has not woken yet, costs the
+/// others a few microseconds per region, not a time slice, and one thread alone finishes the sequence (the tests run
+/// it that way).
+/// </para>
+/// <para>
 /// Inference only. Every fp32 product keeps its depth order whatever the column cut (an int8 one is an exact integer
 /// sum, its rows quantised once on the caller), and the cell is element-wise, so the values match the one-thread path
-/// (the tests compare them); training keeps its row split all the same, so that its
+/// whichever thread computes a part (the tests compare them); training keeps its row split all the same, so that its
 /// bits never depend on which of the two paths a thread count picked.
+/// </para>
 /// </remarks>
 internal sealed unsafe class UnitSplitStepJob : IParallelJob
 {
-    /// <summary>The step's two products run in the same region, so each has its own quantised rows when its weights are int8.</summary>
+    // How long a part may keep the others waiting without having claimed its step before one of them takes it over.
+    // Every part leaves the same wait at the start of a step, and a thread checks the others only after its own step
+    // (~3 µs for the recipe's layers), so a running owner has claimed long before; one that has not is not running.
+    private static readonly long StealAfterTicks = Math.Max(1, Stopwatch.Frequency * 2 / 1_000_000);
+
+    // How long to wait for a part that its thread is computing before yielding the processor to whatever else wants it.
+    private static readonly long YieldAfterTicks = Math.Max(1, Stopwatch.Frequency * 100 / 1_000_000);
+
+    // Parts at most (threads); counters a cache line (16 ints) apart so that publishing one does not evict another.
+    private const int MaxParts = 64;
+    private const int CounterStride = 16;
+
+    private readonly int[] _claimed = new int[MaxParts * CounterStride];
+    private readonly int[] _published = new int[MaxParts * CounterStride];
+
+    // Set when a part's step had to be taken over: its thread is likely still away, so its next steps are taken at
+    // once, without waiting again, until it claims one itself. A hint only: a wrong guess costs time, never values.
+    private readonly bool[] _away = new bool[MaxParts];
+
+    /// <summary>A step's two int8 products run in the same region, so each has its own quantised rows.</summary>
     private readonly Int8ActivationBuffer _inputRows = new(), _hiddenRows = new();
     private CellKind _cell;
-    private int _batch, _hidden, _gates, _align;
-    private float* _hPrev, _gatesOut, _recurrent, _bias, _cPrev, _c, _tanhC, _h;
+    private int _gates, _align, _stepAlone;
+    private LayerActivations _f;
+    private bool _withInput;
+    private float* _bias;
+    private WeightMatrix _inputT, _recurrentT;
+    private Simd.SimdWidth _width;
     private MatMulJob _inputProduct, _recurrentProduct;
+    private long _stepsTakenOver;
 
     /// <summary>Steps run split by units so far; lets the tests prove that they exercised this path.</summary>
     internal long StepsRun { get; private set; }
+
+    /// <summary>Parts' steps computed by a thread that took them over from another part; for the tests.</summary>
+    internal long StepsTakenOver => Volatile.Read(ref _stepsTakenOver);
+
+    /// <summary>
+    /// For the tests: the caller runs part 0 to the end, then part 1, and so on, as when the other threads never turn
+    /// up; part 0 must then take every other part's steps over.
+    /// </summary>
+    internal bool PartsInTurnOnCaller { get; set; }
 
     /// <summary>
     /// True when the steps of <paramref name="f"/> go better split by units: inference, more than one thread, too few
@@ -39,78 +89,209 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
     {
         int h = f.Hidden;
         long work = recurrentT.Work(f.Batch) + (f.Steps == 1 ? inputT.Work(f.Batch) : 0);
-        bool panelEdges = h % Math.Max(inputT.ColumnBlock, recurrentT.ColumnBlock) == 0;
-        return !f.KeepAllSteps && context.Threads > 1 && !context.SplitsRows(f.Batch, work) && panelEdges
-            && h >= WeightPanels.Width * context.Threads && work >= ComputeContext.ParallelThreshold / 4;
+        int align = Alignment(inputT, recurrentT);
+        return !f.KeepAllSteps && context.Threads > 1 && context.Threads <= MaxParts && !context.SplitsRows(f.Batch, work)
+            && h % align == 0 && h >= Math.Max(align, WeightPanels.Narrow) * context.Threads
+            && work >= ComputeContext.ParallelThreshold / 4;
     }
 
     /// <summary>
-    /// Step <paramref name="t"/> of <paramref name="f"/>. With <paramref name="withInput"/> the step also computes its
-    /// own input projection (a one-step pass, where there is no sequence-wide product to do it); otherwise the gates
-    /// already hold it.
+    /// Every step of <paramref name="f"/>. With <paramref name="withInput"/> each step also computes its own input
+    /// projection (a one-step pass, where there is no sequence-wide product to do it); otherwise the gates already
+    /// hold it.
     /// </summary>
-    public void Run(ComputeContext context, CellKind cell, in LayerActivations f, int t, bool withInput, WeightMatrix inputT, WeightMatrix recurrentT, float* bias)
+    public void Run(ComputeContext context, CellKind cell, in LayerActivations f, bool withInput, WeightMatrix inputT, WeightMatrix recurrentT, float* bias)
     {
-        bool lstm = cell == CellKind.Lstm;
         _cell = cell;
-        _batch = f.Batch;
-        _hidden = f.Hidden;
-        _gates = lstm ? 4 : 3;
-        _align = f.Hidden % WeightPanels.Width == 0 ? WeightPanels.Width : 1;
-        _hPrev = t == 0 ? f.H0 : f.OutputAt(t - 1);
-        long gateFloats = (long)f.Batch * _gates * f.Hidden;
-        _gatesOut = f.Gates + (t * gateFloats);
-        _recurrent = f.Recurrent;
+        _f = f;
+        _gates = cell == CellKind.Lstm ? 4 : 3;
+        _align = Alignment(inputT, recurrentT);
+        _withInput = withInput;
+        _inputT = inputT;
+        _recurrentT = recurrentT;
         _bias = bias;
-        _cPrev = t == 0 ? f.C0 : f.CellAt(t - 1);
-        _c = lstm ? f.CellAt(t) : null;
-        _tanhC = lstm ? f.TanhCellAt(t) : f.HiddenNAt(t);
-        _h = f.OutputAt(t);
+        _width = context.Width;
+        StepsRun += f.Steps;
+        if (inputT.Int8 is not null || recurrentT.Int8 is not null)
+        {
+            for (int t = 0; t < f.Steps; t++)
+            {
+                _stepAlone = t;
+                _inputProduct = Input(t);
+                _recurrentProduct = Recurrent(t);
+                context.Prepare(ref _inputProduct, _inputRows);
+                context.Prepare(ref _recurrentProduct, _hiddenRows);
+                RunParts(context);
+            }
 
-        // An LSTM adds h·W_hhᵀ to the gates; a GRU keeps it apart (its n gate scales it by r). A null A skips a product.
-        int columns = _gates * f.Hidden;
-        float* x = withInput ? f.Input + (t * (long)f.Batch * f.InputSize) : null;
-        _inputProduct = inputT.Product(x, inputT.Rows, _gatesOut, columns, f.Batch, accumulate: false);
-        _recurrentProduct = recurrentT.Product(_hPrev, f.Hidden, lstm ? _gatesOut : _recurrent, columns, f.Batch, accumulate: lstm);
-        context.Prepare(ref _inputProduct, _inputRows);
-        context.Prepare(ref _recurrentProduct, _hiddenRows);
-        StepsRun++;
-        context.Run(this);
+            return;
+        }
+
+        _stepAlone = -1;
+        Array.Clear(_away, 0, context.Threads);
+        Array.Clear(_claimed, 0, context.Threads * CounterStride);
+        Array.Clear(_published, 0, context.Threads * CounterStride);
+        RunParts(context);
     }
 
     public void Execute(int part, int parts)
     {
-        var (u0, u1) = BlockSplit.Of(_hidden, _align, part, parts);
+        if (_stepAlone >= 0)
+        {
+            ComputeUnits(_stepAlone, part, parts, _inputProduct, _recurrentProduct);
+            return;
+        }
+
+        for (int t = 0; t < _f.Steps; t++)
+        {
+            // Step t reads every unit of h_{t−1}: wait for every part's step t−1 (each part's step t−2 is then done as
+            // well, so nothing this step overwrites is still being read).
+            for (int q = 0; q < parts; q++)
+            {
+                WaitFor(q, t, parts, stealable: false);
+            }
+
+            if (TryClaim(part, t))
+            {
+                Step(part, parts, t);
+            }
+
+            for (int q = 0; q < parts; q++)
+            {
+                WaitFor(q, t + 1, parts, stealable: true);
+            }
+        }
+    }
+
+    /// <summary>Where a unit slice may start: at a whole column block of both weights (1 when both are fp32 row-major).</summary>
+    private static int Alignment(WeightMatrix inputT, WeightMatrix recurrentT) => Math.Max(inputT.ColumnBlock, recurrentT.ColumnBlock);
+
+    private void RunParts(ComputeContext context)
+    {
+        if (!PartsInTurnOnCaller)
+        {
+            context.Run(this);
+            return;
+        }
+
+        for (int part = 0; part < context.Threads; part++)
+        {
+            Execute(part, context.Threads);
+        }
+    }
+
+    /// <summary>
+    /// Waits until part <paramref name="q"/> has published <paramref name="steps"/> steps. With <paramref name="stealable"/>
+    /// a step that nobody has claimed after a while is taken over and computed here.
+    /// </summary>
+    private void WaitFor(int q, int steps, int parts, bool stealable)
+    {
+        var spin = default(SpinWait);
+        long since = 0;
+        while (Volatile.Read(ref _published[q * CounterStride]) < steps)
+        {
+            since = since == 0 ? Stopwatch.GetTimestamp() : since;
+            long waited = Stopwatch.GetTimestamp() - since;
+            if (stealable && (_away[q] || waited >= StealAfterTicks))
+            {
+                if (TryClaim(q, steps - 1))
+                {
+                    _away[q] = true;
+                    Step(q, parts, steps - 1);
+                    Interlocked.Increment(ref _stepsTakenOver);
+                    return;
+                }
+
+                // Someone is computing it (its own thread, back): wait, without touching its claim again.
+                _away[q] = false;
+                stealable = false;
+            }
+
+            if (waited < YieldAfterTicks)
+            {
+                // A step takes microseconds: a yield (a system call, a microsecond or more in a VM) would make this
+                // thread the late one at the next step.
+                Thread.SpinWait(1);
+            }
+            else
+            {
+                // Long enough to suspect that the thread computing it is not running: let the OS run it.
+                spin.SpinOnce(sleep1Threshold: -1);
+            }
+        }
+    }
+
+    /// <summary>Claims step <paramref name="t"/> of part <paramref name="q"/>: true for exactly one thread.</summary>
+    private bool TryClaim(int q, int t) => Interlocked.CompareExchange(ref _claimed[q * CounterStride], t + 1, t) == t;
+
+    /// <summary>Step <paramref name="t"/> of part <paramref name="part"/>'s units (fp32 weights), then publishes it.</summary>
+    private void Step(int part, int parts, int t)
+    {
+        var input = Input(t);
+        var recurrent = Recurrent(t);
+        input.Width = _width;
+        recurrent.Width = _width;
+        ComputeUnits(t, part, parts, input, recurrent);
+        Volatile.Write(ref _published[part * CounterStride], t + 1);
+    }
+
+    /// <summary>Step <paramref name="t"/>'s input projection (a null A when the gates already hold it).</summary>
+    private MatMulJob Input(int t)
+    {
+        float* x = _withInput ? _f.Input + (t * (long)_f.Batch * _f.InputSize) : null;
+        return _inputT.Product(x, _inputT.Rows, Gates(t), _gates * _f.Hidden, _f.Batch, accumulate: false);
+    }
+
+    /// <summary>
+    /// Step <paramref name="t"/>'s h_{t−1}·W_hhᵀ (a null A at t = 0 from a zero state). An LSTM adds it to the gates; a
+    /// GRU keeps it apart (its n gate scales it by r).
+    /// </summary>
+    private MatMulJob Recurrent(int t)
+    {
+        bool lstm = _cell == CellKind.Lstm;
+        float* hPrev = t == 0 ? _f.H0 : _f.OutputAt(t - 1);
+        return _recurrentT.Product(hPrev, _f.Hidden, lstm ? Gates(t) : _f.Recurrent, _gates * _f.Hidden, _f.Batch, accumulate: lstm);
+    }
+
+    private float* Gates(int t) => _f.Gates + (t * (long)_f.Batch * _gates * _f.Hidden);
+
+    private void ComputeUnits(int t, int part, int parts, in MatMulJob input, in MatMulJob recurrent)
+    {
+        ref readonly var f = ref _f;
+        var (u0, u1) = BlockSplit.Of(f.Hidden, _align, part, parts);
         if (u0 >= u1)
         {
             return;
         }
 
-        bool lstm = _cell == CellKind.Lstm;
         for (int g = 0; g < _gates; g++)
         {
-            int first = (g * _hidden) + u0, last = (g * _hidden) + u1;
-            if (_inputProduct.A != null)
+            int first = (g * f.Hidden) + u0, last = (g * f.Hidden) + u1;
+            if (input.A != null)
             {
-                _inputProduct.Compute(0, _batch, first, last);
+                input.Compute(0, f.Batch, first, last);
             }
 
-            if (_recurrentProduct.A != null)
+            if (recurrent.A != null)
             {
-                _recurrentProduct.Compute(0, _batch, first, last);
+                recurrent.Compute(0, f.Batch, first, last);
             }
         }
 
-        for (int r = 0; r < _batch; r++)
+        float* hPrev = t == 0 ? f.H0 : f.OutputAt(t - 1);
+        float* gates = Gates(t);
+        for (int r = 0; r < f.Batch; r++)
         {
-            if (lstm)
+            if (_cell == CellKind.Lstm)
             {
-                LstmCell.Forward(_gatesOut, _bias, _cPrev, _c, _tanhC, _h, _hidden, r, u0, u1);
+                LstmCell.Forward(gates, _bias, t == 0 ? f.C0 : f.CellAt(t - 1), f.CellAt(t), f.TanhCellAt(t), f.OutputAt(t), f.Hidden, r, u0, u1);
             }
             else
             {
-                GruCell.Forward(_gatesOut, _hPrev == null ? null : _recurrent, _bias, _hPrev, _tanhC, _h, _hidden, r, u0, u1);
+                GruCell.Forward(gates, hPrev == null ? null : f.Recurrent, _bias, hPrev, f.HiddenNAt(t), f.OutputAt(t), f.Hidden, r, u0, u1);
             }
         }
+
+        f.HoldEndedSamples(t, u0, u1);
     }
 }

@@ -13,8 +13,9 @@ internal enum MatMulForm
     ABt,
 
     /// <summary>
-    /// C = A·B with B [k×n] stored as <see cref="WeightPanels.Width"/>-column panels, each k rows contiguous (see
-    /// <see cref="WeightPanels"/>): the same products as <see cref="AB"/>, bit for bit, with B streamed sequentially.
+    /// C = A·B with B [k×n] stored as panels of ldb columns (<see cref="WeightPanels.Narrow"/> or
+    /// <see cref="WeightPanels.Wide"/>), each k rows contiguous (see <see cref="WeightPanels"/>): the same products as
+    /// <see cref="AB"/>, bit for bit, with B streamed sequentially.
     /// </summary>
     ABPanels,
 }

@@ -54,9 +54,10 @@ internal unsafe struct MatMulJob
     /// <summary>Computes part <paramref name="part"/> of <paramref name="parts"/> on the calling thread.</summary>
     public readonly void Execute(int part, int parts)
     {
-        // Columns are cut at whole tiles of the fp32 kernel, or at whole panels of int8 weights (where the integer
-        // kernel must start).
-        int tileWidth = Int8 is null ? 4 * VectorCount(Width) : Int8PanelMatrix.Width;
+        // Columns are cut at whole tiles of the fp32 kernel, at whole panels of fp32 panelled B (Ldb is the panel
+        // width, which may be wider than the tile), or at whole panels of int8 weights (where the integer kernel must start).
+        int tileWidth = Int8 is not null ? Int8PanelMatrix.Width
+            : Form == MatMulForm.ABPanels ? Math.Max(4 * VectorCount(Width), Ldb) : 4 * VectorCount(Width);
         int columnTiles = (N + tileWidth - 1) / tileWidth;
         if (parts == 1)
         {
@@ -131,17 +132,20 @@ internal unsafe struct MatMulJob
                 MatMulKernel<TOps, TV>.Compute(a, 1, lda, b, ldb, c, ldc, rowStart, rowEnd, colStart, colEnd, k, accumulate);
                 break;
             case MatMulForm.ABPanels:
-                // Column ranges are whole panels: every split of the columns is in multiples of the tile width. 512-bit
-                // vectors take four panels (one 64-column tile) at a time; leftover panels, and other widths, one.
-                // Rows are taken a panel at a time, so the slice of A they read stays in L2 across every group.
-                // Descending runs the same loops backwards, the leftover panels first.
-                int groupWidth = 4 * WeightPanels.Width;
-                int groups = TOps.Count == WeightPanels.Width ? (colEnd - colStart) / groupWidth : 0;
+                // B in panels of ldb columns (WeightPanels), and column ranges of whole panels. The 512-bit 4×4 tile
+                // (64 columns) takes one wide panel, or four narrow ones side by side, at a time; leftover panels,
+                // and other widths, go one panel at a time as a row-major B of ldb columns. Rows are taken a block
+                // at a time, so the slice of A they read stays in L2 across every group. Descending runs the same
+                // loops backwards, the leftover panels first.
+                int panelWidth = ldb;
+                int groupWidth = 4 * TOps.Count;
+                bool grouped = groupWidth == WeightPanels.Wide && (panelWidth == WeightPanels.Wide || panelWidth == TOps.Count);
+                int groups = grouped ? (colEnd - colStart) / groupWidth : 0;
                 int first = colStart + (groups * groupWidth);
-                int leftovers = (colEnd - first) / WeightPanels.Width;
+                int leftovers = (colEnd - first) / panelWidth;
                 if (descending)
                 {
-                    LeftoverPanels<TOps, TV>(a, lda, b, c, ldc, rowStart, rowEnd, first, leftovers, k, accumulate, descending);
+                    LeftoverPanels<TOps, TV>(a, lda, b, panelWidth, c, ldc, rowStart, rowEnd, first, leftovers, k, accumulate, descending);
                 }
 
                 for (int r0 = rowStart; r0 < rowEnd && groups > 0; r0 += MatMulKernel<TOps, TV>.PanelGroupRows)
@@ -150,14 +154,14 @@ internal unsafe struct MatMulJob
                     for (int g = 0; g < groups; g++)
                     {
                         int j = colStart + ((descending ? groups - 1 - g : g) * groupWidth);
-                        float* group = b + ((long)(j / WeightPanels.Width) * k * WeightPanels.Width);
-                        MatMulKernel<TOps, TV>.ComputePanelGroup(a, lda, group, k, c + j, ldc, r0, r1, accumulate);
+                        float* group = b + ((long)(j / panelWidth) * k * panelWidth);
+                        MatMulKernel<TOps, TV>.ComputePanelGroup(a, lda, group, panelWidth, k, c + j, ldc, r0, r1, accumulate);
                     }
                 }
 
                 if (!descending)
                 {
-                    LeftoverPanels<TOps, TV>(a, lda, b, c, ldc, rowStart, rowEnd, first, leftovers, k, accumulate, descending);
+                    LeftoverPanels<TOps, TV>(a, lda, b, panelWidth, c, ldc, rowStart, rowEnd, first, leftovers, k, accumulate, descending);
                 }
 
                 break;
@@ -167,16 +171,19 @@ internal unsafe struct MatMulJob
         }
     }
 
-    /// <summary>Panels one at a time from column <paramref name="first"/>: every panel at widths other than 512 bits.</summary>
-    private static void LeftoverPanels<TOps, TV>(float* a, int lda, float* b, float* c, int ldc, int rowStart, int rowEnd, int first, int panels, int k, bool accumulate, bool descending)
+    /// <summary>
+    /// Panels of <paramref name="panelWidth"/> columns one at a time from column <paramref name="first"/>, each a
+    /// row-major B [k×panelWidth]: every panel at widths other than 512 bits.
+    /// </summary>
+    private static void LeftoverPanels<TOps, TV>(float* a, int lda, float* b, int panelWidth, float* c, int ldc, int rowStart, int rowEnd, int first, int panels, int k, bool accumulate, bool descending)
         where TOps : struct, IVectorOps<TV>
         where TV : struct
     {
         for (int i = 0; i < panels; i++)
         {
-            int j = first + ((descending ? panels - 1 - i : i) * WeightPanels.Width);
-            float* panel = b + ((long)(j / WeightPanels.Width) * k * WeightPanels.Width);
-            MatMulKernel<TOps, TV>.Compute(a, lda, 1, panel, WeightPanels.Width, c + j, ldc, rowStart, rowEnd, 0, WeightPanels.Width, k, accumulate);
+            int j = first + ((descending ? panels - 1 - i : i) * panelWidth);
+            float* panel = b + ((long)(j / panelWidth) * k * panelWidth);
+            MatMulKernel<TOps, TV>.Compute(a, lda, 1, panel, panelWidth, c + j, ldc, rowStart, rowEnd, 0, panelWidth, k, accumulate);
         }
     }
 

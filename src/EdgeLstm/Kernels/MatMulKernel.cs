@@ -143,31 +143,34 @@ internal static unsafe class MatMulKernel<TOps, TV>
     }
 
     /// <summary>
-    /// 512-bit vectors over B stored as 16-column panels (<see cref="WeightPanels"/>): rows [rowStart, rowEnd) × the 64
-    /// columns of four consecutive panels starting at <paramref name="panels"/>, each k rows × 16 floats contiguous.
-    /// The 4×4 and 1×4 tiles take their four vectors from the four panels, so B arrives as four sequential streams (at
-    /// batch 1 the product is bound by how fast the weights arrive, and a row-major B 4 KB per row defeats the
-    /// prefetcher). Same tiles, same order of multiply-adds as the row-major path: the same bits.
+    /// 512-bit vectors over B stored in panels (<see cref="WeightPanels"/>): rows [rowStart, rowEnd) × the 64 columns
+    /// starting at <paramref name="panels"/>: one wide panel (<paramref name="panelWidth"/> 64, each depth row of the
+    /// four vectors contiguous: one sequential stream) or four narrow ones side by side (16: four streams, one vector
+    /// from each). At batch 1 the product is bound by how fast the weights arrive, and a row-major B 4 KB per row
+    /// defeats the prefetcher. Same tiles, same order of multiply-adds as the row-major path: the same bits.
     /// </summary>
-    public static void ComputePanelGroup(float* a, int lda, float* panels, int depth, float* c, int ldc, int rowStart, int rowEnd, bool accumulate)
+    public static void ComputePanelGroup(float* a, int lda, float* panels, int panelWidth, int depth, float* c, int ldc, int rowStart, int rowEnd, bool accumulate)
     {
         int w = TOps.Count;
-        int panelStride = depth * w;
+
+        // ldb steps one depth row down a panel; vectorStride steps from one of the tile's vectors to the next.
+        int ldb = panelWidth;
+        int vectorStride = panelWidth == w ? depth * w : w;
         for (int p0 = 0; p0 < depth; p0 += PackedDepthChunk)
         {
             int pc = Math.Min(PackedDepthChunk, depth - p0);
             float* ap = a + p0;
-            float* bp = panels + ((long)p0 * w);
+            float* bp = panels + ((long)p0 * ldb);
             bool acc = accumulate || p0 > 0;
             int i = rowStart;
             for (; i + TileRows <= rowEnd; i += TileRows)
             {
-                Tile4x4(ap + (i * lda), lda, 1, bp, w, panelStride, c + (i * ldc), ldc, pc, acc);
+                Tile4x4(ap + (i * lda), lda, 1, bp, ldb, vectorStride, c + (i * ldc), ldc, pc, acc);
             }
 
             for (; i < rowEnd; i++)
             {
-                Tile1x4(ap + (i * lda), 1, bp, w, panelStride, c + (i * ldc), pc, acc);
+                Tile1x4(ap + (i * lda), 1, bp, ldb, vectorStride, c + (i * ldc), pc, acc);
             }
         }
     }

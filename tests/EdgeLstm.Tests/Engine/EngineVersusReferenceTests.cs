@@ -22,7 +22,7 @@ public class EngineVersusReferenceTests
                 data.Add(cell, width, 3, 13, 33);
                 data.Add(cell, width, 2, 10, 12);  // LSTM 4H = 48: the forward weights are read as 16-column panels
                 data.Add(cell, width, 1, 1, 20);   // batch 1 (through the panel path for an LSTM)
-                data.Add(cell, width, 2, 10, 16);  // H = 16: 4H and 3H both fill whole panels
+                data.Add(cell, width, 2, 10, 16);  // H = 16: 4H fills one wide panel (64) where 512-bit kernels run, 3H narrow ones
             }
         }
 

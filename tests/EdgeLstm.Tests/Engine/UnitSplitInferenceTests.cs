@@ -6,22 +6,26 @@ namespace EdgeLstm.Tests.Engine;
 
 /// <summary>
 /// Small-batch inference on several threads splits each step by hidden units (<see cref="UnitSplitStepJob"/>): every
-/// output, final state and probability must be the one-thread predictor's, bit for bit, on hidden sizes that fill whole
-/// weight panels (32, 48: slices of 16 units, 48 split unevenly) and that do not (37, 53: row-major weights, slices of
-/// any size), for both cells, whole and padded sequences, and a stream (whose one-step pass also splits the input product).
+/// output, final state and probability must be the one-thread predictor's, bit for bit, on hidden sizes whose weights
+/// are panelled and that do not (37, 53: row-major weights, slices of any size), for both cells, whole and padded
+/// sequences, and a stream (whose one-step pass also splits the input product). Panel widths depend on the machine
+/// (WeightPanels.PreferredWidth), so the panelled sizes split on any: the LSTM's 128 and 192 units (512 and 768
+/// columns: wide or narrow panels, 192 split unevenly in slices of 64) and the GRU's 32 and 48 (96 and 144 columns:
+/// narrow panels everywhere, 48 uneven in slices of 16) and 128 (384 columns: wide where 512-bit kernels run).
 /// </summary>
 public class UnitSplitInferenceTests
 {
     public static TheoryData<CellKind, int, int, int> Cases() => new()
     {
-        { CellKind.Lstm, 32, 2, 1 },
+        { CellKind.Lstm, 128, 2, 1 },
         { CellKind.Lstm, 37, 2, 1 },
-        { CellKind.Lstm, 48, 3, 2 },
+        { CellKind.Lstm, 192, 2, 2 },
         { CellKind.Lstm, 53, 3, 3 },
         { CellKind.Gru, 32, 2, 1 },
         { CellKind.Gru, 37, 2, 2 },
         { CellKind.Gru, 48, 3, 1 },
         { CellKind.Gru, 53, 3, 3 },
+        { CellKind.Gru, 128, 2, 1 },
     };
 
     [Theory]
@@ -40,6 +44,34 @@ public class UnitSplitInferenceTests
             for (int i = 0; i < expected.Length; i++)
             {
                 Assert.True(expected[i].AsSpan().SequenceEqual(actual[i]), $"{cell} H={hidden}, {threads} threads, batch {batch}, padded {padded}: result {i} differs");
+            }
+        }
+    }
+
+    /// <summary>
+    /// A thread that another part keeps waiting takes that part's steps over (a worker the OS has not scheduled must
+    /// not stall the sequence): with the parts run in turn on the caller, part 0 computes every step of every part,
+    /// and the bits are still the one-thread path's.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void A_part_that_never_starts_is_taken_over_with_the_same_bits(CellKind cell, int hidden, int threads, int batch)
+    {
+        const int steps = 6, inputs = 5, classes = 4;
+        var model = TestModels.Make(new LstmConfig(inputs, hidden, 2, classes, steps) { Cell = cell }, 71);
+        var x = TestModels.Inputs(batch, steps, inputs, 72);
+        int[] lengths = [.. Enumerable.Range(0, batch).Select(b => steps - (2 * b))];
+        foreach (bool padded in new[] { false, true })
+        {
+            var expected = Run(model, new ComputeContext(1), x, batch, padded ? lengths : default, out _);
+            var context = new ComputeContext(threads);
+            context.UnitSplitStep.PartsInTurnOnCaller = true;
+            var actual = Run(model, context, x, batch, padded ? lengths : default, out long splitSteps);
+            Assert.Equal(2 * steps, splitSteps);
+            Assert.Equal((threads - 1) * 2 * steps, context.UnitSplitStep.StepsTakenOver);
+            for (int i = 0; i < expected.Length; i++)
+            {
+                Assert.True(expected[i].AsSpan().SequenceEqual(actual[i]), $"{cell} H={hidden}, {threads} threads in turn, batch {batch}, padded {padded}: result {i} differs");
             }
         }
     }
@@ -74,7 +106,7 @@ public class UnitSplitInferenceTests
     [InlineData(CellKind.Gru)]
     public void Split_steps_allocate_nothing_after_warm_up_on_any_thread(CellKind cell)
     {
-        var model = TestModels.Make(new LstmConfig(28, 32, 2, 10, 28) { Cell = cell }, 75);
+        var model = TestModels.Make(new LstmConfig(28, 128, 2, 10, 28) { Cell = cell }, 75);
         var x = TestModels.Inputs(1, 28, 28, 76);
         var probabilities = new float[10];
         using var context = new ComputeContext(2);

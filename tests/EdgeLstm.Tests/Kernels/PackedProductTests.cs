@@ -60,28 +60,41 @@ public class PackedProductTests
         }
     }
 
+    /// <summary>The panel widths a model's weights may be packed at, whatever the machine picks.</summary>
+    public static TheoryData<SimdWidth, int> WidthsAndPanels()
+    {
+        var data = new TheoryData<SimdWidth, int>();
+        foreach (var row in MatMulTests.Widths())
+        {
+            data.Add(row, WeightPanels.Narrow);
+            data.Add(row, WeightPanels.Wide);
+        }
+
+        return data;
+    }
+
     /// <summary>
-    /// Weights stored as 16-column panels (the forward products of inference) give the bits of the row-major product at
-    /// every width: at 512 bits four panels feed one 64-column tile, with leftover panels one at a time, and 200 rows make
-    /// two row panels (MatMulKernel.PanelGroupRows); read last panel to first (alternate steps of batch-1 inference),
-    /// the same bits again.
+    /// Weights stored as panels (the forward products of inference) give the bits of the row-major product at every
+    /// width and either panel width: at 512 bits one wide panel, or four narrow ones side by side, feed one 64-column
+    /// tile, with leftover panels one at a time; 200 rows make two row blocks (MatMulKernel.PanelGroupRows); read last
+    /// panel to first (alternate steps of batch-1 inference), the same bits again. Column counts are whole panels.
     /// </summary>
     [Theory]
-    [MemberData(nameof(MatMulTests.Widths), MemberType = typeof(MatMulTests))]
-    public unsafe void Panel_products_are_bit_identical_to_row_major_ones(SimdWidth width)
+    [MemberData(nameof(WidthsAndPanels))]
+    public unsafe void Panel_products_are_bit_identical_to_row_major_ones(SimdWidth width, int panelWidth)
     {
         var rng = new Random(5);
         int shapes = 0;
         foreach (int m in new[] { 1, 2, 5, 64, 200 })
         {
-            foreach (int n in new[] { 16, 48, 64, 80, 1024 })
+            foreach (int n in panelWidth == WeightPanels.Wide ? new[] { 64, 128, 192, 320, 1024 } : new[] { 16, 48, 64, 80, 1024 })
             {
                 foreach (int k in new[] { 1, 17, 300 })
                 {
                     var a = MatMulTests.Random(rng, m * k);
                     var b = MatMulTests.Random(rng, k * n);
                     var panels = new float[k * n];
-                    WeightPanels.Pack(b, k, n, panels);
+                    WeightPanels.Pack(b, k, n, panelWidth, panels);
                     var initial = MatMulTests.Random(rng, m * n);
                     foreach (bool accumulate in new[] { false, true })
                     {
@@ -91,14 +104,14 @@ public class PackedProductTests
                         fixed (float* pa = a, pb = b, pp = panels, pc = rowMajor, pq = fromPanels, pd = descending)
                         {
                             MatMulJob.ComputeRange(MatMulForm.AB, pa, k, pb, n, pc, n, 0, m, 0, n, k, accumulate, width);
-                            MatMulJob.ComputeRange(MatMulForm.ABPanels, pa, k, pp, n, pq, n, 0, m, 0, n, k, accumulate, width);
-                            MatMulJob.ComputeRange(MatMulForm.ABPanels, pa, k, pp, n, pd, n, 0, m, 0, n, k, accumulate, width, descending: true);
+                            MatMulJob.ComputeRange(MatMulForm.ABPanels, pa, k, pp, panelWidth, pq, n, 0, m, 0, n, k, accumulate, width);
+                            MatMulJob.ComputeRange(MatMulForm.ABPanels, pa, k, pp, panelWidth, pd, n, 0, m, 0, n, k, accumulate, width, descending: true);
                         }
 
                         for (int i = 0; i < rowMajor.Length; i++)
                         {
-                            Assert.True(BitConverter.SingleToInt32Bits(rowMajor[i]) == BitConverter.SingleToInt32Bits(fromPanels[i]), $"{width} {m}×{n}×{k} acc={accumulate}: element {i} is {fromPanels[i]:R} from panels, {rowMajor[i]:R} row-major");
-                            Assert.True(BitConverter.SingleToInt32Bits(rowMajor[i]) == BitConverter.SingleToInt32Bits(descending[i]), $"{width} {m}×{n}×{k} acc={accumulate}: element {i} is {descending[i]:R} from panels read last to first, {rowMajor[i]:R} row-major");
+                            Assert.True(BitConverter.SingleToInt32Bits(rowMajor[i]) == BitConverter.SingleToInt32Bits(fromPanels[i]), $"{width} panels of {panelWidth} {m}×{n}×{k} acc={accumulate}: element {i} is {fromPanels[i]:R} from panels, {rowMajor[i]:R} row-major");
+                            Assert.True(BitConverter.SingleToInt32Bits(rowMajor[i]) == BitConverter.SingleToInt32Bits(descending[i]), $"{width} panels of {panelWidth} {m}×{n}×{k} acc={accumulate}: element {i} is {descending[i]:R} from panels read last to first, {rowMajor[i]:R} row-major");
                         }
 
                         shapes++;
