@@ -94,10 +94,22 @@ internal static unsafe class Args
 
     /// <summary>
     /// Per-sample lengths: an optional array (NULL with length 0 means every sequence is full length) of one per
-    /// sequence. Their range (1 to steps) is the engine's to check, before it computes anything.
+    /// sequence, each 1 to <paramref name="steps"/> as edgelstm.h says. Checked here because the library's trainer also
+    /// takes 0 (an empty slot its own callers fill a short batch with), which the C API does not offer.
     /// </summary>
-    public static ReadOnlySpan<int> Lengths(int* lengths, nuint length, int batch)
-        => Optional(lengths, length, batch, "lengths", "one per sequence: batch {0}", batch);
+    public static ReadOnlySpan<int> Lengths(int* lengths, nuint length, int batch, int steps)
+    {
+        var values = Optional(lengths, length, batch, "lengths", "one per sequence: batch {0}", batch);
+        for (int b = 0; b < values.Length; b++)
+        {
+            if (values[b] < 1 || values[b] > steps)
+            {
+                throw new NativeException(Status.InvalidArgument, $"lengths[{b}] is {values[b]}; each length must be 1 to the batch's {steps} steps");
+            }
+        }
+
+        return values;
+    }
 
     /// <summary>
     /// Copies <paramref name="bytes"/> out when they fit. Writes the size it takes to <paramref name="needed"/> on success

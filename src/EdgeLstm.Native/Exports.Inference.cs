@@ -51,7 +51,7 @@ internal static unsafe partial class Exports
             }
 
             var inputs = Args.Exact(x, xLength, Args.Count(batch, steps, config.InputSize), "x", InputShape, batch, steps, config.InputSize);
-            var sequenceLengths = Args.Lengths(lengths, lengthsLength, batch);
+            var sequenceLengths = Args.Lengths(lengths, lengthsLength, batch, steps);
             var result = HeadResults(config, output, outputLength, "out", batch, steps, optional: false);
             entry.Predict(inputs, batch, sequenceLengths, result, logits: kind == 1);
             return Status.Ok;
@@ -73,7 +73,7 @@ internal static unsafe partial class Exports
             Args.Positive(steps, "steps");
             int hidden = config.HiddenSize, layers = config.Layers;
             var inputs = Args.Exact(x, xLength, Args.Count(batch, steps, config.InputSize), "x", InputShape, batch, steps, config.InputSize);
-            var sequenceLengths = Args.Lengths(lengths, lengthsLength, batch);
+            var sequenceLengths = Args.Lengths(lengths, lengthsLength, batch, steps);
             var perStep = Args.Optional(outputs, outputsLength, Args.Count(steps, batch, hidden), "outputs", "steps {0} × batch {1} × hidden_size {2}", steps, batch, hidden);
             var c = Args.CellState(config.Cell, finalC, finalCLength, Args.Count(layers, batch, hidden), optional: true, "final_c", "layers {0} × batch {1} × hidden_size {2}", layers, batch, hidden);
             var h = Args.Optional(finalH, finalHLength, Args.Count(layers, batch, hidden), "final_h", "layers {0} × batch {1} × hidden_size {2}", layers, batch, hidden);

@@ -57,7 +57,7 @@ internal static unsafe partial class Exports
                 throw new NativeException(Status.InvalidArgument, $"this call takes {(wantsTargets ? "float targets" : "class labels")}, but this model's head is {config.Head}: use {Replacement(config, function)}");
             }
 
-            var sequenceLengths = Args.Lengths(lengths, lengthsLength, size);
+            var sequenceLengths = Args.Lengths(lengths, lengthsLength, size, steps);
             if (config.HeadRegresses)
             {
                 var values = config.HeadReadsEveryStep
