@@ -13,21 +13,16 @@ internal static unsafe class GruLayer
     {
         long h3 = 3L * f.Hidden;
 
-        // The input projection of every step at once; the biases are added by the cell. A one-step pass split by units
-        // computes its own (see LstmLayer).
-        bool split = UnitSplitStepJob.Applies(context, f, inputT, recurrentT);
-        bool stepProjects = split && f.Steps == 1;
-        if (!stepProjects)
+        // Small batches on several threads: the whole sequence, its input projection included, in one region split by
+        // hidden units (see UnitSplitStepJob).
+        if (UnitSplitStepJob.Applies(context, f, inputT, recurrentT))
         {
-            context.Product(f.Input, f.InputSize, inputT, f.Gates, f.Steps * f.Batch, accumulate: false);
-        }
-
-        if (split)
-        {
-            // The whole sequence in one parallel region; each part holds its own units of the ended samples.
-            context.UnitSplitStep.Run(context, CellKind.Gru, f, stepProjects, inputT, recurrentT, bias);
+            context.UnitSplitStep.Run(context, CellKind.Gru, f, inputT, recurrentT, bias);
             return;
         }
+
+        // The input projection of every step at once: the one large product of the forward pass.
+        context.Product(f.Input, f.InputSize, inputT, f.Gates, f.Steps * f.Batch, accumulate: false);
 
         for (int t = 0; t < f.Steps; t++)
         {

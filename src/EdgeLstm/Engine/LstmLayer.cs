@@ -14,21 +14,16 @@ internal static unsafe class LstmLayer
         int h4 = 4 * f.Hidden;
         long bh = f.StepFloats;
 
-        // The input projection of every step at once: the one large product of the forward pass. A step split by
-        // units computes its own when there is only the one step (a stream), so that product is shared too.
-        bool split = UnitSplitStepJob.Applies(context, f, inputT, recurrentT);
-        bool stepProjects = split && f.Steps == 1;
-        if (!stepProjects)
+        // Small batches on several threads: the whole sequence, its input projection included, in one region split by
+        // hidden units (see UnitSplitStepJob).
+        if (UnitSplitStepJob.Applies(context, f, inputT, recurrentT))
         {
-            context.Product(f.Input, f.InputSize, inputT, f.Gates, f.Steps * f.Batch, accumulate: false);
-        }
-
-        if (split)
-        {
-            // The whole sequence in one parallel region; each part holds its own units of the ended samples.
-            context.UnitSplitStep.Run(context, CellKind.Lstm, f, stepProjects, inputT, recurrentT, bias);
+            context.UnitSplitStep.Run(context, CellKind.Lstm, f, inputT, recurrentT, bias);
             return;
         }
+
+        // The input projection of every step at once: the one large product of the forward pass.
+        context.Product(f.Input, f.InputSize, inputT, f.Gates, f.Steps * f.Batch, accumulate: false);
 
         for (int t = 0; t < f.Steps; t++)
         {

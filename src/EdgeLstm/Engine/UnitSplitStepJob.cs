@@ -8,7 +8,9 @@ namespace EdgeLstm.Engine;
 /// <summary>
 /// The forward time steps of a recurrent layer whose batch is too small to share by rows (batch-1 inference, a stream
 /// step), shared by hidden units instead: part p always owns the same units and computes the gate columns of those
-/// units only (its slice of h·W_hhᵀ, and in a one-step pass of x·W_ihᵀ too) and then the cell for them. Each part reads
+/// units only (its slice of x·W_ihᵀ for every step, of h·W_hhᵀ at each step) and then the cell for them. The core that
+/// reads a gate value is the one that wrote it: had the input projection been split by plain column ranges, half of
+/// every part's gates would arrive from the other core's cache at every step. Each part reads
 /// a fixed 1/parts of W_hh, which for the recipe's layer (1 MB) is 512 KB: it stays in the L2 of the core that runs the
 /// part, where one thread would stream the whole megabyte from L3 at every step.
 /// </summary>
@@ -61,7 +63,6 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
     private CellKind _cell;
     private int _gates, _align, _stepAlone;
     private LayerActivations _f;
-    private bool _withInput;
     private float* _bias;
     private WeightMatrix _inputT, _recurrentT;
     private Simd.SimdWidth _width;
@@ -96,17 +97,16 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
     }
 
     /// <summary>
-    /// Every step of <paramref name="f"/>. With <paramref name="withInput"/> each step also computes its own input
-    /// projection (a one-step pass, where there is no sequence-wide product to do it); otherwise the gates already
-    /// hold it.
+    /// Every step of <paramref name="f"/>, and its input projection: with fp32 weights each part computes its own
+    /// units' gate columns of it for every step at the start of its first step (so the core that reads them wrote them),
+    /// with int8 weights it is one shared product before the steps, or part of the step when there is only one.
     /// </summary>
-    public void Run(ComputeContext context, CellKind cell, in LayerActivations f, bool withInput, WeightMatrix inputT, WeightMatrix recurrentT, float* bias)
+    public void Run(ComputeContext context, CellKind cell, in LayerActivations f, WeightMatrix inputT, WeightMatrix recurrentT, float* bias)
     {
         _cell = cell;
         _f = f;
         _gates = cell == CellKind.Lstm ? 4 : 3;
         _align = Alignment(inputT, recurrentT);
-        _withInput = withInput;
         _inputT = inputT;
         _recurrentT = recurrentT;
         _bias = bias;
@@ -114,10 +114,17 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
         StepsRun += f.Steps;
         if (inputT.Int8 is not null || recurrentT.Int8 is not null)
         {
+            // The caller quantises each product's rows once for every part, so each step is its own region.
+            bool withInput = f.Steps == 1;
+            if (!withInput)
+            {
+                context.Product(f.Input, f.InputSize, inputT, f.Gates, f.Steps * f.Batch, accumulate: false);
+            }
+
             for (int t = 0; t < f.Steps; t++)
             {
                 _stepAlone = t;
-                _inputProduct = Input(t);
+                _inputProduct = withInput ? StepInput(t) : default;
                 _recurrentProduct = Recurrent(t);
                 context.Prepare(ref _inputProduct, _inputRows);
                 context.Prepare(ref _recurrentProduct, _hiddenRows);
@@ -224,10 +231,13 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
     /// <summary>Claims step <paramref name="t"/> of part <paramref name="q"/>: true for exactly one thread.</summary>
     private bool TryClaim(int q, int t) => Interlocked.CompareExchange(ref _claimed[q * CounterStride], t + 1, t) == t;
 
-    /// <summary>Step <paramref name="t"/> of part <paramref name="part"/>'s units (fp32 weights), then publishes it.</summary>
+    /// <summary>
+    /// Step <paramref name="t"/> of part <paramref name="part"/>'s units (fp32 weights), then publishes it. Step 0 first
+    /// computes the part's gate columns of the input projection for every step.
+    /// </summary>
     private void Step(int part, int parts, int t)
     {
-        var input = Input(t);
+        var input = t == 0 ? _inputT.Product(_f.Input, _inputT.Rows, _f.Gates, _gates * _f.Hidden, _f.Steps * _f.Batch, accumulate: false) : default;
         var recurrent = Recurrent(t);
         input.Width = _width;
         recurrent.Width = _width;
@@ -235,12 +245,9 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
         Volatile.Write(ref _published[part * CounterStride], t + 1);
     }
 
-    /// <summary>Step <paramref name="t"/>'s input projection (a null A when the gates already hold it).</summary>
-    private MatMulJob Input(int t)
-    {
-        float* x = _withInput ? _f.Input + (t * (long)_f.Batch * _f.InputSize) : null;
-        return _inputT.Product(x, _inputT.Rows, Gates(t), _gates * _f.Hidden, _f.Batch, accumulate: false);
-    }
+    /// <summary>The input projection of step <paramref name="t"/> alone (a one-step pass with int8 weights).</summary>
+    private MatMulJob StepInput(int t)
+        => _inputT.Product(_f.Input + (t * (long)_f.Batch * _f.InputSize), _inputT.Rows, Gates(t), _gates * _f.Hidden, _f.Batch, accumulate: false);
 
     /// <summary>
     /// Step <paramref name="t"/>'s h_{t−1}·W_hhᵀ (a null A at t = 0 from a zero state). An LSTM adds it to the gates; a
@@ -269,7 +276,7 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
             int first = (g * f.Hidden) + u0, last = (g * f.Hidden) + u1;
             if (input.A != null)
             {
-                input.Compute(0, f.Batch, first, last);
+                input.Compute(0, input.M, first, last);
             }
 
             if (recurrent.A != null)
