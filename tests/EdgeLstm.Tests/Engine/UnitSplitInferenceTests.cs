@@ -31,22 +31,7 @@ public class UnitSplitInferenceTests
     [Theory]
     [MemberData(nameof(Cases))]
     public void A_split_sequence_matches_one_thread_exactly(CellKind cell, int hidden, int threads, int batch)
-    {
-        const int steps = 6, inputs = 5, classes = 4;
-        var model = TestModels.Make(new LstmConfig(inputs, hidden, 2, classes, steps) { Cell = cell }, 71);
-        var x = TestModels.Inputs(batch, steps, inputs, 72);
-        int[] lengths = [.. Enumerable.Range(0, batch).Select(b => steps - (2 * b))];
-        foreach (bool padded in new[] { false, true })
-        {
-            var expected = Run(model, new ComputeContext(1), x, batch, padded ? lengths : default, out _);
-            var actual = Run(model, new ComputeContext(threads), x, batch, padded ? lengths : default, out long splitSteps);
-            Assert.Equal(2 * steps, splitSteps);
-            for (int i = 0; i < expected.Length; i++)
-            {
-                Assert.True(expected[i].AsSpan().SequenceEqual(actual[i]), $"{cell} H={hidden}, {threads} threads, batch {batch}, padded {padded}: result {i} differs");
-            }
-        }
-    }
+        => SplitSequenceMatchesOneThread(cell, hidden, threads, batch, partsInTurn: false);
 
     /// <summary>
     /// A thread that another part keeps waiting takes that part's steps over (a worker the OS has not scheduled must
@@ -56,25 +41,7 @@ public class UnitSplitInferenceTests
     [Theory]
     [MemberData(nameof(Cases))]
     public void A_part_that_never_starts_is_taken_over_with_the_same_bits(CellKind cell, int hidden, int threads, int batch)
-    {
-        const int steps = 6, inputs = 5, classes = 4;
-        var model = TestModels.Make(new LstmConfig(inputs, hidden, 2, classes, steps) { Cell = cell }, 71);
-        var x = TestModels.Inputs(batch, steps, inputs, 72);
-        int[] lengths = [.. Enumerable.Range(0, batch).Select(b => steps - (2 * b))];
-        foreach (bool padded in new[] { false, true })
-        {
-            var expected = Run(model, new ComputeContext(1), x, batch, padded ? lengths : default, out _);
-            var context = new ComputeContext(threads);
-            context.UnitSplitStep.PartsInTurnOnCaller = true;
-            var actual = Run(model, context, x, batch, padded ? lengths : default, out long splitSteps);
-            Assert.Equal(2 * steps, splitSteps);
-            Assert.Equal((threads - 1) * 2 * steps, context.UnitSplitStep.StepsTakenOver);
-            for (int i = 0; i < expected.Length; i++)
-            {
-                Assert.True(expected[i].AsSpan().SequenceEqual(actual[i]), $"{cell} H={hidden}, {threads} threads in turn, batch {batch}, padded {padded}: result {i} differs");
-            }
-        }
-    }
+        => SplitSequenceMatchesOneThread(cell, hidden, threads, batch, partsInTurn: true);
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -132,6 +99,31 @@ public class UnitSplitInferenceTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.Equal(0, context.WorkerAllocatedBytes - workersBefore);
         Assert.Equal(3 * ((2 * 28) + 2), context.UnitSplitStep.StepsRun - splitBefore);
+    }
+
+    private static void SplitSequenceMatchesOneThread(CellKind cell, int hidden, int threads, int batch, bool partsInTurn)
+    {
+        const int steps = 6, inputs = 5, classes = 4;
+        var model = TestModels.Make(new LstmConfig(inputs, hidden, 2, classes, steps) { Cell = cell }, 71);
+        var x = TestModels.Inputs(batch, steps, inputs, 72);
+        int[] lengths = [.. Enumerable.Range(0, batch).Select(b => steps - (2 * b))];
+        foreach (bool padded in new[] { false, true })
+        {
+            var expected = Run(model, new ComputeContext(1), x, batch, padded ? lengths : default, out _);
+            var context = new ComputeContext(threads);
+            context.UnitSplitStep.PartsInTurnOnCaller = partsInTurn;
+            var actual = Run(model, context, x, batch, padded ? lengths : default, out long splitSteps);
+            Assert.Equal(2 * steps, splitSteps);
+            if (partsInTurn)
+            {
+                Assert.Equal((threads - 1) * 2 * steps, context.UnitSplitStep.StepsTakenOver);
+            }
+
+            for (int i = 0; i < expected.Length; i++)
+            {
+                Assert.True(expected[i].AsSpan().SequenceEqual(actual[i]), $"{cell} H={hidden}, {threads} threads{(partsInTurn ? " in turn" : string.Empty)}, batch {batch}, padded {padded}: result {i} differs");
+            }
+        }
     }
 
     private static float[][] Run(LstmModel model, ComputeContext context, float[] x, int batch, ReadOnlySpan<int> lengths, out long splitSteps)
