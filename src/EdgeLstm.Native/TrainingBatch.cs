@@ -38,8 +38,8 @@ internal static unsafe partial class Exports
 
         /// <summary>
         /// Checks every array against the model's shapes (NULL pointers, lengths, a head that does not take what was
-        /// passed, non-finite targets) before anything is computed; the labels' range and the lengths' range are
-        /// checked by the trainer, also before it changes anything.
+        /// passed, non-finite targets, lengths out of 1..steps) before anything is computed; the range of the labels
+        /// the head reads is checked by the trainer, also before it changes anything.
         /// </summary>
         public BatchSpans Check(LstmConfig config, string function)
         {

@@ -517,9 +517,9 @@ edgelstm_status edgelstm_trainer_train_batch(edgelstm_trainer trainer, const flo
 /**
  * One training step of a classifier (either classifying head) on a batch, with lengths: x [batch][steps][I];
  * lengths [batch] (each 1..steps; NULL with 0 = all full length); labels [batch] for a last-step head or [batch][steps]
- * for a per-step head (labels_len says which it is given; anything else is EDGELSTM_ERROR_WRONG_LENGTH), each in
- * 0..K-1, padded steps' labels included (they are not used: 0 will do). Padded steps add nothing to the loss or the
- * gradients. Writes the batch's loss before the update into *loss. A regression model is
+ * for a per-step head (labels_len says which it is given; anything else is EDGELSTM_ERROR_WRONG_LENGTH), each real
+ * step's in 0..K-1; a padded step's label is neither read nor checked (-1, "no label", is the usual filler). Padded
+ * steps add nothing to the loss or the gradients. Writes the batch's loss before the update into *loss. A regression model is
  * EDGELSTM_ERROR_INVALID_ARGUMENT (use edgelstm_trainer_train_targets).
  */
 edgelstm_status edgelstm_trainer_train_labels(edgelstm_trainer trainer, const float* x, size_t x_len, int32_t batch,

@@ -24,6 +24,7 @@ internal sealed unsafe class PackedWeights : EngineWeights
         _inputT = new AlignedBuffer[layers];
         _recurrentT = new AlignedBuffer[layers];
         Span<int> columnCounts = stackalloc int[layers];
+        Span<int> hiddenSizes = stackalloc int[layers];
         for (int l = 0; l < layers; l++)
         {
             var layer = network.Layers[l];
@@ -31,11 +32,12 @@ internal sealed unsafe class PackedWeights : EngineWeights
             _inputT[l] = new AlignedBuffer(network.LayerInputSize(l) * columns);
             _recurrentT[l] = new AlignedBuffer(layer.HiddenSize * columns);
             columnCounts[l] = columns;
+            hiddenSizes[l] = layer.HiddenSize;
         }
 
         // One form per weight: the kernels of every width read panels of either width, so Wᵀ is kept row-major only
         // where some layer's columns do not fill whole panels (and every width then reads that).
-        _panelWidth = WeightPanels.PreferredWidth(columnCounts);
+        _panelWidth = WeightPanels.PreferredWidth(hiddenSizes, columnCounts);
         _headT = new AlignedBuffer(network.TopHidden * network.Outputs);
     }
 

@@ -40,8 +40,9 @@ namespace EdgeLstm.Engine;
 internal sealed unsafe class UnitSplitStepJob : IParallelJob
 {
     // How long a part may keep the others waiting without having claimed its step before one of them takes it over.
-    // Every part leaves the same wait at the start of a step, and a thread checks the others only after its own step
-    // (~3 µs for the recipe's layers), so a running owner has claimed long before; one that has not is not running.
+    // Every part leaves the previous step's wait together, and a thread checks the others only after its own step
+    // (~3 µs for the recipe's layers; step 0, with the part's input projection, takes longer), so a running owner has
+    // claimed long before; one that has not is not running.
     private static readonly long StealAfterTicks = Math.Max(1, Stopwatch.Frequency * 2 / 1_000_000);
 
     // How long to wait for a part that its thread is computing before yielding the processor to whatever else wants it.
@@ -55,7 +56,8 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
     private readonly int[] _published = new int[MaxParts * CounterStride];
 
     // Set when a part's step had to be taken over: its thread is likely still away, so its next steps are taken at
-    // once, without waiting again, until it claims one itself. A hint only: a wrong guess costs time, never values.
+    // once, without waiting again, until a take-over fails because it claimed one itself. A hint only: a wrong guess
+    // costs time, never values.
     private readonly bool[] _away = new bool[MaxParts];
 
     /// <summary>A step's two int8 products run in the same region, so each has its own quantised rows.</summary>
@@ -68,6 +70,10 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
     private Simd.SimdWidth _width;
     private MatMulJob _inputProduct, _recurrentProduct;
     private long _stepsTakenOver;
+
+    // Set when a step threw: its part will never be published, so every waiting thread gives up instead of waiting
+    // for it, and the pool hands the exception to the caller.
+    private volatile bool _failed;
 
     /// <summary>Steps run split by units so far; lets the tests prove that they exercised this path.</summary>
     internal long StepsRun { get; private set; }
@@ -135,6 +141,7 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
         }
 
         _stepAlone = -1;
+        _failed = false;
         Array.Clear(_away, 0, context.Threads);
         Array.Clear(_claimed, 0, context.Threads * CounterStride);
         Array.Clear(_published, 0, context.Threads * CounterStride);
@@ -149,23 +156,19 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
             return;
         }
 
-        for (int t = 0; t < _f.Steps; t++)
+        // Step t reads every unit of h_{t−1}, so it starts only when every part has published step t−1: the wait at the
+        // end of the previous iteration (each part's step t−2 is then done as well, so nothing this step overwrites
+        // is still being read).
+        for (int t = 0; t < _f.Steps && !_failed; t++)
         {
-            // Step t reads every unit of h_{t−1}: wait for every part's step t−1 (each part's step t−2 is then done as
-            // well, so nothing this step overwrites is still being read).
-            for (int q = 0; q < parts; q++)
-            {
-                WaitFor(q, t, parts, stealable: false);
-            }
-
             if (TryClaim(part, t))
             {
                 Step(part, parts, t);
             }
 
-            for (int q = 0; q < parts; q++)
+            for (int q = 0; q < parts && !_failed; q++)
             {
-                WaitFor(q, t + 1, parts, stealable: true);
+                WaitFor(q, t + 1, parts);
             }
         }
     }
@@ -188,14 +191,15 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
     }
 
     /// <summary>
-    /// Waits until part <paramref name="q"/> has published <paramref name="steps"/> steps. With <paramref name="stealable"/>
-    /// a step that nobody has claimed after a while is taken over and computed here.
+    /// Waits until part <paramref name="q"/> has published <paramref name="steps"/> steps, or a step failed. A step that
+    /// nobody has claimed after a while is taken over and computed here.
     /// </summary>
-    private void WaitFor(int q, int steps, int parts, bool stealable)
+    private void WaitFor(int q, int steps, int parts)
     {
         var spin = default(SpinWait);
+        bool stealable = true;
         long since = 0;
-        while (Volatile.Read(ref _published[q * CounterStride]) < steps)
+        while (Volatile.Read(ref _published[q * CounterStride]) < steps && !_failed)
         {
             since = since == 0 ? Stopwatch.GetTimestamp() : since;
             long waited = Stopwatch.GetTimestamp() - since;
@@ -237,12 +241,26 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
     /// </summary>
     private void Step(int part, int parts, int t)
     {
+        try
+        {
+            StepUnits(part, parts, t);
+        }
+        catch
+        {
+            _failed = true;
+            throw;
+        }
+
+        Volatile.Write(ref _published[part * CounterStride], t + 1);
+    }
+
+    private void StepUnits(int part, int parts, int t)
+    {
         var input = t == 0 ? _inputT.Product(_f.Input, _inputT.Rows, _f.Gates, _gates * _f.Hidden, _f.Steps * _f.Batch, accumulate: false) : default;
         var recurrent = Recurrent(t);
         input.Width = _width;
         recurrent.Width = _width;
         ComputeUnits(t, part, parts, input, recurrent);
-        Volatile.Write(ref _published[part * CounterStride], t + 1);
     }
 
     /// <summary>The input projection of step <paramref name="t"/> alone (a one-step pass with int8 weights).</summary>

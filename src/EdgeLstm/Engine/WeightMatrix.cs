@@ -17,7 +17,8 @@ internal readonly unsafe struct WeightMatrix(MatMulForm form, float* data, int r
     public int Columns { get; } = columns;
 
     /// <summary>Columns per panel (<see cref="WeightPanels"/>) of the <see cref="MatMulForm.ABPanels"/> form; 0 when row-major.</summary>
-    public int PanelWidth { get; } = form == MatMulForm.ABPanels ? panelWidth : 0;
+    public int PanelWidth { get; } = form != MatMulForm.ABPanels ? 0
+        : panelWidth > 0 ? panelWidth : throw new ArgumentOutOfRangeException(nameof(panelWidth), "A panelled matrix needs its panel width.");
 
     /// <summary>
     /// The product's ldb: the row length of B as the kernels step through it, the panel width for panels (see

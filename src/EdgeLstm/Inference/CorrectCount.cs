@@ -11,7 +11,8 @@ public static class CorrectCount
     /// Right answers among a batch's head rows, and how many rows were judged. A last-step head has one row per sample:
     /// <paramref name="probabilities"/> [B×K], <paramref name="labels"/> [B]. A per-step head has one per sample and
     /// real step: <paramref name="probabilities"/> time-major [T×B×K] (as the trainer keeps them), <paramref name="labels"/>
-    /// batch-major [B×T], and a padded step (t ≥ <paramref name="lengths"/>[b]; empty lengths = all T) is not judged.
+    /// batch-major [B×T], and a padded step (t ≥ <paramref name="lengths"/>[b]; empty lengths = all T) is not judged;
+    /// nor is an empty slot (length 0, which the trainer accepts to keep a batch's shape) under either head.
     /// </summary>
     public static (long Correct, long Judged) Of(ReadOnlySpan<float> probabilities, ReadOnlySpan<int> labels, int batch, int steps, int classes, bool everyStep, ReadOnlySpan<int> lengths = default)
     {
@@ -20,6 +21,11 @@ public static class CorrectCount
         {
             if (!everyStep)
             {
+                if (!lengths.IsEmpty && lengths[b] == 0)
+                {
+                    continue;
+                }
+
                 correct += Evaluator.PredictedClass(probabilities.Slice(b * classes, classes)) == labels[b] ? 1 : 0;
                 judged++;
                 continue;

@@ -25,14 +25,15 @@ internal static unsafe class WeightPanels
     public const int Wide = 64;
 
     /// <summary>
-    /// The panel width this machine's weights are packed at when every product's <paramref name="columns"/> are whole
-    /// panels of it: <see cref="Wide"/> where 512-bit kernels run, else <see cref="Narrow"/>; 0 (row-major) when not even
-    /// narrow panels fit.
+    /// The panel width this machine's weights are packed at: <see cref="Wide"/> where 512-bit kernels run and every
+    /// layer's hidden size is whole wide panels (so each gate's block of G·H columns starts at a panel edge, as a step
+    /// split by hidden units needs), else <see cref="Narrow"/> when every product's columns are whole narrow panels;
+    /// 0 (row-major) when not even those fit.
     /// </summary>
-    public static int PreferredWidth(ReadOnlySpan<int> columns)
+    public static int PreferredWidth(ReadOnlySpan<int> hiddenSizes, ReadOnlySpan<int> columns)
     {
         bool wide = SimdSupport.Resolve(SimdWidth.Auto) == SimdWidth.Vector512;
-        if (wide && AllWhole(columns, Wide))
+        if (wide && AllWhole(hiddenSizes, Wide))
         {
             return Wide;
         }

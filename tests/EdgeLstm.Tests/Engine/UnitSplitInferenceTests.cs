@@ -9,9 +9,9 @@ namespace EdgeLstm.Tests.Engine;
 /// output, final state and probability must be the one-thread predictor's, bit for bit, on hidden sizes whose weights
 /// are panelled and that do not (37, 53: row-major weights, slices of any size), for both cells, whole and padded
 /// sequences, and a stream (whose one-step pass also splits the input product). Panel widths depend on the machine
-/// (WeightPanels.PreferredWidth), so the panelled sizes split on any: the LSTM's 128 and 192 units (512 and 768
-/// columns: wide or narrow panels, 192 split unevenly in slices of 64) and the GRU's 32 and 48 (96 and 144 columns:
-/// narrow panels everywhere, 48 uneven in slices of 16) and 128 (384 columns: wide where 512-bit kernels run).
+/// (WeightPanels.PreferredWidth: wide only for hidden sizes of whole wide panels), so the panelled sizes split on any:
+/// 128 and 192 units (wide panels where 512-bit kernels run, else narrow; 192 split unevenly in slices of 64) and 32,
+/// 48 and 80 (narrow panels everywhere, 48 uneven in slices of 16).
 /// </summary>
 public class UnitSplitInferenceTests
 {
@@ -21,6 +21,7 @@ public class UnitSplitInferenceTests
         { CellKind.Lstm, 37, 2, 1 },
         { CellKind.Lstm, 192, 2, 2 },
         { CellKind.Lstm, 53, 3, 3 },
+        { CellKind.Lstm, 80, 2, 1 },
         { CellKind.Gru, 32, 2, 1 },
         { CellKind.Gru, 37, 2, 2 },
         { CellKind.Gru, 48, 3, 1 },

@@ -60,6 +60,20 @@ public class PackedProductTests
         }
     }
 
+    /// <summary>
+    /// Wide panels only where 512-bit kernels run and every hidden size is whole wide panels (a step split by units
+    /// cuts each gate's block at a panel edge); narrow ones where the columns fill them; row-major otherwise.
+    /// </summary>
+    [Fact]
+    public void The_panel_width_follows_the_machine_and_the_hidden_sizes()
+    {
+        int wide = SimdSupport.Resolve(SimdWidth.Auto) == SimdWidth.Vector512 ? WeightPanels.Wide : WeightPanels.Narrow;
+        Assert.Equal(wide, WeightPanels.PreferredWidth([256, 128], [1024, 512]));
+        Assert.Equal(WeightPanels.Narrow, WeightPanels.PreferredWidth([256, 208], [1024, 832])); // 4·208 fills 64-column panels, 208 units do not
+        Assert.Equal(WeightPanels.Narrow, WeightPanels.PreferredWidth([48], [144]));
+        Assert.Equal(0, WeightPanels.PreferredWidth([256, 10], [1024, 40]));
+    }
+
     /// <summary>The panel widths a model's weights may be packed at, whatever the machine picks.</summary>
     public static TheoryData<SimdWidth, int> WidthsAndPanels()
     {

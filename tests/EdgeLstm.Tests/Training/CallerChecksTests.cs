@@ -40,6 +40,10 @@ public class CallerChecksTests
         float[] probabilities = [0.1f, 0.9f, 0.8f, 0.2f, 0.3f, 0.7f]; // argmax 1, 0, 1
         var (correct, judged) = CorrectCount.Of(probabilities, [1, 1, 1], 3, 5, 2, everyStep: false);
         Assert.Equal((2L, 3L), (correct, judged));
+
+        // Sample 2 an empty slot (length 0, its label the filler −1): not judged, right or wrong.
+        Assert.Equal((1L, 2L), CorrectCount.Of(probabilities, [1, 1, -1], 3, 5, 2, everyStep: false, [5, 3, 0]));
+        Assert.Equal((2L, 2L), CorrectCount.Of(probabilities, [1, 0, 1], 3, 5, 2, everyStep: false, [5, 0, 3]));
     }
 
     [Fact]
