@@ -48,8 +48,8 @@ internal static class TrainCommand
         var output = CommonOptions.Path("--out", "Where to save the trained model (safetensors). An existing file is replaced atomically; a directory, FIFO or device is refused; a symbolic link is followed.", "FILE", "model.safetensors");
         var checkpointEvery = CommonOptions.Int("--checkpoint-every", "Save a checkpoint every N iterations; 0 = only on Ctrl-C.", 0, 0, int.MaxValue);
         var checkpoint = CommonOptions.Path("--checkpoint", "Checkpoint file. Default: the --out name with .checkpoint.safetensors.", "FILE");
-        var resume = CommonOptions.Path("--resume", "Continue exactly from a checkpoint (its model, settings, optimizer and data order).", "FILE");
-        var init = CommonOptions.Path("--init", "Start from the weights of this model (ours or exported from PyTorch; a checkpoint works too) with a fresh optimizer and data order: fine-tuning. The architecture comes from the model.", "MODEL");
+        var resume = CommonOptions.Path("--resume", "Continue exactly from a checkpoint (its model, settings, optimizer and data order). With a sequence file: give its --data and data options again.", "FILE");
+        var init = CommonOptions.Path("--init", "Start from the weights of this model (ours or exported from PyTorch; a checkpoint works too) with a fresh optimizer and data order: fine-tuning. The architecture comes from the model. MNIST images only.", "MODEL");
 
         var command = new Command(
             "train",

@@ -44,6 +44,7 @@ internal static class SequenceTraining
         + $"defaults there: --hidden {DefaultHidden} --layers {DefaultLayers} --keep-prob 1 --batch-size {DefaultBatchSize} --epochs {DefaultEpochs}, --validation 0.2, one validation line per epoch. "
         + "Inputs are normalised with statistics of the training split, stored in the model so it takes raw readings (--normalize none: fed as the file holds them). "
         + "The MNIST recipe's images as a long-format CSV (tools/mnist_to_csv.py) train exactly what the recipe trains with its options given and --validation 0 --normalize none --batches recipe. "
+        + "Ctrl-C, SIGTERM or SIGHUP saves a checkpoint there too (--checkpoint-every N: every N iterations); --resume FILE continues it exactly, given the same --data and data options (the line printed on stopping). "
         + "Forecasting learns the change from the window's last value by default (--absolute turns it off): a trending series leaves the range a network saw in training, "
         + "and on Mauna Loa CO2 an LSTM on globally standardised values does worse than repeating the last value over the final 20 % (MAE 0.637 ppm against 0.405), "
         + "while the same network on windows relative to their last value beats it (0.330; this trainer's default run in the README: 0.315): the change looks the same in 1960 and in 2000.";
