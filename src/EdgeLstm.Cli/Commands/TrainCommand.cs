@@ -49,7 +49,7 @@ internal static class TrainCommand
         var checkpointEvery = CommonOptions.Int("--checkpoint-every", "Save a checkpoint every N iterations; 0 = only on Ctrl-C.", 0, 0, int.MaxValue);
         var checkpoint = CommonOptions.Path("--checkpoint", "Checkpoint file. Default: the --out name with .checkpoint.safetensors.", "FILE");
         var resume = CommonOptions.Path("--resume", "Continue exactly from a checkpoint (its model, settings, optimizer and data order). With a sequence file: give its --data and data options again.", "FILE");
-        var init = CommonOptions.Path("--init", "Start from the weights of this model (ours or exported from PyTorch; a checkpoint works too) with a fresh optimizer and data order: fine-tuning. The architecture comes from the model. MNIST images only.", "MODEL");
+        var init = CommonOptions.Path("--init", "Start from the weights of this model (ours or exported from PyTorch; a checkpoint works too) with a fresh optimizer and data order: fine-tuning. The architecture comes from the model. With a sequence file, the normalisation is that file's training split's.", "MODEL");
 
         var command = new Command(
             "train",
@@ -62,7 +62,7 @@ internal static class TrainCommand
         var sequence = Sequences.SequenceOptions.ForTraining(context);
         sequence.AddTo(command);
         command.Description += Sequences.SequenceTraining.Help;
-        DataKindOptions.Add(command, data, context, sequence.All, [lrFinal, init], "training on a sequence file does not support it yet.");
+        DataKindOptions.Add(command, data, context, sequence.All, [lrFinal], "training on a sequence file does not support it yet.");
 
         // Options that decide the model or the optimisation cannot change when resuming.
         Option[] fixedOnResume = [batchSize, hidden, layers, cell, keep, lr, lrFinal, clip, seed];
@@ -99,7 +99,7 @@ internal static class TrainCommand
         {
             if (parsed.GetValue(data) is { } dataFile && Sequences.SequenceFile.Is(context.Resolve(dataFile)))
             {
-                return Sequences.SequenceTraining.Run(parsed, context, context.Resolve(parsed.GetValue(data)!), sequence, new(iterations, epochs, batchSize, hidden, layers, cell, keep, lr, clip, seed, threads, output, checkpointEvery, checkpoint, resume));
+                return Sequences.SequenceTraining.Run(parsed, context, context.Resolve(parsed.GetValue(data)!), sequence, new(iterations, epochs, batchSize, hidden, layers, cell, keep, lr, clip, seed, threads, output, checkpointEvery, checkpoint, resume, init));
             }
 
             var wall = Stopwatch.StartNew();

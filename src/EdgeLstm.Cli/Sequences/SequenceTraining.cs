@@ -25,7 +25,8 @@ internal sealed record TrainOptionSet(
     Option<string?> Out,
     Option<int> CheckpointEvery,
     Option<string?> Checkpoint,
-    Option<string?> Resume);
+    Option<string?> Resume,
+    Option<string?> Init);
 
 /// <summary>
 /// <c>edgelstm train --data FILE</c> for a sequence file: reads and splits it, computes the normalisation on the
@@ -68,13 +69,24 @@ internal static class SequenceTraining
             SequenceCheckpoint.CheckOptions(resumeFrom, resumePath, parsed, sequence);
         }
 
+        // Fine-tuning: the architecture comes from the model (the command refuses --hidden, --layers, --cell beside --init).
+        LoadedModel? initial = null;
+        string? initPath = parsed.GetValue(options.Init) is { } ip ? context.Resolve(ip) : null;
+        if (initPath is not null)
+        {
+            initial = ModelFile.Load(initPath);
+            TrainingRules.CheckTrainable(initial.Model, initPath);
+            TrainingRules.CheckArchitecture(initial.Model.Config, initPath, fromOptions: false);
+        }
+
         var saved = resumeFrom?.Settings;
+        var architecture = saved?.Model ?? initial?.Model.Config;
         ulong seed = saved?.Seed ?? parsed.GetValue(options.Seed);
-        int hidden = saved?.Model.HiddenSize ?? Value(parsed, options.Hidden, DefaultHidden);
-        int layers = saved?.Model.Layers ?? Value(parsed, options.Layers, DefaultLayers);
+        int hidden = architecture?.HiddenSize ?? Value(parsed, options.Hidden, DefaultHidden);
+        int layers = architecture?.Layers ?? Value(parsed, options.Layers, DefaultLayers);
         int batchSize = saved?.BatchSize ?? Value(parsed, options.BatchSize, DefaultBatchSize);
         float keep = saved?.KeepProbability ?? Value(parsed, options.Keep, 1f);
-        var cell = saved?.Model.Cell ?? parsed.GetValue(options.Cell);
+        var cell = architecture?.Cell ?? parsed.GetValue(options.Cell);
 
         var data = SequenceFile.LoadForTraining(dataPath, sequence, parsed, seed);
         var source = data.Train;
@@ -103,6 +115,10 @@ internal static class SequenceTraining
                 throw new CliException($"--resume {resumePath}: the checkpoint's model is {resumeFrom.Model.Config.Describe()}, but these data need {config.Describe()}.");
             }
         }
+        else if (initial is not null)
+        {
+            CheckInitial(initial.Model, initPath!, config, classes ? source.ClassNames : null);
+        }
         else
         {
             TrainingRules.CheckArchitecture(config, Invariant($"--hidden {hidden} --layers {layers}"), fromOptions: true);
@@ -123,6 +139,12 @@ internal static class SequenceTraining
         // Computed again on a resume, from data the fingerprint showed are the run's: the same statistics, bit for bit.
         var preprocessing = new Preprocessing(inputStatistics, targetStatistics, classes ? source.ClassNames : null, source.FeatureNames, data.Forecast);
         var model = resumeFrom?.Model ?? LstmModel.Create(config, seed);
+        if (initial is not null)
+        {
+            initial.Model.Parameters.CopyTo(model.Parameters);
+            model.MarkParametersChanged();
+        }
+
         model.Preprocessing = preprocessing;
 
         string batchOrder = parsed.GetValue(sequence.Batches)!;
@@ -179,6 +201,11 @@ internal static class SequenceTraining
         }
 
         o.WriteLine(Invariant($"train: Adam lr {trainerOptions.LearningRate}, batch {batchSize}, keep {keep}, {iterations} iterations ({batches.EpochsOf(iterations):0.##} epochs{(batchOrder == BatchOrder.Recipe ? ", the recipe's batches" : string.Empty)}), seed {seed}, {trainer.Threads} threads{(normalize ? string.Empty : ", inputs not normalised")}{(earlyStop > 0 ? $", early stop after {earlyStop} epochs without improvement" : string.Empty)}"));
+        if (initPath is not null)
+        {
+            o.WriteLine($"init: weights from {initPath} (fresh optimizer; normalisation from this file's training split)");
+        }
+
         if (resumeFrom is not null)
         {
             o.WriteLine(Invariant($"resumed at iteration {done} (epoch {progress.Epoch}) from {resumePath}"));
@@ -343,6 +370,25 @@ internal static class SequenceTraining
         o.WriteLine($"model saved to {outPath}");
         o.WriteLine(Invariant($"wall time {wall.Elapsed.TotalSeconds:0.0} s (training {clock.Elapsed.TotalSeconds:0.0} s)"));
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// Refuses a model to fine-tune whose weights do not fit these data: another input width, output width or head, or
+    /// output classes named otherwise (the same unit would be trained for another class). Its step count may differ: it
+    /// is only the longest sequence the model was made for, and the weights do not depend on it.
+    /// </summary>
+    private static void CheckInitial(LstmModel initial, string path, LstmConfig needed, IReadOnlyList<string>? classNames)
+    {
+        var have = initial.Config;
+        if (have with { Steps = needed.Steps } != needed)
+        {
+            throw new CliException($"--init {path}: the model is {have.Describe()}, but these data need {(needed with { Steps = have.Steps }).Describe()} (its steps may differ, nothing else): fine-tune it on data of the same kind.");
+        }
+
+        if (initial.Preprocessing?.ClassNames is { } modelNames && classNames is not null && !modelNames.SequenceEqual(classNames, StringComparer.Ordinal))
+        {
+            throw new CliException($"--init {path}: the model's classes are {string.Join(", ", modelNames.Take(20))}, but these data's are {string.Join(", ", classNames.Take(20))}: each output would be trained for another class.");
+        }
     }
 
     private static T Value<T>(ParseResult parsed, Option<T> option, T sequenceDefault) =>
