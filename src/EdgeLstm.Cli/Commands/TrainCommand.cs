@@ -48,8 +48,8 @@ internal static class TrainCommand
         var output = CommonOptions.Path("--out", "Where to save the trained model (safetensors). An existing file is replaced atomically; a directory, FIFO or device is refused; a symbolic link is followed.", "FILE", "model.safetensors");
         var checkpointEvery = CommonOptions.Int("--checkpoint-every", "Save a checkpoint every N iterations; 0 = only on Ctrl-C.", 0, 0, int.MaxValue);
         var checkpoint = CommonOptions.Path("--checkpoint", "Checkpoint file. Default: the --out name with .checkpoint.safetensors.", "FILE");
-        var resume = CommonOptions.Path("--resume", "Continue exactly from a checkpoint (its model, settings, optimizer and data order).", "FILE");
-        var init = CommonOptions.Path("--init", "Start from the weights of this model (ours or exported from PyTorch; a checkpoint works too) with a fresh optimizer and data order: fine-tuning. The architecture comes from the model.", "MODEL");
+        var resume = CommonOptions.Path("--resume", "Continue exactly from a checkpoint (its model, settings, optimizer and data order). With a sequence file: give its --data and data options again.", "FILE");
+        var init = CommonOptions.Path("--init", "Start from the weights of this model (ours or exported from PyTorch; a checkpoint works too) with a fresh optimizer and data order: fine-tuning. The architecture comes from the model. With a sequence file, the normalisation is that file's training split's.", "MODEL");
 
         var command = new Command(
             "train",
@@ -62,7 +62,7 @@ internal static class TrainCommand
         var sequence = Sequences.SequenceOptions.ForTraining(context);
         sequence.AddTo(command);
         command.Description += Sequences.SequenceTraining.Help;
-        DataKindOptions.Add(command, data, context, sequence.All, [lrFinal, checkpointEvery, checkpoint, resume, init], "training on a sequence file does not support it yet.");
+        DataKindOptions.Add(command, data, context, sequence.All, [lrFinal], "training on a sequence file does not support it yet.");
 
         // Options that decide the model or the optimisation cannot change when resuming.
         Option[] fixedOnResume = [batchSize, hidden, layers, cell, keep, lr, lrFinal, clip, seed];
@@ -99,7 +99,7 @@ internal static class TrainCommand
         {
             if (parsed.GetValue(data) is { } dataFile && Sequences.SequenceFile.Is(context.Resolve(dataFile)))
             {
-                return Sequences.SequenceTraining.Run(parsed, context, context.Resolve(parsed.GetValue(data)!), sequence, new(iterations, epochs, batchSize, hidden, layers, cell, keep, lr, clip, seed, threads, output));
+                return Sequences.SequenceTraining.Run(parsed, context, context.Resolve(parsed.GetValue(data)!), sequence, new(iterations, epochs, batchSize, hidden, layers, cell, keep, lr, clip, seed, threads, output, checkpointEvery, checkpoint, resume, init));
             }
 
             var wall = Stopwatch.StartNew();
@@ -110,13 +110,7 @@ internal static class TrainCommand
 
             var o = context.Out;
             string outPath = context.Resolve(parsed.GetValue(output)!);
-            string checkpointPath = parsed.GetValue(checkpoint) is { } c
-                ? context.Resolve(c)
-                : Path.Combine(Path.GetDirectoryName(outPath)!, Path.GetFileNameWithoutExtension(outPath) + ".checkpoint.safetensors");
-            if (outPath == checkpointPath)
-            {
-                throw new UsageException($"--out and --checkpoint name the same file ({outPath}); the checkpoint would overwrite the model or the other way round.");
-            }
+            string checkpointPath = CheckpointPath(context, outPath, parsed.GetValue(checkpoint));
 
             TrainingCheckpoint? resumeFrom = null;
             string? resumePath = parsed.GetValue(resume) is { } r ? context.Resolve(r) : null;
@@ -124,6 +118,10 @@ internal static class TrainCommand
             {
                 resumeFrom = CheckpointFile.Load(resumePath);
                 TrainingRules.CheckCheckpoint(resumeFrom, resumePath);
+                if (Sequences.SequenceCheckpoint.IsSequence(resumeFrom))
+                {
+                    throw new CliException($"--resume {resumePath}: this checkpoint is of a run on a sequence file, not on MNIST images: resume it with that file's --data and data options (the line the run printed when it stopped).");
+                }
             }
 
             var location = DataLocator.Find(parsed.GetValue(data), context);
@@ -264,6 +262,19 @@ internal static class TrainCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The checkpoint file: <paramref name="given"/>, or by default the <c>--out</c> name with <c>.checkpoint.safetensors</c>;
+    /// never the model's own file, which one of the two would overwrite.
+    /// </summary>
+    internal static string CheckpointPath(CliContext context, string outPath, string? given)
+    {
+        string path = given is not null
+            ? context.Resolve(given)
+            : Path.Combine(Path.GetDirectoryName(outPath)!, Path.GetFileNameWithoutExtension(outPath) + ".checkpoint.safetensors");
+        return path != outPath ? path
+            : throw new UsageException($"--out and --checkpoint name the same file ({outPath}); the checkpoint would overwrite the model or the other way round.");
     }
 
     /// <summary>

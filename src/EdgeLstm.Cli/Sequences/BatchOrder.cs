@@ -37,6 +37,25 @@ internal abstract class BatchOrder
     /// <summary>The next batch's sequence indices; <paramref name="endsEpoch"/> says whether it completes a pass.</summary>
     public abstract ReadOnlySpan<int> Next(out bool endsEpoch);
 
+    /// <summary>Sequences of the current pass already handed out (kept in a checkpoint to check a resume's replay).</summary>
+    public abstract int Position { get; }
+
+    /// <summary>The shuffling generator's state now (kept in a checkpoint to check a resume's replay).</summary>
+    public abstract ulong[] State { get; }
+
+    /// <summary>
+    /// Draws the batches of <paramref name="iterations"/> iterations without using them: where a resumed run starts. The
+    /// order is a function of the seed and the iterations done, so replaying it is exact by construction, and it costs a
+    /// shuffle per epoch passed, nothing beside the training those epochs took.
+    /// </summary>
+    public void Skip(long iterations)
+    {
+        for (long i = 0; i < iterations; i++)
+        {
+            Next(out _);
+        }
+    }
+
     /// <summary>Each epoch reshuffled; a batch never crosses an epoch's end.</summary>
     private sealed class EpochOrder(int[] trainIndices, int batchSize, ulong seed) : BatchOrder(trainIndices, batchSize)
     {
@@ -45,6 +64,10 @@ internal abstract class BatchOrder
         private int _position;
 
         private long PerEpoch => (TrainIndices.Length + BatchSize - 1) / BatchSize;
+
+        public override int Position => _position;
+
+        public override ulong[] State => _shuffle.GetState();
 
         public override long IterationsFor(double epochs) => (long)Math.Ceiling(epochs * PerEpoch);
 
@@ -84,6 +107,10 @@ internal abstract class BatchOrder
         public override long IterationsFor(double epochs) => (long)Math.Ceiling(epochs * TrainIndices.Length / BatchSize);
 
         public override double EpochsOf(long iterations) => (double)iterations * BatchSize / TrainIndices.Length;
+
+        public override int Position => _batches.Position;
+
+        public override ulong[] State => _batches.EpochShuffleState;
 
         public override ReadOnlySpan<int> Next(out bool endsEpoch)
         {

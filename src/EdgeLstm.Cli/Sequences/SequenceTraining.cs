@@ -22,7 +22,11 @@ internal sealed record TrainOptionSet(
     Option<float> Clip,
     Option<ulong> Seed,
     Option<int> Threads,
-    Option<string?> Out);
+    Option<string?> Out,
+    Option<int> CheckpointEvery,
+    Option<string?> Checkpoint,
+    Option<string?> Resume,
+    Option<string?> Init);
 
 /// <summary>
 /// <c>edgelstm train --data FILE</c> for a sequence file: reads and splits it, computes the normalisation on the
@@ -41,6 +45,7 @@ internal static class SequenceTraining
         + $"defaults there: --hidden {DefaultHidden} --layers {DefaultLayers} --keep-prob 1 --batch-size {DefaultBatchSize} --epochs {DefaultEpochs}, --validation 0.2, one validation line per epoch. "
         + "Inputs are normalised with statistics of the training split, stored in the model so it takes raw readings (--normalize none: fed as the file holds them). "
         + "The MNIST recipe's images as a long-format CSV (tools/mnist_to_csv.py) train exactly what the recipe trains with its options given and --validation 0 --normalize none --batches recipe. "
+        + "Ctrl-C, SIGTERM or SIGHUP saves a checkpoint there too (--checkpoint-every N: every N iterations); --resume FILE continues it exactly, given the same --data and data options (the line printed on stopping). "
         + "Forecasting learns the change from the window's last value by default (--absolute turns it off): a trending series leaves the range a network saw in training, "
         + "and on Mauna Loa CO2 an LSTM on globally standardised values does worse than repeating the last value over the final 20 % (MAE 0.637 ppm against 0.405), "
         + "while the same network on windows relative to their last value beats it (0.330; this trainer's default run in the README: 0.315): the change looks the same in 1960 and in 2000.";
@@ -50,12 +55,38 @@ internal static class SequenceTraining
         var wall = Stopwatch.StartNew();
 
         var o = context.Out;
-        ulong seed = parsed.GetValue(options.Seed);
-        int hidden = Value(parsed, options.Hidden, DefaultHidden);
-        int layers = Value(parsed, options.Layers, DefaultLayers);
-        int batchSize = Value(parsed, options.BatchSize, DefaultBatchSize);
-        float keep = Value(parsed, options.Keep, 1f);
         string outPath = context.Resolve(parsed.GetValue(options.Out)!);
+        string checkpointPath = Commands.TrainCommand.CheckpointPath(context, outPath, parsed.GetValue(options.Checkpoint));
+
+        // A resumed run takes what decides the model and the optimisation from its checkpoint (the command refuses those
+        // options beside --resume), and must be given the same data options: checked here, before the data are read.
+        TrainingCheckpoint? resumeFrom = null;
+        string? resumePath = parsed.GetValue(options.Resume) is { } r ? context.Resolve(r) : null;
+        if (resumePath is not null)
+        {
+            resumeFrom = CheckpointFile.Load(resumePath);
+            TrainingRules.CheckCheckpoint(resumeFrom, resumePath);
+            SequenceCheckpoint.CheckOptions(resumeFrom, resumePath, parsed, sequence);
+        }
+
+        // Fine-tuning: the architecture comes from the model (the command refuses --hidden, --layers, --cell beside --init).
+        LoadedModel? initial = null;
+        string? initPath = parsed.GetValue(options.Init) is { } ip ? context.Resolve(ip) : null;
+        if (initPath is not null)
+        {
+            initial = ModelFile.Load(initPath);
+            TrainingRules.CheckTrainable(initial.Model, initPath);
+            TrainingRules.CheckArchitecture(initial.Model.Config, initPath, fromOptions: false);
+        }
+
+        var saved = resumeFrom?.Settings;
+        var architecture = saved?.Model ?? initial?.Model.Config;
+        ulong seed = saved?.Seed ?? parsed.GetValue(options.Seed);
+        int hidden = architecture?.HiddenSize ?? Value(parsed, options.Hidden, DefaultHidden);
+        int layers = architecture?.Layers ?? Value(parsed, options.Layers, DefaultLayers);
+        int batchSize = saved?.BatchSize ?? Value(parsed, options.BatchSize, DefaultBatchSize);
+        float keep = saved?.KeepProbability ?? Value(parsed, options.Keep, 1f);
+        var cell = architecture?.Cell ?? parsed.GetValue(options.Cell);
 
         var data = SequenceFile.LoadForTraining(dataPath, sequence, parsed, seed);
         var source = data.Train;
@@ -71,42 +102,96 @@ internal static class SequenceTraining
             _ => HeadKind.RegressEveryStep,
         };
         int steps = Math.Max(source.MaxLength, data.Validation?.MaxLength ?? 0);
-        var config = new LstmConfig(source.FeatureCount, hidden, layers, classes ? source.ClassCount : source.TargetWidth, steps) { Cell = parsed.GetValue(options.Cell), Head = head };
-        TrainingRules.CheckArchitecture(config, Invariant($"--hidden {hidden} --layers {layers}"), fromOptions: true);
+        var config = new LstmConfig(source.FeatureCount, hidden, layers, classes ? source.ClassCount : source.TargetWidth, steps) { Cell = cell, Head = head };
+
+        // The data's identity, for a resume's check now and for every checkpoint this run writes.
+        string fingerprint = SequenceCheckpoint.Fingerprint(data, steps);
+        string dataOptions = SequenceCheckpoint.DataOptions(parsed, sequence);
+        if (resumeFrom is not null)
+        {
+            SequenceCheckpoint.CheckData(resumeFrom, resumePath!, fingerprint, dataPath, data.TrainIndices.Length);
+            if (resumeFrom.Model.Config != config)
+            {
+                throw new CliException($"--resume {resumePath}: the checkpoint's model is {resumeFrom.Model.Config.Describe()}, but these data need {config.Describe()}.");
+            }
+        }
+        else if (initial is not null)
+        {
+            CheckInitial(initial.Model, initPath!, config, classes ? source.ClassNames : null);
+        }
+        else
+        {
+            TrainingRules.CheckArchitecture(config, Invariant($"--hidden {hidden} --layers {layers}"), fromOptions: true);
+        }
+
         TrainingRules.CheckMemory(new RecipeSettings { Model = config, BatchSize = batchSize }, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
 
-        // Before the long work: the output is checked and its space reserved.
-        outPath = OutputTarget.Check("--out", outPath, checked(RecipeSettings.ParameterCount(config) * sizeof(float)));
+        // Before the long work: the outputs are checked and their space reserved.
+        long weightBytes = checked(RecipeSettings.ParameterCount(config) * sizeof(float));
+        outPath = OutputTarget.Check("--out", outPath, weightBytes);
+        checkpointPath = OutputTarget.Check("--checkpoint", checkpointPath, checked(3 * weightBytes));
 
         bool normalize = parsed.GetValue(sequence.Normalize) != "none";
         var inputStatistics = normalize ? NormalizationStatistics.ForFeatures(data.Prepared, data.TrainIndices) : null;
         var targetStatistics = classes ? null : NormalizationStatistics.ForTargets(data.Prepared, data.TrainIndices);
         float[]? trainingMean = classes ? null : [.. NormalizationStatistics.ForTargets(source, data.TrainIndices).Mean];
+
+        // Computed again on a resume, from data the fingerprint showed are the run's: the same statistics, bit for bit.
         var preprocessing = new Preprocessing(inputStatistics, targetStatistics, classes ? source.ClassNames : null, source.FeatureNames, data.Forecast);
-        var model = LstmModel.Create(config, seed);
+        var model = resumeFrom?.Model ?? LstmModel.Create(config, seed);
+        if (initial is not null)
+        {
+            initial.Model.Parameters.CopyTo(model.Parameters);
+            model.MarkParametersChanged();
+        }
+
         model.Preprocessing = preprocessing;
 
         string batchOrder = parsed.GetValue(sequence.Batches)!;
         var batches = BatchOrder.Create(batchOrder, data.TrainIndices, batchSize, seed);
         long iterations = parsed.GetValue(options.Epochs) is { } e ? batches.IterationsFor(e)
             : parsed.GetResult(options.Iterations) is { Implicit: false } ? parsed.GetValue(options.Iterations)
-            : batches.IterationsFor(DefaultEpochs);
+            : saved?.Iterations ?? batches.IterationsFor(DefaultEpochs);
         int earlyStop = parsed.GetValue(sequence.EarlyStop);
         if (earlyStop > 0 && data.Validation is null)
         {
             throw new UsageException("--early-stop needs validation data: give --validation FRACTION above 0.");
         }
 
-        var trainerOptions = new TrainerOptions
+        var settings = new RecipeSettings
         {
-            LearningRate = parsed.GetValue(options.LearningRate),
+            Model = config,
+            Iterations = iterations,
+            BatchSize = batchSize,
             KeepProbability = keep,
-            Seed = RunSeeds.From(seed).Dropout,
+            LearningRate = saved?.LearningRate ?? parsed.GetValue(options.LearningRate),
+            GradientClipNorm = saved?.GradientClipNorm ?? parsed.GetValue(options.Clip),
+            Seed = seed,
+            CheckpointEvery = parsed.GetValue(options.CheckpointEvery),
             Threads = parsed.GetValue(options.Threads),
-            GradientClipNorm = parsed.GetValue(options.Clip),
         };
+        var trainerOptions = settings.ToTrainerOptions(RunSeeds.From(seed).Dropout);
         using var trainer = new LstmTrainer(model, trainerOptions);
         using var predictor = new LstmPredictor(model, trainer.Context);
+        var progress = SequenceProgress.Start;
+        long done = 0;
+        if (resumeFrom is not null)
+        {
+            resumeFrom.FirstMoment.CopyTo(trainer.Optimizer.FirstMoment);
+            resumeFrom.SecondMoment.CopyTo(trainer.Optimizer.SecondMoment);
+            trainer.Optimizer.Step = resumeFrom.AdamStep;
+            trainer.DropoutRandom.SetState(resumeFrom.DropoutState);
+            progress = SequenceCheckpoint.Progress(resumeFrom, resumePath!);
+            done = resumeFrom.Cursor.Iteration;
+            batches.Skip(done);
+
+            // The replay must land where the run stood: anything else is a checkpoint this batch order did not write.
+            if (batches.Position != resumeFrom.Cursor.EpochPosition || !batches.State.AsSpan().SequenceEqual(resumeFrom.Cursor.EpochShuffleState))
+            {
+                throw new ModelFormatException(resumePath!, $"{SafeTensorsReader.MetadataKey}.train.shuffle_state", Invariant($"expected the place {done} iterations of --batches {batchOrder} lead to (position {batches.Position} of the pass), found position {resumeFrom.Cursor.EpochPosition} and another generator state"));
+            }
+        }
+
         o.WriteLine(Invariant($"model: up to {config.Describe()} ({model.Parameters.Length:N0} parameters)"));
         if (data.Forecast is { } f)
         {
@@ -116,6 +201,16 @@ internal static class SequenceTraining
         }
 
         o.WriteLine(Invariant($"train: Adam lr {trainerOptions.LearningRate}, batch {batchSize}, keep {keep}, {iterations} iterations ({batches.EpochsOf(iterations):0.##} epochs{(batchOrder == BatchOrder.Recipe ? ", the recipe's batches" : string.Empty)}), seed {seed}, {trainer.Threads} threads{(normalize ? string.Empty : ", inputs not normalised")}{(earlyStop > 0 ? $", early stop after {earlyStop} epochs without improvement" : string.Empty)}"));
+        if (initPath is not null)
+        {
+            o.WriteLine($"init: weights from {initPath} (fresh optimizer; normalisation from this file's training split)");
+        }
+
+        if (resumeFrom is not null)
+        {
+            o.WriteLine(Invariant($"resumed at iteration {done} (epoch {progress.Epoch}) from {resumePath}"));
+        }
+
         // Made once: each epoch's validation runs the same batches through the same buffers.
         var validation = data.Validation is null ? null : SequenceEvaluation.Runner(predictor, data.Validation, dataPath);
         if (validation is not null && !classes)
@@ -128,14 +223,41 @@ internal static class SequenceTraining
 
         var batch = new SequenceBatch(source, batchSize, steps);
         int features = config.InputSize;
-        double lossSum = 0;
-        long lossCount = 0;
-        double bestLoss = double.PositiveInfinity;
+        double lossSum = progress.LossSum;
+        long lossCount = progress.LossCount;
+        double bestLoss = progress.BestLoss;
         float[]? best = null;
-        long bestEpoch = 0, epoch = 0, stale = 0;
-        var clock = Stopwatch.StartNew();
-        for (long iteration = 0; iteration < iterations; iteration++)
+        long bestEpoch = progress.BestEpoch, epoch = progress.Epoch, stale = progress.Stale;
+
+        // Everything a resume needs, at the batch boundary after `iterationsDone`; only made when one is saved.
+        TrainingCheckpoint Checkpoint(long iterationsDone) => new()
         {
+            Model = model.Clone(),
+            FirstMoment = trainer.Optimizer.FirstMoment.ToArray(),
+            SecondMoment = trainer.Optimizer.SecondMoment.ToArray(),
+            AdamStep = trainer.Optimizer.Step,
+            Settings = settings,
+            Cursor = new TrainingCursor(iterationsDone, (int)Math.Min(epoch, int.MaxValue), batches.Position, batches.State),
+            DropoutState = trainer.DropoutRandom.GetState(),
+            TrainingExamples = data.TrainIndices.Length,
+            RunFacts = SequenceCheckpoint.Facts(dataPath, fingerprint, dataOptions, parsed, sequence, new SequenceProgress(lossSum, lossCount, epoch, bestLoss, bestEpoch, stale)),
+        };
+
+        (string Path, long Iteration)? lastGood = resumePath is not null ? (resumePath, done) : null;
+        context.HandleInterrupts();
+        var clock = Stopwatch.StartNew();
+        for (long iteration = done; iteration < iterations; iteration++)
+        {
+            if (context.Cancellation.IsCancellationRequested)
+            {
+                CheckpointFile.Save(Checkpoint(iteration), checkpointPath);
+                o.WriteLine(Invariant($"interrupted at iteration {iteration}/{iterations}; checkpoint saved to {checkpointPath}"));
+                o.WriteLine(earlyStop > 0
+                    ? $"it holds the weights of now, not of the best epoch, which --early-stop needs: a run with --early-stop cannot be resumed exactly (evaluate the checkpoint's weights with: edgelstm evaluate {SequenceCheckpoint.Quote(checkpointPath)} --data ...)"
+                    : $"continue with: edgelstm train --data {SequenceCheckpoint.Quote(dataPath)}{dataOptions} --resume {SequenceCheckpoint.Quote(checkpointPath)} --out {SequenceCheckpoint.Quote(outPath)}");
+                return context.InterruptExitCode();
+            }
+
             var part = batches.Next(out bool endsEpoch);
             batch.Gather(part);
             var lastSteps = batch.LastSteps.AsSpan(0, part.Length * features);
@@ -155,46 +277,60 @@ internal static class SequenceTraining
             if (!float.IsFinite(loss) || !float.IsFinite(trainer.LastGradientNorm))
             {
                 context.Error.WriteLine(Invariant($"error: training stopped at iteration {iteration + 1}/{iterations}: loss {loss}, gradient norm {trainer.LastGradientNorm}; the model was not saved (nothing non-finite is ever written). Try a lower --lr or --clip-norm 1."));
+                context.Error.WriteLine(lastGood is { } good
+                    ? Invariant($"the last good state (iteration {good.Iteration}) is in {good.Path}")
+                    : "no good state was saved in this run: --checkpoint-every N keeps one.");
                 return ExitCodes.Error;
             }
 
             lossSum += loss;
             lossCount++;
-            if (!endsEpoch && iteration != iterations - 1)
+            bool stopEarly = false;
+            if (endsEpoch || iteration == iterations - 1)
             {
-                continue;
-            }
-
-            epoch++;
-            string line = Invariant($"epoch {epoch,3}  iteration {iteration + 1}/{iterations}  train loss {lossSum / lossCount:0.00000}");
-            lossSum = 0;
-            lossCount = 0;
-            if (validation is not null)
-            {
-                var scores = SequenceEvaluation.Score(validation, data.ValidationIndices, null, trainingMean);
-                line += "  validation " + scores.Short;
-                if (scores.Loss < bestLoss)
+                epoch++;
+                string line = Invariant($"epoch {epoch,3}  iteration {iteration + 1}/{iterations}  train loss {lossSum / lossCount:0.00000}");
+                lossSum = 0;
+                lossCount = 0;
+                if (validation is not null)
                 {
-                    bestLoss = scores.Loss;
-                    bestEpoch = epoch;
-                    stale = 0;
-                    if (earlyStop > 0)
+                    var scores = SequenceEvaluation.Score(validation, data.ValidationIndices, null, trainingMean);
+                    line += "  validation " + scores.Short;
+                    if (scores.Loss < bestLoss)
                     {
-                        best = model.Parameters.ToArray();
-                        line += "  (best)";
+                        bestLoss = scores.Loss;
+                        bestEpoch = epoch;
+                        stale = 0;
+                        if (earlyStop > 0)
+                        {
+                            best = model.Parameters.ToArray();
+                            line += "  (best)";
+                        }
+                    }
+                    else
+                    {
+                        stale++;
                     }
                 }
-                else
+
+                o.WriteLine(line);
+                if (earlyStop > 0 && stale >= earlyStop)
                 {
-                    stale++;
+                    o.WriteLine(Invariant($"early stop: no better validation score for {earlyStop} epochs; keeping epoch {bestEpoch}"));
+                    stopEarly = true;
                 }
             }
 
-            o.WriteLine(line);
-            if (earlyStop > 0 && stale >= earlyStop)
+            if (stopEarly)
             {
-                o.WriteLine(Invariant($"early stop: no better validation score for {earlyStop} epochs; keeping epoch {bestEpoch}"));
                 break;
+            }
+
+            if (settings.CheckpointEvery > 0 && (iteration + 1) % settings.CheckpointEvery == 0)
+            {
+                CheckpointFile.Save(Checkpoint(iteration + 1), checkpointPath);
+                lastGood = (checkpointPath, iteration + 1);
+                o.WriteLine(Invariant($"checkpoint at iteration {iteration + 1}: {checkpointPath}"));
             }
         }
 
@@ -234,6 +370,25 @@ internal static class SequenceTraining
         o.WriteLine($"model saved to {outPath}");
         o.WriteLine(Invariant($"wall time {wall.Elapsed.TotalSeconds:0.0} s (training {clock.Elapsed.TotalSeconds:0.0} s)"));
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// Refuses a model to fine-tune whose weights do not fit these data: another input width, output width or head, or
+    /// output classes named otherwise (the same unit would be trained for another class). Its step count may differ: it
+    /// is only the longest sequence the model was made for, and the weights do not depend on it.
+    /// </summary>
+    private static void CheckInitial(LstmModel initial, string path, LstmConfig needed, IReadOnlyList<string>? classNames)
+    {
+        var have = initial.Config;
+        if (have with { Steps = needed.Steps } != needed)
+        {
+            throw new CliException($"--init {path}: the model is {have.Describe()}, but these data need {(needed with { Steps = have.Steps }).Describe()} (its steps may differ, nothing else): fine-tune it on data of the same kind.");
+        }
+
+        if (initial.Preprocessing?.ClassNames is { } modelNames && classNames is not null && !modelNames.SequenceEqual(classNames, StringComparer.Ordinal))
+        {
+            throw new CliException($"--init {path}: the model's classes are {string.Join(", ", modelNames.Take(20))}, but these data's are {string.Join(", ", classNames.Take(20))}: each output would be trained for another class.");
+        }
     }
 
     private static T Value<T>(ParseResult parsed, Option<T> option, T sequenceDefault) =>

@@ -12,6 +12,9 @@ namespace EdgeLstm.IO;
 /// <remarks>A checkpoint is also a valid model file: <see cref="ModelFile.Load(string)"/> reads its weights.</remarks>
 public static class CheckpointFile
 {
+    /// <summary>The prefix of the keys of <see cref="TrainingCheckpoint.RunFacts"/> in the metadata.</summary>
+    public const string RunFactPrefix = "run.";
+
     private const string Prefix = "train.";
 
     /// <summary>Saves <paramref name="checkpoint"/> atomically.</summary>
@@ -77,6 +80,12 @@ public static class CheckpointFile
         facts[Prefix + "shuffle_state"] = StateText(checkpoint.Cursor.EpochShuffleState);
         facts[Prefix + "dropout_state"] = StateText(checkpoint.DropoutState);
         facts["adam.step"] = ModelFile.Text(checkpoint.AdamStep);
+        foreach (var (key, value) in checkpoint.RunFacts)
+        {
+            // Under their own prefix, so a front end's fact can never replace one the trainer's state is read from.
+            facts[key.StartsWith(RunFactPrefix, StringComparison.Ordinal) ? key : throw new ArgumentException($"Run fact \"{key}\" must start with \"{RunFactPrefix}\".", nameof(checkpoint))] = value;
+        }
+
         var writer = ModelFile.CreateWriter(checkpoint.Model, "checkpoint", facts);
         foreach (var tensor in checkpoint.Model.Tensors)
         {
@@ -147,6 +156,7 @@ public static class CheckpointFile
             Cursor = cursor,
             DropoutState = State(reader, Prefix + "dropout_state"),
             TrainingExamples = examples,
+            RunFacts = reader.Metadata.Where(p => p.Key.StartsWith(RunFactPrefix, StringComparison.Ordinal)).ToDictionary(StringComparer.Ordinal),
         };
     }
 

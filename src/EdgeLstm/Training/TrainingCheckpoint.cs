@@ -31,4 +31,11 @@ public sealed class TrainingCheckpoint
 
     /// <summary>Examples in the training set the run uses (a resume on another set is refused).</summary>
     public required int TrainingExamples { get; init; }
+
+    /// <summary>
+    /// What a front end keeps with its run beyond the trainer's state, as text under keys starting with
+    /// <see cref="IO.CheckpointFile.RunFactPrefix"/> (training on a sequence file: the data's fingerprint, the options it
+    /// was read with, the epoch's loss so far). Read back as found: the front end that wrote them checks them.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> RunFacts { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }

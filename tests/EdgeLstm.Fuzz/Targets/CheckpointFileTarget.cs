@@ -8,7 +8,7 @@ namespace EdgeLstm.Fuzz.Targets;
 internal sealed class CheckpointFileTarget : FuzzTarget
 {
     private static readonly string[] SettingKeys =
-        ["train.batch_size", "train.learning_rate", "train.keep_prob", "train.clip_norm", "train.iterations", "train.iterations_done", "train.epoch_position", "train.examples", "train.seed", "adam.step", "train.shuffle_state", "train.dropout_state", "train.loss", "train.final_learning_rate", "train.report_every", "train.checkpoint_every"];
+        ["train.batch_size", "train.learning_rate", "train.keep_prob", "train.clip_norm", "train.iterations", "train.iterations_done", "train.epoch_position", "train.examples", "train.seed", "adam.step", "train.shuffle_state", "train.dropout_state", "train.loss", "train.final_learning_rate", "train.report_every", "train.checkpoint_every", "run.kind", "run.epoch_loss_sum"];
 
     private static readonly string[] SettingValues =
         ["0", "1", "65536", "65537", "-1", "+1", "01", "1\u0000", "10", "1e39", "3.4e38", "1e-45", "NaN", "-Infinity", "9223372036854775807", "18446744073709551616", "0,0,0,0", "1,2,3", "g,1,1,1", "Sum", "Bogus", "constant", ""];
@@ -38,6 +38,9 @@ internal sealed class CheckpointFileTarget : FuzzTarget
             Cursor = new TrainingCursor(12, 1, 16, [1, 2, 3, 4]),
             DropoutState = [5, 6, 7, 8],
             TrainingExamples = 40,
+
+            // A sequence-file run's facts: read back as text, whatever they hold (the CLI checks them).
+            RunFacts = new Dictionary<string, string>(StringComparer.Ordinal) { ["run.kind"] = "sequence-file", ["run.epoch_loss_sum"] = "3ff0000000000000" },
         });
     }
 

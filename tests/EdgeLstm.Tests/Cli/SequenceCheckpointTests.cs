@@ -1,0 +1,223 @@
+using System.Globalization;
+using System.Text;
+using EdgeLstm.IO;
+using EdgeLstm.Training;
+
+namespace EdgeLstm.Tests.Cli;
+
+/// <summary>
+/// <c>train --data FILE</c> on a signal, with <c>--checkpoint-every</c> and with <c>--resume</c>: the checkpoint it saves
+/// continues to exactly the weights of an uninterrupted run, and a resume on other data, with changed data options or
+/// from a damaged or foreign checkpoint is refused with a message naming the file.
+/// </summary>
+public class SequenceCheckpointTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromMinutes(2);
+
+    // Dropout on, so the dropout generator's state is part of what must be carried over.
+    private static readonly string[] DataOptions = ["--target", "y", "--task", "classify"];
+
+    private static readonly string[] Run = [.. DataOptions, "--hidden", "8", "--batch-size", "8", "--keep-prob", "0.8", "--threads", "1"];
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>40 sequences of 3 to 6 steps, a class per sequence that the first feature's level gives away.</summary>
+    private static string Csv(int seed)
+    {
+        var random = new Random(seed);
+        var text = new StringBuilder("id,a,b,y\n");
+        for (int s = 0; s < 40; s++)
+        {
+            for (int t = 0; t < 3 + (s % 4); t++)
+            {
+                text.Append(Invariant($"s{s},{random.NextDouble() + (s % 2):0.###},{random.NextDouble():0.###},{s % 2}\n"));
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static CliHarness WithData(out string data)
+    {
+        var cli = new CliHarness(train: 1, test: 1);
+        data = cli.File("d.csv");
+        File.WriteAllText(data, Csv(3));
+        return cli;
+    }
+
+    private static float[] Weights(string path) => ModelFile.Load(path).Model.Parameters.ToArray();
+
+    [Theory]
+    [InlineData("epochs")]
+    [InlineData("recipe")]
+    public void A_resume_from_a_periodic_checkpoint_ends_with_the_weights_of_the_uninterrupted_run(string batches)
+    {
+        using var cli = WithData(out string data);
+        string full = cli.File("full.safetensors"), checkpoint = cli.File("c.safetensors"), resumed = cli.File("resumed.safetensors");
+        var first = cli.Run(["train", .. Run, "--data", data, "--batches", batches, "--iterations", "24", "--checkpoint-every", "7", "--checkpoint", checkpoint, "--out", full]);
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Contains($"checkpoint at iteration 21: {checkpoint}", first.Out, StringComparison.Ordinal);
+
+        // Iteration 21 is inside the sixth epoch: the replayed order, the epoch's loss so far and Adam all carry over.
+        var second = cli.Run(["train", .. DataOptions, "--threads", "1", "--data", data, "--batches", batches, "--resume", checkpoint, "--out", resumed]);
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Contains($"resumed at iteration 21 (epoch 5) from {checkpoint}", second.Out, StringComparison.Ordinal);
+        Assert.Equal(Weights(full), Weights(resumed));
+        Assert.Equal(LastEpochLine(first.Out), LastEpochLine(second.Out));
+    }
+
+    private static string LastEpochLine(string output) => output.Split('\n').Last(l => l.StartsWith("epoch ", StringComparison.Ordinal));
+
+    [Fact]
+    public void Ctrl_c_saves_a_checkpoint_and_the_printed_command_continues_it_exactly()
+    {
+        using var cli = WithData(out string data);
+        string model = cli.File("m.safetensors"), checkpoint = cli.File("m.checkpoint.safetensors");
+        using var interrupted = new CancellationTokenSource();
+        interrupted.Cancel();
+        var run = cli.Run(interrupted.Token, ["train", .. Run, "--data", data, "--iterations", "10", "--out", model]);
+        Assert.True(run.ExitCode == 130, run.ToString());
+        Assert.Contains($"interrupted at iteration 0/10; checkpoint saved to {checkpoint}", run.Out, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, run.Error);
+        Assert.False(File.Exists(model));
+        Assert.Empty(Directory.EnumerateFiles(cli.Directory, ".*.tmp"));
+
+        // The line names the data options again (they are not in the checkpoint), and it runs as printed.
+        string line = run.Out.Split('\n').Single(l => l.StartsWith("continue with: edgelstm ", StringComparison.Ordinal));
+        Assert.Equal($"continue with: edgelstm train --data {data} --target y --task classify --resume {checkpoint} --out {model}", line);
+        var resumed = cli.Run(line["continue with: edgelstm ".Length..].Split(' '));
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+
+        string full = cli.File("full.safetensors");
+        Assert.Equal(0, cli.Run(["train", .. Run, "--data", data, "--iterations", "10", "--out", full]).ExitCode);
+        Assert.Equal(Weights(full), Weights(model));
+    }
+
+    [Theory]
+    [InlineData("HUP", 129)]
+    [InlineData("TERM", 143)]
+    [InlineData("INT", 130)]
+    public void A_signal_to_the_real_process_saves_a_checkpoint_that_resumes_to_the_uninterrupted_weights(string signal, int code)
+    {
+        using var cli = WithData(out string data);
+        string model = cli.File("m.safetensors"), checkpoint = cli.File("m.checkpoint.safetensors");
+        using (var process = new CliProcess(cli.Directory, ["train", .. Run, "--data", data, "--iterations", "100000000", "--out", model]))
+        {
+            process.WaitForOutput("epoch   2 ", Bound);
+            process.Signal(signal);
+            Assert.Equal(code, process.WaitForExit(Bound));
+            Assert.Contains(process.Output, l => l.StartsWith("interrupted at iteration ", StringComparison.Ordinal) && l.EndsWith($"checkpoint saved to {checkpoint}", StringComparison.Ordinal));
+            Assert.Contains(process.Output, l => l.StartsWith("continue with: edgelstm train --data ", StringComparison.Ordinal));
+        }
+
+        Assert.False(File.Exists(model));
+        long stopped = CheckpointFile.Load(checkpoint).Cursor.Iteration;
+        Assert.True(stopped >= 8, stopped.ToString(CultureInfo.InvariantCulture));
+        string total = (stopped + 5).ToString(CultureInfo.InvariantCulture);
+
+        var resumed = cli.Run("train", "--data", data, "--target", "y", "--task", "classify", "--threads", "1", "--resume", checkpoint, "--iterations", total, "--out", model);
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        string full = cli.File("full.safetensors");
+        Assert.Equal(0, cli.Run(["train", .. Run, "--data", data, "--iterations", total, "--out", full]).ExitCode);
+        Assert.Equal(Weights(full), Weights(model));
+    }
+
+    [Fact]
+    public void A_resume_on_other_data_or_with_changed_options_is_refused_before_training()
+    {
+        using var cli = WithData(out string data);
+        string checkpoint = cli.File("c.safetensors"), model = cli.File("m.safetensors");
+        Assert.Equal(0, cli.Run(["train", .. Run, "--data", data, "--iterations", "8", "--checkpoint-every", "8", "--checkpoint", checkpoint, "--out", cli.File("first.safetensors")]).ExitCode);
+        string other = cli.File("other.csv");
+        File.WriteAllText(other, Csv(4));
+
+        var otherData = cli.Run("train", "--data", other, "--target", "y", "--task", "classify", "--resume", checkpoint, "--out", model);
+        CliAssert.RefusedBeforeTraining(otherData, $"error: --resume {checkpoint}: the checkpoint was trained on other data: {data} read with --target y --task classify (32 training sequences");
+        Assert.Contains($"where --data {other} with these options gives 32 training sequences", otherData.Error, StringComparison.Ordinal);
+
+        var normalize = cli.Run("train", "--data", data, "--target", "y", "--task", "classify", "--normalize", "none", "--resume", checkpoint, "--out", model);
+        CliAssert.Error(normalize, 2, "error: --normalize cannot be changed with --resume: the run used --normalize standard, this command line gives none. Give the run's data options again: --target y --task classify");
+
+        var hidden = cli.Run("train", "--data", data, "--target", "y", "--task", "classify", "--hidden", "16", "--resume", checkpoint, "--out", model);
+        CliAssert.Error(hidden, 2, "error: --hidden cannot be changed with --resume: the checkpoint's value is used.");
+        Assert.False(File.Exists(model));
+    }
+
+    [Fact]
+    public void A_checkpoint_of_the_other_kind_of_run_is_refused_both_ways()
+    {
+        using var cli = WithData(out string data);
+        string images = cli.File("images.checkpoint.safetensors"), sequences = cli.File("seq.checkpoint.safetensors");
+        Assert.Equal(0, cli.TrainSmall(cli.File("i.safetensors"), "--checkpoint-every", "12", "--checkpoint", images).ExitCode);
+        Assert.Equal(0, cli.Run(["train", .. Run, "--data", data, "--iterations", "4", "--checkpoint-every", "4", "--checkpoint", sequences, "--out", cli.File("s.safetensors")]).ExitCode);
+
+        CliAssert.RefusedBeforeTraining(
+            cli.Run("train", "--data", data, "--target", "y", "--task", "classify", "--resume", images, "--out", cli.File("m.safetensors")),
+            $"error: --resume {images}: this checkpoint is of a run on MNIST images, not on a sequence file");
+        CliAssert.RefusedBeforeTraining(
+            cli.Run("train", "--data", cli.DataDirectory, "--resume", sequences, "--out", cli.File("m.safetensors")),
+            $"error: --resume {sequences}: this checkpoint is of a run on a sequence file, not on MNIST images");
+    }
+
+    [Theory]
+    [InlineData("run.epoch_loss_sum", "zz", "expected 16 hex digits (a double's bits), found \"zz\"")]
+    [InlineData("run.epochs_reported", "-1", "expected a whole number from 0 to 9223372036854775807, found \"-1\"")]
+    [InlineData("run.data_sha256", null, "expected it, found it missing")]
+    public void A_damaged_run_fact_is_one_error_naming_the_file_and_the_field(string key, string? value, string expected)
+    {
+        using var cli = WithData(out string data);
+        string checkpoint = cli.File("c.safetensors"), model = cli.File("m.safetensors");
+        Assert.Equal(0, cli.Run(["train", .. Run, "--data", data, "--iterations", "6", "--checkpoint-every", "6", "--checkpoint", checkpoint, "--out", cli.File("first.safetensors")]).ExitCode);
+        var saved = CheckpointFile.Load(checkpoint);
+        var facts = new Dictionary<string, string>(saved.RunFacts, StringComparer.Ordinal);
+        if (value is null)
+        {
+            facts.Remove(key);
+        }
+        else
+        {
+            facts[key] = value;
+        }
+
+        CheckpointFile.Save(new TrainingCheckpoint
+        {
+            Model = saved.Model,
+            FirstMoment = saved.FirstMoment,
+            SecondMoment = saved.SecondMoment,
+            AdamStep = saved.AdamStep,
+            Settings = saved.Settings,
+            Cursor = saved.Cursor,
+            DropoutState = saved.DropoutState,
+            TrainingExamples = saved.TrainingExamples,
+            RunFacts = facts,
+        }, checkpoint);
+
+        var result = cli.Run("train", "--data", data, "--target", "y", "--task", "classify", "--resume", checkpoint, "--out", model);
+        CliAssert.RefusedBeforeTraining(result, $"error: {checkpoint}: __metadata__.{key}: {expected}");
+        Assert.False(File.Exists(model));
+    }
+
+    [Fact]
+    public void A_checkpoint_whose_place_in_the_data_is_not_where_its_iterations_lead_is_refused()
+    {
+        using var cli = WithData(out string data);
+        string checkpoint = cli.File("c.safetensors");
+        Assert.Equal(0, cli.Run(["train", .. Run, "--data", data, "--iterations", "6", "--checkpoint-every", "6", "--checkpoint", checkpoint, "--out", cli.File("first.safetensors")]).ExitCode);
+        var saved = CheckpointFile.Load(checkpoint);
+        CheckpointFile.Save(new TrainingCheckpoint
+        {
+            Model = saved.Model,
+            FirstMoment = saved.FirstMoment,
+            SecondMoment = saved.SecondMoment,
+            AdamStep = saved.AdamStep,
+            Settings = saved.Settings,
+            Cursor = saved.Cursor with { EpochPosition = saved.Cursor.EpochPosition + 1 },
+            DropoutState = saved.DropoutState,
+            TrainingExamples = saved.TrainingExamples,
+            RunFacts = saved.RunFacts,
+        }, checkpoint);
+
+        var result = cli.Run("train", "--data", data, "--target", "y", "--task", "classify", "--resume", checkpoint, "--out", cli.File("m.safetensors"));
+        CliAssert.RefusedBeforeTraining(result, $"error: {checkpoint}: __metadata__.train.shuffle_state: expected the place 6 iterations of --batches epochs lead to");
+    }
+}
