@@ -28,6 +28,12 @@ internal abstract class BatchOrder
         ? new RecipeOrder(trainIndices, batchSize, RunSeeds.From(seed).Shuffle)
         : new EpochOrder(trainIndices, batchSize, seed);
 
+    /// <summary>
+    /// The most sequences <see cref="Next"/> ever hands out at once: a training batch's one shape. Epoch order never
+    /// has more than the training split; the recipe's order always takes full batches, going round a small set.
+    /// </summary>
+    public abstract int LargestBatch { get; }
+
     /// <summary>Iterations that make <paramref name="epochs"/> passes over the training sequences.</summary>
     public abstract long IterationsFor(double epochs);
 
@@ -62,6 +68,8 @@ internal abstract class BatchOrder
         private readonly int[] _order = [.. trainIndices];
         private readonly SeededRandom _shuffle = new(seed ^ 0x5EC0_0E5CUL);
         private int _position;
+
+        public override int LargestBatch => Math.Min(BatchSize, TrainIndices.Length);
 
         private long PerEpoch => (TrainIndices.Length + BatchSize - 1) / BatchSize;
 
@@ -102,6 +110,8 @@ internal abstract class BatchOrder
         private readonly ShuffledBatches _batches = new(trainIndices.Length, shuffleSeed);
         private readonly int[] _part = new int[batchSize];
         private int _epochsEnded;
+
+        public override int LargestBatch => BatchSize;
 
         // As the IDX recipe counts them (TrainCommand): a fraction of an epoch is a fraction of the examples.
         public override long IterationsFor(double epochs) => (long)Math.Ceiling(epochs * TrainIndices.Length / BatchSize);

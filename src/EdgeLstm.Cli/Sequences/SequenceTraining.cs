@@ -221,7 +221,9 @@ internal static class SequenceTraining
             o.WriteLine(Invariant($"validation baselines: {last}training mean MAE {naive.TrainingMean!.Mae:0.####} RMSE {naive.TrainingMean.Rmse:0.####}"));
         }
 
-        var batch = new SequenceBatch(source, batchSize, steps);
+        // Short batches are filled up with empty slots to this one shape: no larger than a batch ever is (a training
+        // split smaller than --batch-size in epoch order), so no slot is computed for nothing.
+        var batch = new SequenceBatch(source, batches.LargestBatch, steps);
         int features = config.InputSize;
         double lossSum = progress.LossSum;
         long lossCount = progress.LossCount;
