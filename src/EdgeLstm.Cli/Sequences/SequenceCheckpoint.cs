@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
+using EdgeLstm.Data;
 using EdgeLstm.IO;
 using EdgeLstm.Training;
 
@@ -23,7 +23,7 @@ internal static class SequenceCheckpoint
 {
     private const string P = CheckpointFile.RunFactPrefix;
     private const string KindKey = P + "kind", Kind = "sequence-file";
-    private const string DataKey = P + "data", FingerprintKey = P + "data_sha256", OptionsKey = P + "data_options";
+    private const string DataKey = P + "data", FingerprintKey = P + "data_md5", OptionsKey = P + "data_options";
     private const string NormalizeKey = P + "normalize", BatchesKey = P + "batches", ValidationKey = P + "validation", EarlyStopKey = P + "early_stop";
     private const string LossSumKey = P + "epoch_loss_sum", LossCountKey = P + "epoch_loss_count", EpochKey = P + "epochs_reported";
     private const string BestLossKey = P + "best_loss", BestEpochKey = P + "best_epoch", StaleKey = P + "stale_epochs";
@@ -32,13 +32,14 @@ internal static class SequenceCheckpoint
     public static bool IsSequence(TrainingCheckpoint checkpoint) => checkpoint.RunFacts.GetValueOrDefault(KindKey) == Kind;
 
     /// <summary>
-    /// SHA-256 of the training data as the trainer reads it (each training sequence in split order, padded to
+    /// MD5 of the training data as the trainer reads it (each training sequence in split order, padded to
     /// <paramref name="steps"/>, with its length and targets), the validation split and the forecast: equal exactly when a
-    /// run on them would be the same run.
+    /// run on them would be the same run. Our own MD5 (as for the data sets), not the framework's hashes: those call
+    /// OpenSSL on Linux, which the single-file binary must not need (an arm64 board without libssl aborted here).
     /// </summary>
     public static string Fingerprint(TrainingData data, int steps)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var hash = new Md5.Incremental();
         Add(hash, data.Train, data.TrainIndices, steps);
         if (data.Validation is { } validation)
         {
@@ -47,10 +48,10 @@ internal static class SequenceCheckpoint
 
         if (data.Forecast is { } f)
         {
-            hash.AppendData(Encoding.UTF8.GetBytes(Invariant($"forecast {f.Window} {f.Horizon} {string.Join(",", f.TargetFeatures)} {f.RelativeToLast}")));
+            hash.Append(Encoding.UTF8.GetBytes(Invariant($"forecast {f.Window} {f.Horizon} {string.Join(",", f.TargetFeatures)} {f.RelativeToLast}")));
         }
 
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
+        return hash.HashHex();
     }
 
     /// <summary>The data options as given, for the "continue with" line and for the message when a resume's data differ.</summary>
@@ -131,7 +132,7 @@ internal static class SequenceCheckpoint
         }
 
         string options = checkpoint.RunFacts.GetValueOrDefault(OptionsKey, string.Empty);
-        throw new CliException($"--resume {path}: the checkpoint was trained on other data: {Fact(checkpoint, path, DataKey)}{(options.Length == 0 ? string.Empty : " read with " + options)} ({checkpoint.TrainingExamples} training sequences, SHA-256 of the data as trained on {checkpoint.RunFacts[FingerprintKey][..16]}…), where --data {dataPath} with these options gives {trainingSequences} training sequences and {fingerprint[..16]}…: the batches and the statistics would not be the same. Resume with the run's own data and data options.");
+        throw new CliException($"--resume {path}: the checkpoint was trained on other data: {Fact(checkpoint, path, DataKey)}{(options.Length == 0 ? string.Empty : " read with " + options)} ({checkpoint.TrainingExamples} training sequences, MD5 of the data as trained on {checkpoint.RunFacts[FingerprintKey][..16]}…), where --data {dataPath} with these options gives {trainingSequences} training sequences and {fingerprint[..16]}…: the batches and the statistics would not be the same. Resume with the run's own data and data options.");
     }
 
     /// <summary>Where the epoch loop of the checkpoint's run stood.</summary>
@@ -149,19 +150,19 @@ internal static class SequenceCheckpoint
         return new SequenceProgress(lossSum, lossCount, epoch, bestLoss, Number(checkpoint, path, BestEpochKey, epoch), Number(checkpoint, path, StaleKey, epoch));
     }
 
-    private static void Add(IncrementalHash hash, Data.Sequences.ISequenceSource source, int[] indices, int steps)
+    private static void Add(Md5.Incremental hash, Data.Sequences.ISequenceSource source, int[] indices, int steps)
     {
         var batch = new SequenceBatch(source, 1, steps);
         Span<int> one = stackalloc int[1];
-        hash.AppendData(Encoding.UTF8.GetBytes(Invariant($"{source.TargetKind} {source.FeatureCount} {indices.Length};")));
+        hash.Append(Encoding.UTF8.GetBytes(Invariant($"{source.TargetKind} {source.FeatureCount} {indices.Length};")));
         foreach (int index in indices)
         {
             one[0] = index;
             batch.Gather(one);
-            hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(batch.Inputs));
-            hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(batch.Lengths));
-            hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(batch.Classes));
-            hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(batch.Values));
+            hash.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(batch.Inputs));
+            hash.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(batch.Lengths));
+            hash.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(batch.Classes));
+            hash.Append(System.Runtime.InteropServices.MemoryMarshal.AsBytes(batch.Values));
         }
     }
 

@@ -23,43 +23,15 @@ public static class Md5
     public static string HashHex(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        uint a = 0x67452301, b = 0xefcdab89, c = 0x98badcfe, d = 0x10325476;
+        var md5 = new Incremental();
         var buffer = new byte[1 << 16];
-        long total = 0;
-        int filled = 0;
         int read;
-        while ((read = stream.Read(buffer, filled, buffer.Length - filled)) > 0)
+        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
         {
-            filled += read;
-            total += read;
-            int whole = filled & ~63;
-            for (int i = 0; i < whole; i += 64)
-            {
-                Block(buffer.AsSpan(i, 64), ref a, ref b, ref c, ref d);
-            }
-
-            buffer.AsSpan(whole, filled - whole).CopyTo(buffer);
-            filled -= whole;
+            md5.Append(buffer.AsSpan(0, read));
         }
 
-        // Padding: 0x80, zeros to 56 mod 64, then the length in bits, little-endian.
-        Span<byte> tail = stackalloc byte[128];
-        tail.Clear();
-        buffer.AsSpan(0, filled).CopyTo(tail);
-        tail[filled] = 0x80;
-        int tailLength = filled < 56 ? 64 : 128;
-        BinaryPrimitives.WriteUInt64LittleEndian(tail.Slice(tailLength - 8), (ulong)total * 8);
-        for (int i = 0; i < tailLength; i += 64)
-        {
-            Block(tail.Slice(i, 64), ref a, ref b, ref c, ref d);
-        }
-
-        Span<byte> digest = stackalloc byte[16];
-        BinaryPrimitives.WriteUInt32LittleEndian(digest, a);
-        BinaryPrimitives.WriteUInt32LittleEndian(digest[4..], b);
-        BinaryPrimitives.WriteUInt32LittleEndian(digest[8..], c);
-        BinaryPrimitives.WriteUInt32LittleEndian(digest[12..], d);
-        return Convert.ToHexStringLower(digest);
+        return md5.HashHex();
     }
 
     /// <summary>The digest of a file, as 32 lower-case hex digits.</summary>
@@ -67,6 +39,70 @@ public static class Md5
     {
         using var file = File.OpenRead(path);
         return HashHex(file);
+    }
+
+    /// <summary>
+    /// The digest of data appended piece by piece (what <c>IncrementalHash</c> does with the platform library), for data
+    /// that is produced rather than read from a file.
+    /// </summary>
+    public sealed class Incremental
+    {
+        private readonly byte[] _pending = new byte[64];
+        private uint _a = 0x67452301, _b = 0xefcdab89, _c = 0x98badcfe, _d = 0x10325476;
+        private int _filled;
+        private long _total;
+
+        /// <summary>Adds <paramref name="data"/> to what is hashed.</summary>
+        public void Append(ReadOnlySpan<byte> data)
+        {
+            _total += data.Length;
+            if (_filled > 0)
+            {
+                int take = Math.Min(64 - _filled, data.Length);
+                data[..take].CopyTo(_pending.AsSpan(_filled));
+                _filled += take;
+                data = data[take..];
+                if (_filled < 64)
+                {
+                    return;
+                }
+
+                Block(_pending, ref _a, ref _b, ref _c, ref _d);
+                _filled = 0;
+            }
+
+            for (; data.Length >= 64; data = data[64..])
+            {
+                Block(data[..64], ref _a, ref _b, ref _c, ref _d);
+            }
+
+            data.CopyTo(_pending);
+            _filled = data.Length;
+        }
+
+        /// <summary>The digest of everything appended, as 32 lower-case hex digits.</summary>
+        public string HashHex()
+        {
+            // Padding: 0x80, zeros to 56 mod 64, then the length in bits, little-endian.
+            Span<byte> tail = stackalloc byte[128];
+            tail.Clear();
+            _pending.AsSpan(0, _filled).CopyTo(tail);
+            tail[_filled] = 0x80;
+            int tailLength = _filled < 56 ? 64 : 128;
+            BinaryPrimitives.WriteUInt64LittleEndian(tail.Slice(tailLength - 8), (ulong)_total * 8);
+            uint a = _a, b = _b, c = _c, d = _d;
+            for (int i = 0; i < tailLength; i += 64)
+            {
+                Block(tail.Slice(i, 64), ref a, ref b, ref c, ref d);
+            }
+
+            Span<byte> digest = stackalloc byte[16];
+            BinaryPrimitives.WriteUInt32LittleEndian(digest, a);
+            BinaryPrimitives.WriteUInt32LittleEndian(digest[4..], b);
+            BinaryPrimitives.WriteUInt32LittleEndian(digest[8..], c);
+            BinaryPrimitives.WriteUInt32LittleEndian(digest[12..], d);
+            return Convert.ToHexStringLower(digest);
+        }
     }
 
     private static void Block(ReadOnlySpan<byte> block, ref uint a0, ref uint b0, ref uint c0, ref uint d0)

@@ -162,7 +162,7 @@ public class SequenceCheckpointTests
     [Theory]
     [InlineData("run.epoch_loss_sum", "zz", "expected 16 hex digits (a double's bits), found \"zz\"")]
     [InlineData("run.epochs_reported", "-1", "expected a whole number from 0 to 9223372036854775807, found \"-1\"")]
-    [InlineData("run.data_sha256", null, "expected it, found it missing")]
+    [InlineData("run.data_md5", null, "expected it, found it missing")]
     public void A_damaged_run_fact_is_one_error_naming_the_file_and_the_field(string key, string? value, string expected)
     {
         using var cli = WithData(out string data);

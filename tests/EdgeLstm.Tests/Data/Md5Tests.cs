@@ -29,4 +29,32 @@ public class Md5Tests
         string expected = Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(data));
         Assert.Equal(expected, Md5.HashHex(new MemoryStream(data)));
     }
+
+    /// <summary>Appended in pieces of every awkward size (empty, inside a block, across one, several blocks), the same digest.</summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(63)]
+    [InlineData(64)]
+    [InlineData(1000)]
+    [InlineData(65_536 + 119)]
+    public void Appending_in_pieces_gives_the_whole_datas_digest(int length)
+    {
+        var data = new byte[length];
+        new Random(length + 1).NextBytes(data);
+        string expected = Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(data));
+        var md5 = new Md5.Incremental();
+        var rng = new Random(7);
+        for (int at = 0; at < length || at == 0;)
+        {
+            int piece = Math.Min(length - at, rng.Next(0, 150));
+            md5.Append(data.AsSpan(at, piece));
+            at += piece;
+            if (length == 0)
+            {
+                break;
+            }
+        }
+
+        Assert.Equal(expected, md5.HashHex());
+    }
 }
