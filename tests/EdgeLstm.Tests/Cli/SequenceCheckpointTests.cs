@@ -179,18 +179,7 @@ public class SequenceCheckpointTests
             facts[key] = value;
         }
 
-        CheckpointFile.Save(new TrainingCheckpoint
-        {
-            Model = saved.Model,
-            FirstMoment = saved.FirstMoment,
-            SecondMoment = saved.SecondMoment,
-            AdamStep = saved.AdamStep,
-            Settings = saved.Settings,
-            Cursor = saved.Cursor,
-            DropoutState = saved.DropoutState,
-            TrainingExamples = saved.TrainingExamples,
-            RunFacts = facts,
-        }, checkpoint);
+        SaveEdited(saved, saved.Cursor, facts, checkpoint);
 
         var result = cli.Run("train", "--data", data, "--target", "y", "--task", "classify", "--resume", checkpoint, "--out", model);
         CliAssert.RefusedBeforeTraining(result, $"error: {checkpoint}: __metadata__.{key}: {expected}");
@@ -204,20 +193,24 @@ public class SequenceCheckpointTests
         string checkpoint = cli.File("c.safetensors");
         Assert.Equal(0, cli.Run(["train", .. Run, "--data", data, "--iterations", "6", "--checkpoint-every", "6", "--checkpoint", checkpoint, "--out", cli.File("first.safetensors")]).ExitCode);
         var saved = CheckpointFile.Load(checkpoint);
-        CheckpointFile.Save(new TrainingCheckpoint
+        SaveEdited(saved, saved.Cursor with { EpochPosition = saved.Cursor.EpochPosition + 1 }, saved.RunFacts, checkpoint);
+
+        var result = cli.Run("train", "--data", data, "--target", "y", "--task", "classify", "--resume", checkpoint, "--out", cli.File("m.safetensors"));
+        CliAssert.RefusedBeforeTraining(result, $"error: {checkpoint}: __metadata__.train.shuffle_state: expected the place 6 iterations of --batches epochs lead to");
+    }
+
+    /// <summary>Writes <paramref name="saved"/> back with another cursor and other run facts: a checkpoint edited by hand.</summary>
+    private static void SaveEdited(TrainingCheckpoint saved, TrainingCursor cursor, IReadOnlyDictionary<string, string> runFacts, string path)
+        => CheckpointFile.Save(new TrainingCheckpoint
         {
             Model = saved.Model,
             FirstMoment = saved.FirstMoment,
             SecondMoment = saved.SecondMoment,
             AdamStep = saved.AdamStep,
             Settings = saved.Settings,
-            Cursor = saved.Cursor with { EpochPosition = saved.Cursor.EpochPosition + 1 },
+            Cursor = cursor,
             DropoutState = saved.DropoutState,
             TrainingExamples = saved.TrainingExamples,
-            RunFacts = saved.RunFacts,
-        }, checkpoint);
-
-        var result = cli.Run("train", "--data", data, "--target", "y", "--task", "classify", "--resume", checkpoint, "--out", cli.File("m.safetensors"));
-        CliAssert.RefusedBeforeTraining(result, $"error: {checkpoint}: __metadata__.train.shuffle_state: expected the place 6 iterations of --batches epochs lead to");
-    }
+            RunFacts = runFacts,
+        }, path);
 }
