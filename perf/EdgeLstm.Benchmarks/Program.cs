@@ -14,6 +14,7 @@ using EdgeLstm.Simd;
 // `side-by-side`: every model-level row, EdgeLstm and ONNX Runtime alternating, best calls (the README's table).
 // `side-by-side [WORK ...]`: only the named rows (e.g. InferenceBatch1), or every row.
 // `loop WORK THREADS SECONDS`: one row's call over and over, for a profiler (`perf record`), with its spread of times.
+// `steps [WORK THREADS]`: where a recurrent step's time goes (product, cell, the exchange between threads), medians.
 // `int8-side-by-side [threads|kernels]`: the inference rows with int8 weights beside fp32 EdgeLstm and ONNX Runtime,
 //   alternating; `kernels`: the int8 products against fp32's at the recipe's shapes.
 // Anything else goes to BenchmarkDotNet (e.g. `--filter '*'`).
@@ -26,6 +27,11 @@ if (args.Length > 0 && args[0] is "ci" or "gate")
 if (args.Length > 0 && args[0] == "loop" && args.Length == 4)
 {
     return EdgeLstm.Benchmarks.ProfileLoop.Run(Enum.Parse<EdgeLstm.Benchmarks.ModelBenchmarks.Work>(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture), double.Parse(args[3], CultureInfo.InvariantCulture));
+}
+
+if (args.Length > 0 && args[0] == "steps" && args.Length is 1 or 3)
+{
+    return EdgeLstm.Benchmarks.StepBreakdown.Run(args[1..]);
 }
 
 if (args.Length > 0 && args[0] == "side-by-side")

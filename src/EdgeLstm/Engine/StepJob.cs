@@ -1,3 +1,4 @@
+using EdgeLstm.Diagnostics;
 using EdgeLstm.Kernels;
 using EdgeLstm.Threading;
 
@@ -16,12 +17,15 @@ internal abstract unsafe class StepJob : IParallelJob
     public void Execute(int part, int parts)
     {
         var (start, end) = BlockSplit.Rows(_product.M, part, parts);
+        StepTimeline.Mark(StepTimeline.Point.Start, part, 0);
         if (_product.A != null)
         {
             _product.Compute(start, end, 0, _product.N);
         }
 
+        StepTimeline.Mark(StepTimeline.Point.ProductDone, part, 0);
         Cell(start, end);
+        StepTimeline.Mark(StepTimeline.Point.CellDone, part, 0);
     }
 
     /// <summary>
@@ -34,16 +38,23 @@ internal abstract unsafe class StepJob : IParallelJob
         _product = product;
         if (context.SplitsRows(product.M, product.Work))
         {
+            StepTimeline.Mark(StepTimeline.Point.RegionStart, 0, 0);
             context.Run(this);
+            StepTimeline.Mark(StepTimeline.Point.RegionEnd, 0, 0);
         }
         else
         {
+            StepTimeline.Mark(StepTimeline.Point.RegionStart, 0, 0);
+            StepTimeline.Mark(StepTimeline.Point.Start, 0, 0);
             if (product.A != null)
             {
                 context.RunPrepared(product);
             }
 
+            StepTimeline.Mark(StepTimeline.Point.ProductDone, 0, 0);
             Cell(0, product.M);
+            StepTimeline.Mark(StepTimeline.Point.CellDone, 0, 0);
+            StepTimeline.Mark(StepTimeline.Point.RegionEnd, 0, 0);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using EdgeLstm.Diagnostics;
 using EdgeLstm.Kernels;
 using EdgeLstm.Model;
 using EdgeLstm.Threading;
@@ -170,6 +171,8 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
             {
                 WaitFor(q, t + 1, parts);
             }
+
+            StepTimeline.Mark(StepTimeline.Point.AllPublished, part, t);
         }
     }
 
@@ -252,10 +255,12 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
         }
 
         Volatile.Write(ref _published[part * CounterStride], t + 1);
+        StepTimeline.Mark(StepTimeline.Point.Published, part, t);
     }
 
     private void StepUnits(int part, int parts, int t)
     {
+        StepTimeline.Mark(StepTimeline.Point.Start, part, t);
         var input = t == 0 ? _inputT.Product(_f.Input, _inputT.Rows, _f.Gates, _gates * _f.Hidden, _f.Steps * _f.Batch, accumulate: false) : default;
         var recurrent = Recurrent(t);
         input.Width = _width;
@@ -303,6 +308,7 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
             }
         }
 
+        StepTimeline.Mark(StepTimeline.Point.ProductDone, part, t);
         float* hPrev = t == 0 ? f.H0 : f.OutputAt(t - 1);
         float* gates = Gates(t);
         for (int r = 0; r < f.Batch; r++)
@@ -318,5 +324,6 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
         }
 
         f.HoldEndedSamples(t, u0, u1);
+        StepTimeline.Mark(StepTimeline.Point.CellDone, part, t);
     }
 }
