@@ -21,7 +21,7 @@ internal static class SideBySide
         string? why = OnnxSessions.WhyUnavailable();
         Console.WriteLine(why is null ? $"ONNX Runtime {OnnxSessions.Version}" : $"ONNX Runtime NOT AVAILABLE here ({why}): EdgeLstm rows only");
         Console.WriteLine($"{Baseline.MachineKey} vectors, {Environment.ProcessorCount} processors; best call of {Rounds} alternating rounds of {SecondsPerTurn} s each");
-        var bounds = new List<(ModelBenchmarks.Work Work, double Edge, double Onnx, double Bound, string Arithmetic)>();
+        var bounds = new List<(ModelBenchmarks.Work Work, double Edge, double Onnx, double Bound, string Arithmetic, double Floor, string? Design)>();
         foreach (int threads in new[] { 1, 2 })
         {
             double peak = RobustTiming.PeakGflops(threads);
@@ -45,7 +45,8 @@ internal static class SideBySide
                 }
 
                 using var bound = WeightReadBound.For(work, threads);
-                double bestEdge = double.MaxValue, bestOnnx = double.MaxValue, bestBound = double.MaxValue;
+                using var floor = UnitSplitFloor.For(work, threads);
+                double bestEdge = double.MaxValue, bestOnnx = double.MaxValue, bestBound = double.MaxValue, bestFloor = double.MaxValue;
                 for (int round = 0; round < Rounds; round++)
                 {
                     bestEdge = Math.Min(bestEdge, RobustTiming.BestSeconds(edge.Run, threads, SecondsPerTurn));
@@ -57,6 +58,11 @@ internal static class SideBySide
                     if (bound is not null)
                     {
                         bestBound = Math.Min(bestBound, RobustTiming.BestSeconds(bound.Run, threads, SecondsPerTurn / 3));
+                    }
+
+                    if (floor is not null)
+                    {
+                        bestFloor = Math.Min(bestFloor, RobustTiming.BestSeconds(floor.Run, threads, SecondsPerTurn / 3));
                     }
                 }
 
@@ -70,12 +76,13 @@ internal static class SideBySide
                 Console.WriteLine(string.Create(inv, $"  {work,-28} {TimeText.Format(bestEdge),11} {gflops,8:F1} {100 * gflops / peak,6:F1}% {onnxText,11} {onnxPercent,7} {ratio,9}"));
                 if (bound is not null)
                 {
-                    bounds.Add((work, bestEdge, onnx is null ? double.NaN : bestOnnx, bestBound, bound.Description));
+                    bounds.Add((work, bestEdge, onnx is null ? double.NaN : bestOnnx, bestBound, bound.Description, floor is null ? double.NaN : bestFloor, floor?.Description));
                 }
             }
 
-            // The batch-1 rows against the time a bare load of their weights takes (WeightReadBound), in the same rounds.
-            foreach (var (work, edgeSeconds, onnxSeconds, boundSeconds, what) in bounds)
+            // The batch-1 rows against the time a bare load of their weights takes (WeightReadBound), and on several
+            // threads against the floor of the unit-split design (UnitSplitFloor), in the same rounds.
+            foreach (var (work, edgeSeconds, onnxSeconds, boundSeconds, what, floorSeconds, design) in bounds)
             {
                 Console.WriteLine(string.Create(inv, $"  {work,-28} weights alone: {TimeText.Format(boundSeconds)} ({what}); EdgeLstm {edgeSeconds / boundSeconds:F2}x that"));
                 if (!double.IsNaN(onnxSeconds))
@@ -83,6 +90,17 @@ internal static class SideBySide
                     double twice = onnxSeconds / 2;
                     string verdict = twice < boundSeconds ? "faster than loading the weights: out of reach in fp32" : "slower than loading the weights: reachable";
                     Console.WriteLine(string.Create(inv, $"  {"",-28} 2x ONNX RT = {TimeText.Format(twice)} = {twice / boundSeconds:F2}x the weights alone: {verdict}"));
+                }
+
+                if (design is not null)
+                {
+                    Console.WriteLine(string.Create(inv, $"  {"",-28} the unit split's floor: {TimeText.Format(floorSeconds)} ({design}); EdgeLstm {edgeSeconds / floorSeconds:F2}x that"));
+                    if (!double.IsNaN(onnxSeconds))
+                    {
+                        double twice = onnxSeconds / 2;
+                        string verdict = twice < floorSeconds ? "faster than the design's floor: out of reach for this design" : "slower than the design's floor: reachable";
+                        Console.WriteLine(string.Create(inv, $"  {"",-28} 2x ONNX RT = {twice / floorSeconds:F2}x the floor: {verdict}"));
+                    }
                 }
             }
 
