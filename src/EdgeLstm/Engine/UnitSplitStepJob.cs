@@ -88,6 +88,9 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
     /// </summary>
     internal bool PartsInTurnOnCaller { get; set; }
 
+    /// <summary>For the tests: the fp32 step of this part that throws, whichever thread computes it (null: none).</summary>
+    internal (int Part, int Step)? InjectedFailure { get; set; }
+
     /// <summary>
     /// True when the steps of <paramref name="f"/> go better split by units: inference, more than one thread, too few
     /// rows to split, enough work (counted as <see cref="MatMulJob.Work"/> counts it, so int8 weights by their cost),
@@ -261,6 +264,11 @@ internal sealed unsafe class UnitSplitStepJob : IParallelJob
     private void StepUnits(int part, int parts, int t)
     {
         StepTimeline.Mark(StepTimeline.Point.Start, part, t);
+        if (InjectedFailure == (part, t))
+        {
+            throw new InvalidOperationException($"injected failure in part {part}, step {t}");
+        }
+
         var input = t == 0 ? _inputT.Product(_f.Input, _inputT.Rows, _f.Gates, _gates * _f.Hidden, _f.Steps * _f.Batch, accumulate: false) : default;
         var recurrent = Recurrent(t);
         input.Width = _width;

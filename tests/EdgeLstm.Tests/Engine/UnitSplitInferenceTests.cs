@@ -102,6 +102,44 @@ public class UnitSplitInferenceTests
         Assert.Equal(3 * ((2 * 28) + 2), context.UnitSplitStep.StepsRun - splitBefore);
     }
 
+    /// <summary>
+    /// A step that throws ends the layer's one parallel region: the other parts stop waiting for it, the caller gets the
+    /// exception (not a hang), and the next call on the same threads starts clean and gives the one-thread bits. With
+    /// the parts in turn on the caller the failing step is a taken-over one, thrown on the caller's thread.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 3, false)]
+    [InlineData(0, 0, false)]
+    [InlineData(1, 5, true)]
+    public async Task A_step_that_throws_ends_the_region_and_the_next_call_is_clean(int failingPart, int failingStep, bool partsInTurn)
+    {
+        const int steps = 6;
+        var model = TestModels.Make(new LstmConfig(5, 128, 2, 4, steps), 77);
+        var x = TestModels.Inputs(1, steps, 5, 78);
+        var expected = new float[4];
+        using (var alone = new LstmPredictor(model, 1))
+        {
+            alone.Predict(x, 1, expected);
+        }
+
+        using var context = new ComputeContext(2);
+        using var predictor = new LstmPredictor(model, context);
+        context.UnitSplitStep.PartsInTurnOnCaller = partsInTurn;
+        context.UnitSplitStep.InjectedFailure = (failingPart, failingStep);
+        var probabilities = new float[4];
+        var call = Task.Run(() => predictor.Predict(x, 1, probabilities));
+        Assert.Same(call, await Task.WhenAny(call, Task.Delay(TimeSpan.FromMinutes(2))));
+        // Through the worker pool the failure arrives wrapped (AggregateException); parts in turn on the caller bypass it.
+        var thrown = await Assert.ThrowsAnyAsync<Exception>(() => call);
+        var injected = thrown is AggregateException { InnerException: { } inner } ? inner : thrown;
+        Assert.IsType<InvalidOperationException>(injected);
+        Assert.Equal($"injected failure in part {failingPart}, step {failingStep}", injected.Message);
+
+        context.UnitSplitStep.InjectedFailure = null;
+        predictor.Predict(x, 1, probabilities);
+        Assert.Equal(expected, probabilities);
+    }
+
     private static void SplitSequenceMatchesOneThread(CellKind cell, int hidden, int threads, int batch, bool partsInTurn)
     {
         const int steps = 6, inputs = 5, classes = 4;
