@@ -245,6 +245,19 @@ internal static class SequenceTraining
             RunFacts = SequenceCheckpoint.Facts(dataPath, fingerprint, dataOptions, parsed, sequence, new SequenceProgress(lossSum, lossCount, epoch, bestLoss, bestEpoch, stale)),
         };
 
+        // On a signal: the state at this batch boundary as a checkpoint, and the command that continues it.
+        int Interrupted(long iterationsDone)
+        {
+            CheckpointFile.Save(Checkpoint(iterationsDone), checkpointPath);
+            o.WriteLine(iterationsDone == iterations
+                ? Invariant($"interrupted after the last iteration ({iterations}), before the model was saved; checkpoint saved to {checkpointPath}")
+                : Invariant($"interrupted at iteration {iterationsDone}/{iterations}; checkpoint saved to {checkpointPath}"));
+            o.WriteLine(earlyStop > 0
+                ? $"it holds the weights of now, not of the best epoch, which --early-stop needs: a run with --early-stop cannot be resumed exactly (evaluate the checkpoint's weights with: edgelstm evaluate {SequenceCheckpoint.Quote(checkpointPath)} --data ...)"
+                : $"continue with: edgelstm train --data {SequenceCheckpoint.Quote(dataPath)}{dataOptions} --resume {SequenceCheckpoint.Quote(checkpointPath)} --out {SequenceCheckpoint.Quote(outPath)}");
+            return context.InterruptExitCode();
+        }
+
         (string Path, long Iteration)? lastGood = resumePath is not null ? (resumePath, done) : null;
         context.HandleInterrupts();
         var clock = Stopwatch.StartNew();
@@ -252,12 +265,7 @@ internal static class SequenceTraining
         {
             if (context.Cancellation.IsCancellationRequested)
             {
-                CheckpointFile.Save(Checkpoint(iteration), checkpointPath);
-                o.WriteLine(Invariant($"interrupted at iteration {iteration}/{iterations}; checkpoint saved to {checkpointPath}"));
-                o.WriteLine(earlyStop > 0
-                    ? $"it holds the weights of now, not of the best epoch, which --early-stop needs: a run with --early-stop cannot be resumed exactly (evaluate the checkpoint's weights with: edgelstm evaluate {SequenceCheckpoint.Quote(checkpointPath)} --data ...)"
-                    : $"continue with: edgelstm train --data {SequenceCheckpoint.Quote(dataPath)}{dataOptions} --resume {SequenceCheckpoint.Quote(checkpointPath)} --out {SequenceCheckpoint.Quote(outPath)}");
-                return context.InterruptExitCode();
+                return Interrupted(iteration);
             }
 
             var part = batches.Next(out bool endsEpoch);
@@ -337,6 +345,17 @@ internal static class SequenceTraining
         }
 
         clock.Stop();
+
+        // A signal after the last batch (during its epoch's validation, or the final one below) is handled as at any
+        // batch boundary: the training is done but the model not yet saved, so the finished state becomes the
+        // checkpoint, and its resume only evaluates and saves. A run that stopped early has no such state to resume
+        // (its model is the best epoch's): it saves the model at once instead, without the final report.
+        var cancellation = context.Cancellation;
+        if (cancellation.IsCancellationRequested && best is null)
+        {
+            return Interrupted(iterations);
+        }
+
         if (best is not null)
         {
             best.CopyTo(model.Parameters);
@@ -361,15 +380,39 @@ internal static class SequenceTraining
             facts[ModelFile.TrainingTargetMeanKey] = ModelFile.NumberList(trainingMean);
         }
 
-        if (validation is not null)
+        bool reportSkipped = validation is not null && cancellation.IsCancellationRequested;
+        if (validation is not null && !reportSkipped)
         {
-            var final = SequenceEvaluation.Score(validation, data.ValidationIndices, null, trainingMean);
-            o.Write(SequenceEvaluation.Report(final, preprocessing.ClassNames, best is null ? "validation" : Invariant($"validation (epoch {bestEpoch})")));
-            facts["train.validation_score"] = final.Short;
+            try
+            {
+                var final = SequenceEvaluation.Score(validation, data.ValidationIndices, null, trainingMean, cancellation);
+                o.Write(SequenceEvaluation.Report(final, preprocessing.ClassNames, best is null ? "validation" : Invariant($"validation (epoch {bestEpoch})")));
+                facts["train.validation_score"] = final.Short;
+            }
+            catch (OperationCanceledException) when (best is null)
+            {
+                return Interrupted(iterations);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopped early: the model is saved below, without its report.
+                reportSkipped = true;
+            }
+        }
+
+        if (cancellation.IsCancellationRequested && best is null)
+        {
+            return Interrupted(iterations);
         }
 
         ModelFile.Save(model, outPath, facts);
         o.WriteLine($"model saved to {outPath}");
+        if (reportSkipped)
+        {
+            o.WriteLine(Invariant($"interrupted after training had stopped early: the model holds epoch {bestEpoch}'s weights; its final validation report was skipped"));
+            return context.InterruptExitCode();
+        }
+
         o.WriteLine(Invariant($"wall time {wall.Elapsed.TotalSeconds:0.0} s (training {clock.Elapsed.TotalSeconds:0.0} s)"));
         return ExitCodes.Ok;
     }

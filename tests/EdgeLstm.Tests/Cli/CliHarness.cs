@@ -24,9 +24,21 @@ internal sealed class CliHarness : IDisposable
 
     public CliResult Run(params string[] args) => Run(CancellationToken.None, args);
 
-    public CliResult Run(CancellationToken cancellation, params string[] args)
+    public CliResult Run(CancellationToken cancellation, params string[] args) => Run(new StringWriter(), cancellation, args);
+
+    /// <summary>
+    /// Runs with a cancellation that fires as soon as the command writes a line <paramref name="signalAfter"/> accepts:
+    /// an interrupt at a chosen point of the run, in-process and with no timing involved.
+    /// </summary>
+    public CliResult Run(Func<string, bool> signalAfter, params string[] args)
     {
-        using var output = new StringWriter();
+        using var interrupt = new CancellationTokenSource();
+        return Run(new SignallingWriter(signalAfter, interrupt), interrupt.Token, args);
+    }
+
+    private CliResult Run(StringWriter output, CancellationToken cancellation, string[] args)
+    {
+        using var outputScope = output;
         using var error = new StringWriter();
         var context = new CliContext
         {
@@ -46,6 +58,19 @@ internal sealed class CliHarness : IDisposable
         Run([.. new[] { "train", "--data", DataDirectory, "--iterations", "12", "--hidden", "8", "--batch-size", "16", "--threads", "1", "--out", output }, .. extra]);
 
     public void Dispose() => _dir.Dispose();
+}
+
+/// <summary>Captures output and cancels <paramref name="interrupt"/> right after a line that <paramref name="signalAfter"/> accepts.</summary>
+internal sealed class SignallingWriter(Func<string, bool> signalAfter, CancellationTokenSource interrupt) : StringWriter
+{
+    public override void WriteLine(string? value)
+    {
+        base.WriteLine(value);
+        if (value is not null && signalAfter(value))
+        {
+            interrupt.Cancel();
+        }
+    }
 }
 
 internal sealed record CliResult(int ExitCode, string Out, string Error)

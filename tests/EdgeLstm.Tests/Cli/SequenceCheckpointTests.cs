@@ -93,6 +93,63 @@ public class SequenceCheckpointTests
         Assert.Equal(Weights(full), Weights(model));
     }
 
+    /// <summary>
+    /// A signal after the last batch (here as the last epoch's line is written, before the final validation and the save)
+    /// is not lost: the finished state is the checkpoint, and the printed command only evaluates it and saves the model,
+    /// which is then the uninterrupted run's to the bit.
+    /// </summary>
+    [Fact]
+    public void A_signal_after_the_last_batch_saves_the_finished_state_and_its_resume_only_evaluates_and_saves()
+    {
+        using var cli = WithData(out string data);
+        string model = cli.File("m.safetensors"), checkpoint = cli.File("m.checkpoint.safetensors");
+        var run = cli.Run(line => line.StartsWith("epoch ", StringComparison.Ordinal) && line.Contains("iteration 10/10", StringComparison.Ordinal), ["train", .. Run, "--data", data, "--iterations", "10", "--out", model]);
+        Assert.True(run.ExitCode == 130, run.ToString());
+        Assert.Contains($"interrupted after the last iteration (10), before the model was saved; checkpoint saved to {checkpoint}", run.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain(run.Out.Split('\n'), l => l.StartsWith("validation ", StringComparison.Ordinal));
+        Assert.False(File.Exists(model));
+        Assert.Equal(10, CheckpointFile.Load(checkpoint).Cursor.Iteration);
+
+        string line = run.Out.Split('\n').Single(l => l.StartsWith("continue with: edgelstm ", StringComparison.Ordinal));
+        var resumed = cli.Run(line["continue with: edgelstm ".Length..].Split(' '));
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Contains($"resumed at iteration 10 (epoch 3) from {checkpoint}", resumed.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain(resumed.Out.Split('\n'), l => l.StartsWith("epoch ", StringComparison.Ordinal));
+
+        string full = cli.File("full.safetensors");
+        var uninterrupted = cli.Run(["train", .. Run, "--data", data, "--iterations", "10", "--out", full]);
+        Assert.Equal(0, uninterrupted.ExitCode);
+        Assert.Equal(Weights(full), Weights(model));
+        Assert.Equal(FinalReport(uninterrupted.Out), FinalReport(resumed.Out));
+    }
+
+    /// <summary>A run that stopped early has its model already (the best epoch's): a signal then saves it at once, without the final report.</summary>
+    [Fact]
+    public void A_signal_after_an_early_stop_saves_the_best_epochs_model_without_the_final_report()
+    {
+        using var cli = WithData(out string data);
+        string model = cli.File("m.safetensors"), full = cli.File("full.safetensors");
+        string[] args = ["train", .. Run, "--data", data, "--iterations", "2000", "--early-stop", "1"];
+        var uninterrupted = cli.Run([.. args, "--out", full]);
+        Assert.True(uninterrupted.ExitCode == 0, uninterrupted.ToString());
+        Assert.Contains("early stop: ", uninterrupted.Out, StringComparison.Ordinal);
+
+        var run = cli.Run(line => line.StartsWith("early stop: ", StringComparison.Ordinal), [.. args, "--out", model]);
+        Assert.True(run.ExitCode == 130, run.ToString());
+        Assert.Contains($"model saved to {model}", run.Out, StringComparison.Ordinal);
+        Assert.Contains("interrupted after training had stopped early: the model holds epoch ", run.Out, StringComparison.Ordinal);
+        Assert.Equal(Weights(full), Weights(model));
+    }
+
+    /// <summary>The validation report printed after training, from its heading to the line that saves the model.</summary>
+    private static string FinalReport(string output)
+    {
+        var lines = output.Split('\n');
+        int saved = Array.FindIndex(lines, l => l.StartsWith("model saved to ", StringComparison.Ordinal));
+        int start = Array.FindLastIndex(lines, saved, l => l.StartsWith("epoch ", StringComparison.Ordinal) || l.StartsWith("resumed at ", StringComparison.Ordinal)) + 1;
+        return string.Join('\n', lines[start..saved]);
+    }
+
     [Theory]
     [InlineData("HUP", 129)]
     [InlineData("TERM", 143)]
