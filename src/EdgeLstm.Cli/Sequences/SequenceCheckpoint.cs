@@ -111,10 +111,11 @@ internal static class SequenceCheckpoint
             throw new CliException($"--resume {path}: this checkpoint is of a run on MNIST images, not on a sequence file: resume it with the images' --data (or none, for the bundled set).");
         }
 
-        int earlyStop = (int)Number(checkpoint, path, EarlyStopKey, 1_000_000);
-        if (earlyStop > 0)
+        // Early stopping continues from the best weights so far, which its checkpoints keep once an epoch has validated.
+        var progress = Progress(checkpoint, path);
+        if (Number(checkpoint, path, EarlyStopKey, 1_000_000) > 0 && progress.BestEpoch > 0 && checkpoint.BestParameters is null)
         {
-            throw new CliException($"--resume {path}: the run stops early (--early-stop {earlyStop}), and its checkpoint does not keep the best epoch's weights that needs: it cannot be continued exactly. Evaluate its weights (edgelstm evaluate {path}) or train again.");
+            throw new CliException($"--resume {path}: the run stops early and has a best epoch ({progress.BestEpoch}), but the checkpoint does not keep its weights (written by an earlier EdgeLstm): it cannot be continued exactly. Evaluate its weights (edgelstm evaluate {path}) or train again.");
         }
 
         Same(checkpoint, path, "--normalize", NormalizeKey, parsed.GetValue(sequence.Normalize)!);

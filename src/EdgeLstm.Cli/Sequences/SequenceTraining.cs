@@ -228,7 +228,8 @@ internal static class SequenceTraining
         double lossSum = progress.LossSum;
         long lossCount = progress.LossCount;
         double bestLoss = progress.BestLoss;
-        float[]? best = null;
+        float[]? best = earlyStop > 0 ? resumeFrom?.BestParameters : null;
+        bool stoppedEarly = false;
         long bestEpoch = progress.BestEpoch, epoch = progress.Epoch, stale = progress.Stale;
 
         // Everything a resume needs, at the batch boundary after `iterationsDone`; only made when one is saved.
@@ -242,6 +243,7 @@ internal static class SequenceTraining
             Cursor = new TrainingCursor(iterationsDone, (int)Math.Min(epoch, int.MaxValue), batches.Position, batches.State),
             DropoutState = trainer.DropoutRandom.GetState(),
             TrainingExamples = data.TrainIndices.Length,
+            BestParameters = best,
             RunFacts = SequenceCheckpoint.Facts(dataPath, fingerprint, dataOptions, parsed, sequence, new SequenceProgress(lossSum, lossCount, epoch, bestLoss, bestEpoch, stale)),
         };
 
@@ -252,9 +254,7 @@ internal static class SequenceTraining
             o.WriteLine(iterationsDone == iterations
                 ? Invariant($"interrupted after the last iteration ({iterations}), before the model was saved; checkpoint saved to {checkpointPath}")
                 : Invariant($"interrupted at iteration {iterationsDone}/{iterations}; checkpoint saved to {checkpointPath}"));
-            o.WriteLine(earlyStop > 0
-                ? $"it holds the weights of now, not of the best epoch, which --early-stop needs: a run with --early-stop cannot be resumed exactly (evaluate the checkpoint's weights with: edgelstm evaluate {SequenceCheckpoint.Quote(checkpointPath)} --data ...)"
-                : $"continue with: edgelstm train --data {SequenceCheckpoint.Quote(dataPath)}{dataOptions} --resume {SequenceCheckpoint.Quote(checkpointPath)} --out {SequenceCheckpoint.Quote(outPath)}");
+            o.WriteLine($"continue with: edgelstm train --data {SequenceCheckpoint.Quote(dataPath)}{dataOptions} --resume {SequenceCheckpoint.Quote(checkpointPath)} --out {SequenceCheckpoint.Quote(outPath)}");
             return context.InterruptExitCode();
         }
 
@@ -333,6 +333,7 @@ internal static class SequenceTraining
 
             if (stopEarly)
             {
+                stoppedEarly = true;
                 break;
             }
 
@@ -348,10 +349,10 @@ internal static class SequenceTraining
 
         // A signal after the last batch (during its epoch's validation, or the final one below) is handled as at any
         // batch boundary: the training is done but the model not yet saved, so the finished state becomes the
-        // checkpoint, and its resume only evaluates and saves. A run that stopped early has no such state to resume
-        // (its model is the best epoch's): it saves the model at once instead, without the final report.
+        // checkpoint, and its resume only evaluates and saves. A run that stopped early has no state to resume (its
+        // batches stopped short of the iterations asked for): it saves its model at once instead, without the report.
         var cancellation = context.Cancellation;
-        if (cancellation.IsCancellationRequested && best is null)
+        if (cancellation.IsCancellationRequested && !stoppedEarly)
         {
             return Interrupted(iterations);
         }
@@ -389,7 +390,7 @@ internal static class SequenceTraining
                 o.Write(SequenceEvaluation.Report(final, preprocessing.ClassNames, best is null ? "validation" : Invariant($"validation (epoch {bestEpoch})")));
                 facts["train.validation_score"] = final.Short;
             }
-            catch (OperationCanceledException) when (best is null)
+            catch (OperationCanceledException) when (!stoppedEarly)
             {
                 return Interrupted(iterations);
             }
@@ -400,7 +401,7 @@ internal static class SequenceTraining
             }
         }
 
-        if (cancellation.IsCancellationRequested && best is null)
+        if (cancellation.IsCancellationRequested && !stoppedEarly)
         {
             return Interrupted(iterations);
         }

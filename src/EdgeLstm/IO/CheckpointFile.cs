@@ -7,7 +7,9 @@ namespace EdgeLstm.IO;
 /// <summary>
 /// A training checkpoint: the model file (same tensors, same metadata, <c>kind</c> = "checkpoint") plus Adam's moments as
 /// tensors <c>adam.m.&lt;name&gt;</c> and <c>adam.v.&lt;name&gt;</c>, and in the metadata the Adam step, the settings,
-/// the place in the shuffled data and both generators' states. Resuming from it continues bit for bit.
+/// the place in the shuffled data and both generators' states. A run that keeps its best weights so far (early
+/// stopping) adds them as <c>best.&lt;name&gt;</c>, with <c>train.best_weights</c> = "kept". Resuming from it continues
+/// bit for bit.
 /// </summary>
 /// <remarks>A checkpoint is also a valid model file: <see cref="ModelFile.Load(string)"/> reads its weights.</remarks>
 public static class CheckpointFile
@@ -16,6 +18,7 @@ public static class CheckpointFile
     public const string RunFactPrefix = "run.";
 
     private const string Prefix = "train.";
+    private const string BestWeightsKey = Prefix + "best_weights", BestWeightsKept = "kept", BestPrefix = "best.";
 
     /// <summary>Saves <paramref name="checkpoint"/> atomically.</summary>
     public static void Save(TrainingCheckpoint checkpoint, string path)
@@ -50,6 +53,20 @@ public static class CheckpointFile
 
     /// <summary>The names of the moment tensors that go with a model tensor.</summary>
     internal static IEnumerable<string> MomentNames(ParameterTensor tensor) => ["adam.m." + tensor.Name, "adam.v." + tensor.Name];
+
+    /// <summary>
+    /// The tensors a checkpoint has beside each model tensor: its moments, and its best weights when the metadata says
+    /// the run keeps them (then every one must be there; otherwise none may be).
+    /// </summary>
+    internal static Func<ParameterTensor, IEnumerable<string>> ExtraTensorNames(SafeTensorsReader reader)
+        => KeepsBestWeights(reader) ? t => [.. MomentNames(t), BestPrefix + t.Name] : MomentNames;
+
+    private static bool KeepsBestWeights(SafeTensorsReader reader) => reader.Metadata.GetValueOrDefault(BestWeightsKey) switch
+    {
+        null => false,
+        BestWeightsKept => true,
+        var other => throw Fail(reader, BestWeightsKey, $"expected \"{BestWeightsKept}\" or no such key, found \"{ModelFile.Printable(other)}\""),
+    };
 
     /// <summary>The training facts a finished model keeps in its metadata (settings and progress, no generator states).</summary>
     public static Dictionary<string, string> Facts(RecipeSettings settings, long iteration, int epochsCompleted)
@@ -86,11 +103,25 @@ public static class CheckpointFile
             facts[key.StartsWith(RunFactPrefix, StringComparison.Ordinal) ? key : throw new ArgumentException($"Run fact \"{key}\" must start with \"{RunFactPrefix}\".", nameof(checkpoint))] = value;
         }
 
+        var best = checkpoint.BestParameters;
+        if (best is not null)
+        {
+            facts[BestWeightsKey] = BestWeightsKept;
+            if (best.Length != checkpoint.Model.Parameters.Length)
+            {
+                throw new ArgumentException($"The best weights have {best.Length} values; the model has {checkpoint.Model.Parameters.Length}.", nameof(checkpoint));
+            }
+        }
+
         var writer = ModelFile.CreateWriter(checkpoint.Model, "checkpoint", facts);
         foreach (var tensor in checkpoint.Model.Tensors)
         {
             writer.Add("adam.m." + tensor.Name, tensor.Shape, checkpoint.FirstMoment.AsMemory(tensor.Offset, tensor.Length));
             writer.Add("adam.v." + tensor.Name, tensor.Shape, checkpoint.SecondMoment.AsMemory(tensor.Offset, tensor.Length));
+            if (best is not null)
+            {
+                writer.Add(BestPrefix + tensor.Name, tensor.Shape, best.AsMemory(tensor.Offset, tensor.Length));
+            }
         }
 
         return writer;
@@ -103,14 +134,20 @@ public static class CheckpointFile
             throw new ModelFormatException(reader.Source, $"{SafeTensorsReader.MetadataKey}.{ModelFile.KindKey}", $"expected \"checkpoint\" (a file written with --checkpoint-every or on Ctrl-C), found \"{reader.Metadata.GetValueOrDefault(ModelFile.KindKey, "(none)")}\"");
         }
 
-        var loaded = ModelFile.Read(reader, allowCheckpoint: true, MomentNames);
+        var loaded = ModelFile.Read(reader, allowCheckpoint: true, ExtraTensorNames(reader));
         var model = loaded.Model;
         var m = new float[model.Parameters.Length];
         var v = new float[model.Parameters.Length];
+        var best = KeepsBestWeights(reader) ? new float[model.Parameters.Length] : null;
         foreach (var tensor in model.Tensors)
         {
             reader.ReadInto(reader.Find("adam.m." + tensor.Name)!, m.AsSpan(tensor.Offset, tensor.Length));
             reader.ReadInto(reader.Find("adam.v." + tensor.Name)!, v.AsSpan(tensor.Offset, tensor.Length));
+            if (best is not null)
+            {
+                // Every value read is checked finite, as the weights are.
+                reader.ReadInto(reader.Find(BestPrefix + tensor.Name)!, best.AsSpan(tensor.Offset, tensor.Length));
+            }
         }
 
         var settings = new RecipeSettings
@@ -156,6 +193,7 @@ public static class CheckpointFile
             Cursor = cursor,
             DropoutState = State(reader, Prefix + "dropout_state"),
             TrainingExamples = examples,
+            BestParameters = best,
             RunFacts = reader.Metadata.Where(p => p.Key.StartsWith(RunFactPrefix, StringComparison.Ordinal)).ToDictionary(StringComparer.Ordinal),
         };
     }

@@ -182,7 +182,7 @@ public static class ModelFile
 
             if (kind == "checkpoint" && extraTensors is null)
             {
-                extraTensors = CheckpointFile.MomentNames;
+                extraTensors = CheckpointFile.ExtraTensorNames(reader);
             }
         }
 

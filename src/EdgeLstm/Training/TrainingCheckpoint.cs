@@ -29,6 +29,12 @@ public sealed class TrainingCheckpoint
     /// <summary>The dropout generator's state.</summary>
     public required ulong[] DropoutState { get; init; }
 
+    /// <summary>
+    /// The best weights so far of a run that keeps them (early stopping: the weights it ends with if no later epoch
+    /// validates better), laid out like <see cref="LstmModel.Parameters"/>; null when the run keeps none.
+    /// </summary>
+    public float[]? BestParameters { get; init; }
+
     /// <summary>Examples in the training set the run uses (a resume on another set is refused).</summary>
     public required int TrainingExamples { get; init; }
 

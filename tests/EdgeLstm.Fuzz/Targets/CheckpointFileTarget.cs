@@ -8,21 +8,22 @@ namespace EdgeLstm.Fuzz.Targets;
 internal sealed class CheckpointFileTarget : FuzzTarget
 {
     private static readonly string[] SettingKeys =
-        ["train.batch_size", "train.learning_rate", "train.keep_prob", "train.clip_norm", "train.iterations", "train.iterations_done", "train.epoch_position", "train.examples", "train.seed", "adam.step", "train.shuffle_state", "train.dropout_state", "train.loss", "train.final_learning_rate", "train.report_every", "train.checkpoint_every", "run.kind", "run.epoch_loss_sum"];
+        ["train.batch_size", "train.learning_rate", "train.keep_prob", "train.clip_norm", "train.iterations", "train.iterations_done", "train.epoch_position", "train.examples", "train.seed", "adam.step", "train.shuffle_state", "train.dropout_state", "train.loss", "train.final_learning_rate", "train.report_every", "train.checkpoint_every", "run.kind", "run.epoch_loss_sum", "train.best_weights"];
 
     private static readonly string[] SettingValues =
-        ["0", "1", "65536", "65537", "-1", "+1", "01", "1\u0000", "10", "1e39", "3.4e38", "1e-45", "NaN", "-Infinity", "9223372036854775807", "18446744073709551616", "0,0,0,0", "1,2,3", "g,1,1,1", "Sum", "Bogus", "constant", ""];
+        ["0", "1", "65536", "65537", "-1", "+1", "01", "1\u0000", "10", "1e39", "3.4e38", "1e-45", "NaN", "-Infinity", "9223372036854775807", "18446744073709551616", "0,0,0,0", "1,2,3", "g,1,1,1", "Sum", "Bogus", "constant", "kept", ""];
 
     public override string Name => "checkpoint";
 
     public override Type FormatException => typeof(ModelFormatException);
 
-    public override IReadOnlyList<byte[]> Seeds { get; } = [MakeCheckpoint()];
+    // With and without an early-stopping run's best weights (best.* tensors).
+    public override IReadOnlyList<byte[]> Seeds { get; } = [MakeCheckpoint(), MakeCheckpoint(withBestWeights: true)];
 
     public override IReadOnlyList<(string Group, Func<byte[], Random, byte[]> Mutate)> Structured { get; } =
         [.. SafeTensorsMutations.All, ("checkpoint settings", EditSetting)];
 
-    public static byte[] MakeCheckpoint()
+    public static byte[] MakeCheckpoint(bool withBestWeights = false)
     {
         var config = new LstmConfig(3, 4, 2, 3, 5);
         var model = LstmModel.Create(config, 7);
@@ -38,6 +39,7 @@ internal sealed class CheckpointFileTarget : FuzzTarget
             Cursor = new TrainingCursor(12, 1, 16, [1, 2, 3, 4]),
             DropoutState = [5, 6, 7, 8],
             TrainingExamples = 40,
+            BestParameters = withBestWeights ? Moments() : null,
 
             // A sequence-file run's facts: read back as text, whatever they hold (the CLI checks them).
             RunFacts = new Dictionary<string, string>(StringComparer.Ordinal) { ["run.kind"] = "sequence-file", ["run.epoch_loss_sum"] = "3ff0000000000000" },

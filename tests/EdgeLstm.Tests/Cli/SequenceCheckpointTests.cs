@@ -141,6 +141,47 @@ public class SequenceCheckpointTests
         Assert.Equal(Weights(full), Weights(model));
     }
 
+    /// <summary>
+    /// Early stopping continues from a checkpoint: it keeps the best weights so far beside the weights of now, so the
+    /// resumed run stops at the same epoch and ends with the uninterrupted run's model to the bit.
+    /// </summary>
+    [Fact]
+    public void An_early_stopping_run_resumes_to_the_uninterrupted_runs_best_epoch()
+    {
+        using var cli = WithData(out string data);
+        string model = cli.File("m.safetensors"), checkpoint = cli.File("m.checkpoint.safetensors"), full = cli.File("full.safetensors");
+        string[] args = ["train", .. Run, "--data", data, "--iterations", "2000", "--early-stop", "2"];
+        var uninterrupted = cli.Run([.. args, "--out", full]);
+        Assert.True(uninterrupted.ExitCode == 0, uninterrupted.ToString());
+        string stopLine = uninterrupted.Out.Split('\n').Single(l => l.StartsWith("early stop: ", StringComparison.Ordinal));
+
+        // Interrupted after epoch 2 (epoch 1 has been the best so far, at least), then continued as printed.
+        var run = cli.Run(line => line.StartsWith("epoch   2 ", StringComparison.Ordinal), [.. args, "--out", model]);
+        Assert.True(run.ExitCode == 130, run.ToString());
+        Assert.NotNull(CheckpointFile.Load(checkpoint).BestParameters);
+        string line = run.Out.Split('\n').Single(l => l.StartsWith("continue with: edgelstm ", StringComparison.Ordinal));
+        var resumed = cli.Run(line["continue with: edgelstm ".Length..].Split(' '));
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Contains(stopLine, resumed.Out, StringComparison.Ordinal);
+        Assert.Equal(Weights(full), Weights(model));
+    }
+
+    /// <summary>An early-stopping run's checkpoint from before best weights were kept: refused, saying why, before training.</summary>
+    [Fact]
+    public void An_early_stopping_checkpoint_without_its_best_weights_is_refused()
+    {
+        using var cli = WithData(out string data);
+        string checkpoint = cli.File("c.safetensors");
+        Assert.Equal(0, cli.Run(["train", .. Run, "--data", data, "--iterations", "8", "--early-stop", "5", "--checkpoint-every", "8", "--checkpoint", checkpoint, "--out", cli.File("first.safetensors")]).ExitCode);
+        var saved = CheckpointFile.Load(checkpoint);
+        Assert.NotNull(saved.BestParameters);
+        SaveEdited(saved, saved.Cursor, saved.RunFacts, checkpoint);
+
+        var result = cli.Run("train", "--data", data, "--target", "y", "--task", "classify", "--early-stop", "5", "--resume", checkpoint, "--out", cli.File("m.safetensors"));
+        CliAssert.RefusedBeforeTraining(result, $"error: --resume {checkpoint}: the run stops early and has a best epoch (");
+        Assert.Contains("but the checkpoint does not keep its weights", result.Error, StringComparison.Ordinal);
+    }
+
     /// <summary>The validation report printed after training, from its heading to the line that saves the model.</summary>
     private static string FinalReport(string output)
     {

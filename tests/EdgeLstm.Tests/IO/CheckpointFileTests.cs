@@ -66,6 +66,60 @@ public class CheckpointFileTests
         Assert.Equal("m: __metadata__.kind: expected \"checkpoint\" (a file written with --checkpoint-every or on Ctrl-C), found \"model\"", e.Message);
     }
 
+    /// <summary>Best weights (early stopping) travel as best.* tensors under train.best_weights = "kept": all or none.</summary>
+    [Fact]
+    public void Best_weights_round_trip_and_a_damaged_set_of_them_is_named()
+    {
+        var sample = Sample();
+        var best = sample.Model.Parameters.ToArray().Select(p => p * 0.5f).ToArray();
+        var withBest = new TrainingCheckpoint
+        {
+            Model = sample.Model,
+            FirstMoment = sample.FirstMoment,
+            SecondMoment = sample.SecondMoment,
+            AdamStep = sample.AdamStep,
+            Settings = sample.Settings,
+            Cursor = sample.Cursor,
+            DropoutState = sample.DropoutState,
+            TrainingExamples = sample.TrainingExamples,
+            BestParameters = best,
+        };
+        byte[] bytes = CheckpointFile.ToBytes(withBest);
+        Assert.Equal(best, CheckpointFile.Load(bytes, "c").BestParameters);
+        Assert.Null(CheckpointFile.Load(CheckpointFile.ToBytes(sample), "c").BestParameters);
+        Assert.Equal(sample.Model.Parameters.ToArray(), ModelFile.Load(bytes, "c").Model.Parameters.ToArray());
+
+        byte[] missing = SafeTensorsBytes.EditHeader(bytes, h =>
+        {
+            var entry = h["best.fc.bias"]!.DeepClone();
+            h.Remove("best.fc.bias");
+            h["beste.fc.bias"] = entry;
+        });
+        var e1 = Assert.Throws<ModelFormatException>(() => CheckpointFile.Load(missing, "c"));
+        Assert.Equal("c: tensor best.fc.bias: expected it (shape [3] for this architecture), found it missing", e1.Message);
+
+        byte[] unflagged = SafeTensorsBytes.EditHeader(bytes, h => ((System.Text.Json.Nodes.JsonObject)h["__metadata__"]!).Remove("train.best_weights"));
+        var e2 = Assert.Throws<ModelFormatException>(() => CheckpointFile.Load(unflagged, "c"));
+        Assert.StartsWith("c: tensor best.", e2.Message, StringComparison.Ordinal);
+        Assert.EndsWith("expected no such tensor in this model, found it (extra tensor)", e2.Message, StringComparison.Ordinal);
+
+        byte[] badFlag = SafeTensorsBytes.EditHeader(bytes, h => h["__metadata__"]!["train.best_weights"] = "some");
+        var e3 = Assert.Throws<ModelFormatException>(() => CheckpointFile.Load(badFlag, "c"));
+        Assert.Equal("c: __metadata__.train.best_weights: expected \"kept\" or no such key, found \"some\"", e3.Message);
+        Assert.Throws<ArgumentException>(() => CheckpointFile.ToBytes(new TrainingCheckpoint
+        {
+            Model = sample.Model,
+            FirstMoment = sample.FirstMoment,
+            SecondMoment = sample.SecondMoment,
+            AdamStep = sample.AdamStep,
+            Settings = sample.Settings,
+            Cursor = sample.Cursor,
+            DropoutState = sample.DropoutState,
+            TrainingExamples = sample.TrainingExamples,
+            BestParameters = best[1..],
+        }));
+    }
+
     [Fact]
     public void Missing_moments_and_bad_states_are_named()
     {
