@@ -62,7 +62,7 @@ internal static class TrainCommand
         var sequence = Sequences.SequenceOptions.ForTraining(context);
         sequence.AddTo(command);
         command.Description += Sequences.SequenceTraining.Help;
-        DataKindOptions.Add(command, data, context, sequence.All, [lrFinal], "training on a sequence file does not support it yet.");
+        DataKindOptions.Add(command, data, context, sequence.All, [], string.Empty);
 
         // Options that decide the model or the optimisation cannot change when resuming.
         Option[] fixedOnResume = [batchSize, hidden, layers, cell, keep, lr, lrFinal, clip, seed];
@@ -97,16 +97,17 @@ internal static class TrainCommand
 
         command.SetAction(parsed =>
         {
-            if (parsed.GetValue(data) is { } dataFile && Sequences.SequenceFile.Is(context.Resolve(dataFile)))
-            {
-                return Sequences.SequenceTraining.Run(parsed, context, context.Resolve(parsed.GetValue(data)!), sequence, new(iterations, epochs, batchSize, hidden, layers, cell, keep, lr, clip, seed, threads, output, checkpointEvery, checkpoint, resume, init));
-            }
-
-            var wall = Stopwatch.StartNew();
             if (parsed.GetValue(lrFinal) > parsed.GetValue(lr))
             {
                 throw new UsageException($"--lr-final ({parsed.GetValue(lrFinal)}) must not exceed --lr ({parsed.GetValue(lr)}).");
             }
+
+            if (parsed.GetValue(data) is { } dataFile && Sequences.SequenceFile.Is(context.Resolve(dataFile)))
+            {
+                return Sequences.SequenceTraining.Run(parsed, context, context.Resolve(parsed.GetValue(data)!), sequence, new(iterations, epochs, batchSize, hidden, layers, cell, keep, lr, lrFinal, clip, seed, threads, output, checkpointEvery, checkpoint, resume, init));
+            }
+
+            var wall = Stopwatch.StartNew();
 
             var o = context.Out;
             string outPath = context.Resolve(parsed.GetValue(output)!);

@@ -19,6 +19,7 @@ internal sealed record TrainOptionSet(
     Option<CellKind> Cell,
     Option<float> Keep,
     Option<float> LearningRate,
+    Option<float?> FinalLearningRate,
     Option<float> Clip,
     Option<ulong> Seed,
     Option<int> Threads,
@@ -165,6 +166,7 @@ internal static class SequenceTraining
             BatchSize = batchSize,
             KeepProbability = keep,
             LearningRate = saved?.LearningRate ?? parsed.GetValue(options.LearningRate),
+            FinalLearningRate = saved is not null ? saved.FinalLearningRate : parsed.GetValue(options.FinalLearningRate),
             GradientClipNorm = saved?.GradientClipNorm ?? parsed.GetValue(options.Clip),
             Seed = seed,
             CheckpointEvery = parsed.GetValue(options.CheckpointEvery),
@@ -200,7 +202,7 @@ internal static class SequenceTraining
                 : "      forecasting absolute values (--absolute)");
         }
 
-        o.WriteLine(Invariant($"train: Adam lr {trainerOptions.LearningRate}, batch {batchSize}, keep {keep}, {iterations} iterations ({batches.EpochsOf(iterations):0.##} epochs{(batchOrder == BatchOrder.Recipe ? ", the recipe's batches" : string.Empty)}), seed {seed}, {trainer.Threads} threads{(normalize ? string.Empty : ", inputs not normalised")}{(earlyStop > 0 ? $", early stop after {earlyStop} epochs without improvement" : string.Empty)}"));
+        o.WriteLine(Invariant($"train: Adam lr {trainerOptions.LearningRate}{(settings.FinalLearningRate is { } finalRate ? $" → {finalRate} (cosine)" : string.Empty)}, batch {batchSize}, keep {keep}, {iterations} iterations ({batches.EpochsOf(iterations):0.##} epochs{(batchOrder == BatchOrder.Recipe ? ", the recipe's batches" : string.Empty)}), seed {seed}, {trainer.Threads} threads{(normalize ? string.Empty : ", inputs not normalised")}{(earlyStop > 0 ? $", early stop after {earlyStop} epochs without improvement" : string.Empty)}"));
         if (initPath is not null)
         {
             o.WriteLine($"init: weights from {initPath} (fresh optimizer; normalisation from this file's training split)");
@@ -280,6 +282,7 @@ internal static class SequenceTraining
             // An epoch's short last batch is filled up with empty slots: the trainer keeps the one shape it has the
             // activations of, where a batch of another size would have them made anew every epoch.
             batch.FillEmptySlots();
+            trainer.Optimizer.LearningRate = settings.LearningRateAt(iteration);
             float loss = classes
                 ? trainer.TrainBatch(batch.Inputs, batch.Count, batch.Classes, batch.Lengths)
                 : trainer.TrainBatch(batch.Inputs, batch.Count, batch.Values, batch.Lengths);
@@ -370,6 +373,7 @@ internal static class SequenceTraining
             ["train.iterations"] = iterations.ToString(CultureInfo.InvariantCulture),
             ["train.batch_size"] = batchSize.ToString(CultureInfo.InvariantCulture),
             ["train.learning_rate"] = trainerOptions.LearningRate.ToString("R", CultureInfo.InvariantCulture),
+            ["train.final_learning_rate"] = settings.FinalLearningRate is { } lastRate ? lastRate.ToString("R", CultureInfo.InvariantCulture) : "constant",
             ["train.keep_prob"] = keep.ToString("R", CultureInfo.InvariantCulture),
             ["train.validation"] = parsed.GetValue(sequence.Validation).ToString("R", CultureInfo.InvariantCulture),
             ["train.normalize"] = parsed.GetValue(sequence.Normalize)!,

@@ -27,7 +27,6 @@ public class DataKindOptionTests
     }
 
     [Theory]
-    [InlineData("--lr-final", "training on a sequence file does not support it yet.", "train", "--lr-final", "0.0001", "--out", "m.safetensors")]
     [InlineData("--invert", "with --data FILE every sequence of the file is predicted.", "predict", "m.safetensors", "--invert")]
     [InlineData("--index", "with --data FILE every sequence of the file is predicted.", "predict", "m.safetensors", "--index", "3")]
     [InlineData("--index", "with --data FILE the model is scored on the file's sequences (and --svg draws them).", "inspect", "m.safetensors", "--index", "3")]

@@ -182,6 +182,36 @@ public class SequenceCheckpointTests
         Assert.Contains("but the checkpoint does not keep its weights", result.Error, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// --lr-final with a sequence file: the cosine schedule of the image runs (a final rate equal to --lr is the constant
+    /// run to the bit; a lower one trains other weights and is recorded in the model), and a run interrupted half-way
+    /// continues on the same schedule to the uninterrupted weights.
+    /// </summary>
+    [Fact]
+    public void The_learning_rate_schedule_runs_and_resumes_on_a_sequence_file()
+    {
+        using var cli = WithData(out string data);
+        string[] args = ["train", .. Run, "--data", data, "--iterations", "16"];
+        string constant = cli.File("constant.safetensors"), same = cli.File("same.safetensors"), cosine = cli.File("cosine.safetensors");
+        Assert.Equal(0, cli.Run([.. args, "--out", constant]).ExitCode);
+        Assert.Equal(0, cli.Run([.. args, "--lr-final", "0.001", "--out", same]).ExitCode);
+        Assert.Equal(Weights(constant), Weights(same));
+
+        var decayed = cli.Run([.. args, "--lr-final", "0.0001", "--out", cosine]);
+        Assert.True(decayed.ExitCode == 0, decayed.ToString());
+        Assert.Contains("train: Adam lr 0.001 → 0.0001 (cosine), batch 8", decayed.Out, StringComparison.Ordinal);
+        Assert.NotEqual(Weights(constant), Weights(cosine));
+        Assert.Equal("0.0001", ModelFile.Load(cosine).Metadata["train.final_learning_rate"]);
+
+        string model = cli.File("m.safetensors");
+        var run = cli.Run(line => line.StartsWith("epoch   2 ", StringComparison.Ordinal), [.. args, "--lr-final", "0.0001", "--out", model]);
+        Assert.True(run.ExitCode == 130, run.ToString());
+        string line = run.Out.Split('\n').Single(l => l.StartsWith("continue with: edgelstm ", StringComparison.Ordinal));
+        var resumed = cli.Run(line["continue with: edgelstm ".Length..].Split(' '));
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Equal(Weights(cosine), Weights(model));
+    }
+
     /// <summary>The validation report printed after training, from its heading to the line that saves the model.</summary>
     private static string FinalReport(string output)
     {

@@ -266,7 +266,6 @@ public class SequenceCliTests
     [InlineData(1, "s.csv: target column: expected a column named 'nope', found only 'sensor', 't', 'a', 'b', 'state'", "train", "--data", "s.csv", "--target", "nope", "--out", "m.safetensors")]
     [InlineData(2, "--window reads one time series from a .csv file", "train", "--data", "s.npz", "--window", "3", "--out", "m.safetensors")]
     [InlineData(2, "--window is for a sequence file", "train", "--window", "3", "--out", "m.safetensors")]
-    [InlineData(2, "--lr-final is for MNIST images, not a sequence file: training on a sequence file does not support it yet.", "train", "--data", "s.csv", "--target", "state", "--lr-final", "0.0001", "--out", "m.safetensors")]
     [InlineData(1, "--out", "train", "--data", "s.csv", "--target", "state", "--out", "/dev/null")]
     public void Bad_sequence_input_is_one_line_before_any_training(int exit, string expected, params string[] args)
     {
