@@ -72,19 +72,7 @@ public class CheckpointFileTests
     {
         var sample = Sample();
         var best = sample.Model.Parameters.ToArray().Select(p => p * 0.5f).ToArray();
-        var withBest = new TrainingCheckpoint
-        {
-            Model = sample.Model,
-            FirstMoment = sample.FirstMoment,
-            SecondMoment = sample.SecondMoment,
-            AdamStep = sample.AdamStep,
-            Settings = sample.Settings,
-            Cursor = sample.Cursor,
-            DropoutState = sample.DropoutState,
-            TrainingExamples = sample.TrainingExamples,
-            BestParameters = best,
-        };
-        byte[] bytes = CheckpointFile.ToBytes(withBest);
+        byte[] bytes = CheckpointFile.ToBytes(WithBest(sample, best));
         Assert.Equal(best, CheckpointFile.Load(bytes, "c").BestParameters);
         Assert.Null(CheckpointFile.Load(CheckpointFile.ToBytes(sample), "c").BestParameters);
         Assert.Equal(sample.Model.Parameters.ToArray(), ModelFile.Load(bytes, "c").Model.Parameters.ToArray());
@@ -106,19 +94,21 @@ public class CheckpointFileTests
         byte[] badFlag = SafeTensorsBytes.EditHeader(bytes, h => h["__metadata__"]!["train.best_weights"] = "some");
         var e3 = Assert.Throws<ModelFormatException>(() => CheckpointFile.Load(badFlag, "c"));
         Assert.Equal("c: __metadata__.train.best_weights: expected \"kept\" or no such key, found \"some\"", e3.Message);
-        Assert.Throws<ArgumentException>(() => CheckpointFile.ToBytes(new TrainingCheckpoint
-        {
-            Model = sample.Model,
-            FirstMoment = sample.FirstMoment,
-            SecondMoment = sample.SecondMoment,
-            AdamStep = sample.AdamStep,
-            Settings = sample.Settings,
-            Cursor = sample.Cursor,
-            DropoutState = sample.DropoutState,
-            TrainingExamples = sample.TrainingExamples,
-            BestParameters = best[1..],
-        }));
+        Assert.Throws<ArgumentException>(() => CheckpointFile.ToBytes(WithBest(sample, best[1..])));
     }
+
+    private static TrainingCheckpoint WithBest(TrainingCheckpoint c, float[] best) => new()
+    {
+        Model = c.Model,
+        FirstMoment = c.FirstMoment,
+        SecondMoment = c.SecondMoment,
+        AdamStep = c.AdamStep,
+        Settings = c.Settings,
+        Cursor = c.Cursor,
+        DropoutState = c.DropoutState,
+        TrainingExamples = c.TrainingExamples,
+        BestParameters = best,
+    };
 
     [Fact]
     public void Missing_moments_and_bad_states_are_named()
