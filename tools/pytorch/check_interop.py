@@ -171,6 +171,26 @@ def main():
         code, out = edgelstm("predict", newer, "--index", 0, "--data", data)
         check("EdgeLstm refuses a newer format_version (4)", code != 0 and "newer EdgeLstm" in out, out.strip().splitlines()[-1] if out.strip() else "")
 
+        # An early-stopping run's checkpoint keeps its best weights so far (best.* tensors): the module reads the
+        # checkpoint's model, the weights of now, as for any other checkpoint.
+        sequences = os.path.join(work, "sequences.csv")
+        with open(sequences, "w") as f:
+            f.write("id,a,b,y\n" + "".join(f"s{s},{(s * 7 % 10) / 10 + s % 2},{(s * 3 % 10) / 10},{s % 2}\n" for s in range(40) for _ in range(3 + s % 4)))
+        checkpoint = os.path.join(work, "early.checkpoint.safetensors")
+        code, out = edgelstm("train", "--data", sequences, "--target", "y", "--task", "classify", "--hidden", 8, "--batch-size", 8, "--iterations", 8,
+                             "--early-stop", 5, "--checkpoint-every", 8, "--checkpoint", checkpoint, "--threads", 1,
+                             "--out", os.path.join(work, "early.safetensors"))
+        metadata, tensors = et.read_safetensors(checkpoint)
+        check("an early-stopping run's checkpoint keeps its best weights", code == 0 and metadata.get("train.best_weights") == "kept"
+              and any(name.startswith("best.") for name in tensors), "" if code == 0 else out[-400:])
+        try:
+            early = et.load(checkpoint)
+            same = all(np.array_equal(value.numpy(), tensors[name]) for name, value in early.state_dict().items())
+            message = "" if same else "the loaded weights are not the checkpoint's"
+        except et.ModelFormatError as e:
+            same, message = False, str(e)
+        check("the Python module reads that checkpoint's model", same, message)
+
         # 4. fine-tuning continuity from a PyTorch-trained model
         pytorch_model = et.load(FIXTURE_MODEL)
         train_accuracy = float((pytorch_model.probabilities(train_x).argmax(dim=1).numpy() == train_y).mean())

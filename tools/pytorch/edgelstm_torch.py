@@ -500,7 +500,10 @@ def load(path, keep_prob=None):
             _check_int8(path, name, tensors[name], tensors[scale_name])
     allowed_names = names | {name + SCALE_SUFFIX for name in quantised}
     for name in tensors:
-        is_moment = ours and metadata.get("kind") == "checkpoint" and name.startswith(("adam.m.", "adam.v."))
+        # A checkpoint's Adam moments, and the best weights so far of an early-stopping run (flagged in the metadata):
+        # the same shapes as the model's tensors, not part of the model.
+        is_moment = ours and metadata.get("kind") == "checkpoint" and (
+            name.startswith(("adam.m.", "adam.v.")) or (metadata.get("train.best_weights") == "kept" and name.startswith("best.")))
         if name not in allowed_names and not is_moment:
             raise ModelFormatError(f"{path}: tensor {name}: expected no such tensor in this model, found it (extra tensor)")
 

@@ -4,8 +4,9 @@
 # in PyTorch, a GRU trained in PyTorch gives them in `edgelstm predict`, the export/import CLI keeps every tensor, the
 # committed version-2 fixtures (per-step and regression heads, variable lengths) are what the module computes, a newer
 # format version (4) is refused by both sides, the module's int8 quantiser is torch's bit for bit (and EdgeLstm's, when
-# the CLI has `quantize`), and `train --init` from a PyTorch-trained model keeps its accuracy. 36 checks; it took about
-# 8 minutes here on 2 cores under a load average of about 30 (other builds), most of it in the CLI runs.
+# the CLI has `quantize`), an early-stopping run's checkpoint (with its best.* weights) reads as its model, and
+# `train --init` from a PyTorch-trained model keeps its accuracy. It took about 8 minutes here on 2 cores under a load
+# average of about 30 (other builds), most of it in the CLI runs.
 # tools/setup.sh installs Debian's python3-torch and python3-numpy, so a machine where /usr/bin/python3 cannot import
 # them fails this stage rather than skipping it. The last line is "N passed, N failed".
 set -uo pipefail
