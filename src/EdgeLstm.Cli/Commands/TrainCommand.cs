@@ -108,7 +108,6 @@ internal static class TrainCommand
             }
 
             var wall = Stopwatch.StartNew();
-
             var o = context.Out;
             string outPath = context.Resolve(parsed.GetValue(output)!);
             string checkpointPath = CheckpointPath(context, outPath, parsed.GetValue(checkpoint));

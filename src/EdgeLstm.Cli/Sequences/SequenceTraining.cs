@@ -360,6 +360,8 @@ internal static class SequenceTraining
             return Interrupted(iterations);
         }
 
+        // From here the model holds the weights it is saved with. A checkpoint taken below (a signal during the final
+        // report) keeps them as its weights: its resume trains no further, so they are what it evaluates and saves.
         if (best is not null)
         {
             best.CopyTo(model.Parameters);

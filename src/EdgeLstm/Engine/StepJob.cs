@@ -36,15 +36,13 @@ internal abstract unsafe class StepJob : IParallelJob
     {
         context.Prepare(ref product);
         _product = product;
+        StepTimeline.Mark(StepTimeline.Point.RegionStart, 0, 0);
         if (context.SplitsRows(product.M, product.Work))
         {
-            StepTimeline.Mark(StepTimeline.Point.RegionStart, 0, 0);
             context.Run(this);
-            StepTimeline.Mark(StepTimeline.Point.RegionEnd, 0, 0);
         }
         else
         {
-            StepTimeline.Mark(StepTimeline.Point.RegionStart, 0, 0);
             StepTimeline.Mark(StepTimeline.Point.Start, 0, 0);
             if (product.A != null)
             {
@@ -54,8 +52,9 @@ internal abstract unsafe class StepJob : IParallelJob
             StepTimeline.Mark(StepTimeline.Point.ProductDone, 0, 0);
             Cell(0, product.M);
             StepTimeline.Mark(StepTimeline.Point.CellDone, 0, 0);
-            StepTimeline.Mark(StepTimeline.Point.RegionEnd, 0, 0);
         }
+
+        StepTimeline.Mark(StepTimeline.Point.RegionEnd, 0, 0);
     }
 
     /// <summary>The product dh += dG·W of a backward step (W row-major [G·H×H]) over <paramref name="batch"/> rows.</summary>

@@ -7,7 +7,8 @@ namespace EdgeLstm.Tests.IO;
 
 public class CheckpointFileTests
 {
-    private static TrainingCheckpoint Sample()
+    /// <summary>The same checkpoint every call (fixed seeds), with <paramref name="best"/> as its best weights.</summary>
+    private static TrainingCheckpoint Sample(float[]? best = null)
     {
         var config = new LstmConfig(4, 5, 1, 3, 6);
         var model = LstmModel.Create(config, 8);
@@ -30,6 +31,7 @@ public class CheckpointFileTests
             Cursor = new TrainingCursor(123, 2, 17, [1, 2, 3, ulong.MaxValue]),
             DropoutState = [5, 6, 7, 0x8000_0000_0000_0000],
             TrainingExamples = 900,
+            BestParameters = best,
         };
     }
 
@@ -72,7 +74,7 @@ public class CheckpointFileTests
     {
         var sample = Sample();
         var best = sample.Model.Parameters.ToArray().Select(p => p * 0.5f).ToArray();
-        byte[] bytes = CheckpointFile.ToBytes(WithBest(sample, best));
+        byte[] bytes = CheckpointFile.ToBytes(Sample(best));
         Assert.Equal(best, CheckpointFile.Load(bytes, "c").BestParameters);
         Assert.Null(CheckpointFile.Load(CheckpointFile.ToBytes(sample), "c").BestParameters);
         Assert.Equal(sample.Model.Parameters.ToArray(), ModelFile.Load(bytes, "c").Model.Parameters.ToArray());
@@ -94,21 +96,8 @@ public class CheckpointFileTests
         byte[] badFlag = SafeTensorsBytes.EditHeader(bytes, h => h["__metadata__"]!["train.best_weights"] = "some");
         var e3 = Assert.Throws<ModelFormatException>(() => CheckpointFile.Load(badFlag, "c"));
         Assert.Equal("c: __metadata__.train.best_weights: expected \"kept\" or no such key, found \"some\"", e3.Message);
-        Assert.Throws<ArgumentException>(() => CheckpointFile.ToBytes(WithBest(sample, best[1..])));
+        Assert.Throws<ArgumentException>(() => CheckpointFile.ToBytes(Sample(best[1..])));
     }
-
-    private static TrainingCheckpoint WithBest(TrainingCheckpoint c, float[] best) => new()
-    {
-        Model = c.Model,
-        FirstMoment = c.FirstMoment,
-        SecondMoment = c.SecondMoment,
-        AdamStep = c.AdamStep,
-        Settings = c.Settings,
-        Cursor = c.Cursor,
-        DropoutState = c.DropoutState,
-        TrainingExamples = c.TrainingExamples,
-        BestParameters = best,
-    };
 
     [Fact]
     public void Missing_moments_and_bad_states_are_named()
