@@ -35,6 +35,9 @@ public class ModelBenchmarks : IFlopCounted
 
     public double FlopsPerOperation => BenchInputs.Flops(Case);
 
+    /// <summary>The product clock of the context a training or predictor case runs on (after <see cref="Setup"/>).</summary>
+    internal EdgeLstm.Diagnostics.ProductClock ProductClock => (Case is Work.TrainingIterationBatch64 or Work.TrainingIterationBatch64Gru ? _trainer!.Context : _predictor!.Context).ProductClock;
+
     [GlobalSetup]
     public void Setup()
     {

@@ -15,6 +15,8 @@ using EdgeLstm.Simd;
 // `side-by-side [WORK ...]`: only the named rows (e.g. InferenceBatch1), or every row.
 // `loop WORK THREADS SECONDS`: one row's call over and over, for a profiler (`perf record`), with its spread of times.
 // `steps [WORK THREADS]`: where a recurrent step's time goes (product, cell, the exchange between threads), medians.
+// `products [WORK THREADS]`: how a call's time divides between its products and the rest, and the product rate a
+//   target fraction of the peak needs (training, batch 64).
 // `int8-side-by-side [threads|kernels]`: the inference rows with int8 weights beside fp32 EdgeLstm and ONNX Runtime,
 //   alternating; `kernels`: the int8 products against fp32's at the recipe's shapes.
 // Anything else goes to BenchmarkDotNet (e.g. `--filter '*'`).
@@ -32,6 +34,11 @@ if (args.Length > 0 && args[0] == "loop" && args.Length == 4)
 if (args.Length > 0 && args[0] == "steps" && args.Length is 1 or 3)
 {
     return EdgeLstm.Benchmarks.StepBreakdown.Run(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "products" && args.Length is 1 or 3)
+{
+    return EdgeLstm.Benchmarks.ProductShare.Run(args[1..]);
 }
 
 if (args.Length > 0 && args[0] == "side-by-side")

@@ -1,3 +1,4 @@
+using EdgeLstm.Diagnostics;
 using EdgeLstm.Kernels;
 using EdgeLstm.Simd;
 using EdgeLstm.Threading;
@@ -60,6 +61,9 @@ public sealed unsafe class ComputeContext : IDisposable
     /// <summary>Bytes the worker threads have allocated so far; for the allocation tests.</summary>
     internal long WorkerAllocatedBytes => _pool?.WorkerAllocatedBytes ?? 0;
 
+    /// <summary>The time this context's products take, when the perf tool records it.</summary>
+    internal ProductClock ProductClock { get; } = new();
+
     /// <summary>True when a job of <paramref name="rows"/> rows and <paramref name="work"/> multiply-adds is worth sharing by rows.</summary>
     internal bool SplitsRows(int rows, long work) => _pool is not null && BlockSplit.CanSplitRows(rows, Threads) && work >= ParallelThreshold;
 
@@ -110,6 +114,7 @@ public sealed unsafe class ComputeContext : IDisposable
             return;
         }
 
+        long clock = ProductClock.Begin();
         if (_pool is null || job.Work < ParallelThreshold)
         {
             job.Execute(0, 1);
@@ -119,6 +124,8 @@ public sealed unsafe class ComputeContext : IDisposable
             _product.Job = job;
             _pool.Run(_product);
         }
+
+        ProductClock.End(clock, job);
     }
 
     /// <summary>The span form of <see cref="Product(MatMulForm, float*, int, float*, int, float*, int, int, int, int, bool)"/>, checked; for tests.</summary>

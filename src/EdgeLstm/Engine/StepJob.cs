@@ -13,6 +13,7 @@ namespace EdgeLstm.Engine;
 internal abstract unsafe class StepJob : IParallelJob
 {
     private MatMulJob _product;
+    private ProductClock? _clock;
 
     public void Execute(int part, int parts)
     {
@@ -20,7 +21,9 @@ internal abstract unsafe class StepJob : IParallelJob
         StepTimeline.Mark(StepTimeline.Point.Start, part, 0);
         if (_product.A != null)
         {
+            long clock = part == 0 ? _clock!.Begin() : 0;
             _product.Compute(start, end, 0, _product.N);
+            _clock!.End(clock, _product);
         }
 
         StepTimeline.Mark(StepTimeline.Point.ProductDone, part, 0);
@@ -36,6 +39,7 @@ internal abstract unsafe class StepJob : IParallelJob
     {
         context.Prepare(ref product);
         _product = product;
+        _clock = context.ProductClock;
         StepTimeline.Mark(StepTimeline.Point.RegionStart, 0, 0);
         if (context.SplitsRows(product.M, product.Work))
         {

@@ -126,6 +126,9 @@ public sealed unsafe class LstmPredictor : IDisposable
     /// <summary>Bytes the worker threads have allocated so far; for the allocation tests.</summary>
     internal long WorkerAllocatedBytes => _context.WorkerAllocatedBytes;
 
+    /// <summary>The context the predictor runs on; for the perf tool.</summary>
+    internal ComputeContext Context => _context;
+
     /// <summary>Stops the worker threads, if the predictor made them.</summary>
     public void Dispose()
     {

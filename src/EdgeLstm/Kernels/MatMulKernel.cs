@@ -38,10 +38,13 @@ internal static unsafe class MatMulKernel<TOps, TV>
     private const int PackedDepthChunk = 128;
     private const int PackMinimumRows = 8;
 
-    // Rows per panel: as many as keep the panel's rows of C within 256 KB (L2 is 1 MB on the AVX-512 machines measured),
-    // at most 192 (the slice of A a depth chunk reads, 192 × 128 floats = 96 KB, stays in L2 too).
-    private const int PackedPanelBytes = 256 * 1024;
-    private const int PackedPanelRowsMax = 192;
+    // Rows per panel: as many as keep the panel's rows of C within 1 MB (the L2 of the AVX-512 machines measured), at
+    // most 256 (the slice of A a depth chunk reads, 256 × 128 floats = 128 KB). Every panel streams all of B again, and
+    // in the training iteration's weight gradients B is the big matrix (dG, T·B × 4H, 7.3 MB for the recipe): panels of
+    // 256 rows read it once where panels of C within 256 KB (64 rows) read it four times, and the iteration took
+    // 0.96-0.975 of the time on one thread, 0.99 on two (perf/README.md).
+    private const int PackedPanelBytes = 1024 * 1024;
+    private const int PackedPanelRowsMax = 256;
 
     /// <summary>
     /// Rows per pass over the panel groups of a product with panelled B: their slice of A (at most 192 × k floats, 192 KB
@@ -89,8 +92,8 @@ internal static unsafe class MatMulKernel<TOps, TV>
         float* packed = (float*)(((nint)raw + 63) & ~(nint)63);
         int fullEnd = colStart + ((colEnd - colStart) / tileWidth * tileWidth);
 
-        // Row panels outermost, so the panel's rows of C (at most PackedPanelBytes) stay in L2 across the depth chunks
-        // instead of making a round trip to memory per chunk; B is packed again per panel (a small fraction of the work).
+        // Row panels outermost, so the panel's rows of C (at most PackedPanelBytes) stay near the core across the depth
+        // chunks instead of making a round trip to memory per chunk; B is read and packed again per panel.
         int panelRows = Math.Clamp(PackedPanelBytes / (sizeof(float) * (colEnd - colStart)) / TileRows * TileRows, 4 * TileRows, PackedPanelRowsMax);
         for (int r0 = rowStart; r0 < rowEnd; r0 += panelRows)
         {

@@ -8,7 +8,9 @@ namespace EdgeLstm.Tests.Engine;
 /// Speed work must not move a bit of training: a short run's parameters are pinned by a checksum taken before the
 /// overhead outside the products was removed (blocked transposes, panels packed straight from W, vectorised cell
 /// backward, the dropout mask drawn in one call). Hidden 32 fills whole weight panels; 37 keeps the row-major path.
-/// The same checksum holds at every vector width and thread count (the kernels sum the depth in the same order).
+/// Hidden 64 and 67 give the backward products a depth of 4H = 256 and more, which the 512-bit kernels sum in more
+/// than one chunk. The same checksum holds at every vector width and thread count (the
+/// kernels sum the depth in the same order).
 /// </summary>
 public class TrainingBitsGoldenTests
 {
@@ -17,6 +19,8 @@ public class TrainingBitsGoldenTests
     [InlineData(CellKind.Lstm, 37, 5, 0x5ADB459815AC6811UL)]
     [InlineData(CellKind.Gru, 32, 24, 0x172E02DA7CAD6A1EUL)]
     [InlineData(CellKind.Gru, 37, 5, 0x99ADED91330CB571UL)]
+    [InlineData(CellKind.Lstm, 64, 24, 0x1595FC8C430EABDEUL)]
+    [InlineData(CellKind.Gru, 67, 9, 0x826B08D975D7CE94UL)]
     public void Five_iterations_give_the_parameters_of_before_the_speed_work(CellKind cell, int hidden, int batch, ulong expected)
     {
         foreach (var width in new[] { SimdWidth.Vector128, SimdWidth.Vector256, SimdWidth.Vector512 })

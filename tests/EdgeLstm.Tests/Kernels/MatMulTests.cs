@@ -56,6 +56,10 @@ public class MatMulTests
         CheckShape(rng, 64, 1024, 256, true, width, context);
         CheckShape(rng, 257, 1024, 28, false, width, context);
         CheckShape(rng, 5, 256, 1024, false, width, context);
+
+        // On one thread: more rows than one 512-bit row panel holds (256), a depth of three chunks (128, 128, 44) and
+        // columns that end in a narrow tail, so every panel and chunk boundary of the packed path is crossed.
+        CheckShape(rng, 300, 200, 300, true, width, null);
     }
 
     [Fact]

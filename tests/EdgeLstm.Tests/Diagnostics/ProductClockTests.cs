@@ -1,0 +1,75 @@
+using EdgeLstm.Engine;
+using EdgeLstm.Inference;
+using EdgeLstm.Model;
+using EdgeLstm.Tests.Engine;
+using EdgeLstm.Training;
+
+namespace EdgeLstm.Tests.Diagnostics;
+
+/// <summary>
+/// The product clock behind the perf tool's <c>products</c> mode: while it records, every matrix product of a call is
+/// counted once, whether it runs whole or as a row-split step, on one thread or two; stopped, it counts nothing. The
+/// counts are worked out from the network's shape, not read from the engine.
+/// </summary>
+public class ProductClockTests
+{
+    private const int Steps = 9, Layers = 2, Batch = 24, Hidden = 96;
+
+    // Forward, per layer: the input projection of all steps, then the recurrent product of every step but the first
+    // (its state is zero). Then the head.
+    private const int ForwardProducts = (Layers * (1 + (Steps - 1))) + 1;
+
+    // Backward: the head's weight gradient and its gradient to h; per layer the recurrent product of every step but
+    // the last (nothing comes from after it), dW_ih, dW_hh, and the gradient to the layer below (not below layer 0).
+    private const int BackwardProducts = 2 + (Layers * ((Steps - 1) + 2)) + (Layers - 1);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void A_training_iteration_counts_each_of_its_products_once(int threads)
+    {
+        var model = TestModels.Make(new LstmConfig(5, Hidden, Layers, 4, Steps), 71);
+        using var context = new ComputeContext(threads);
+        using var trainer = new LstmTrainer(model, new TrainerOptions { Seed = 72 }, context);
+        var x = TestModels.Inputs(Batch, Steps, 5, 73);
+        var labels = Enumerable.Range(0, Batch).Select(i => i % 4).ToArray();
+        trainer.TrainBatch(x, labels);
+
+        context.ProductClock.Start();
+        trainer.TrainBatch(x, labels);
+        context.ProductClock.Stop();
+        var clock = context.ProductClock;
+        Assert.Equal(ForwardProducts + BackwardProducts, clock.Products);
+        Assert.True(clock.Elapsed > TimeSpan.Zero);
+
+        // Per shape: the recurrent product forward (h·W_hhᵀ, [B×H]→[B×4H]) and backward (dG·W_hh, [B×4H]→[B×H]) of
+        // every step but one, in each layer; the shapes' counts and times add up to the totals.
+        Assert.Equal(Layers * (Steps - 1), CountOf(clock, Batch, 4 * Hidden, Hidden));
+        Assert.Equal(Layers * (Steps - 1), CountOf(clock, Batch, Hidden, 4 * Hidden));
+        Assert.Equal(clock.Products, clock.Shapes.ToArray().Sum(s => s.Count));
+        Assert.Equal(clock.Elapsed, clock.Shapes.ToArray().Aggregate(TimeSpan.Zero, (sum, s) => sum + s.Elapsed));
+
+        trainer.TrainBatch(x, labels);
+        Assert.Equal(ForwardProducts + BackwardProducts, context.ProductClock.Products);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Inference_counts_the_forward_products(int threads)
+    {
+        var model = TestModels.Make(new LstmConfig(5, Hidden, Layers, 4, Steps), 74);
+        using var context = new ComputeContext(threads);
+        using var predictor = new LstmPredictor(model, context);
+        var x = TestModels.Inputs(Batch, Steps, 5, 75);
+        var probabilities = new float[Batch * 4];
+
+        context.ProductClock.Start();
+        predictor.Predict(x, Batch, probabilities);
+        context.ProductClock.Stop();
+        Assert.Equal(ForwardProducts, context.ProductClock.Products);
+    }
+
+    private static long CountOf(EdgeLstm.Diagnostics.ProductClock clock, int m, int n, int k)
+        => clock.Shapes.ToArray().Where(s => s.M == m && s.N == n && s.K == k).Sum(s => s.Count);
+}
