@@ -10,8 +10,10 @@ namespace EdgeLstm.Diagnostics;
 /// spent outside them (cells, dropout, the optimiser), and that mode's arithmetic needs the two apart, and which
 /// products run slowest where they run. Timed on the thread that waits for each product: the caller's wall time of a
 /// whole product, and part 0's share of a row-split step's product (the parts are equal shares that run at the same
-/// time). Off unless started; then each product costs two clock reads and a search of a few shapes. One per context, so
-/// what one context records never mixes with another's.
+/// time). The steps of a layer split by hidden units (batch-1 inference on several threads) run their products inside
+/// one region of their own and are not timed here: `steps` breaks those down. Off unless started; then each product
+/// costs two clock reads and a search of a few shapes. One per context, so what one context records never mixes with
+/// another's.
 /// </summary>
 internal sealed class ProductClock
 {
