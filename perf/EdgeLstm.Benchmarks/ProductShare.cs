@@ -28,6 +28,12 @@ internal static class ProductShare
                 (ModelBenchmarks.Work.InferenceBatch64, 1, 0),
                 (ModelBenchmarks.Work.InferenceBatch64, 2, 0),
             ];
+        if (cases.Any(c => c.Work is ModelBenchmarks.Work.InferenceBatch1 or ModelBenchmarks.Work.StreamingStepBatch1))
+        {
+            Console.Error.WriteLine("products: the batch-1 rows run their steps split by hidden units, which the product clock does not time; use `steps` for them.");
+            return 2;
+        }
+
         foreach (var (work, threads, target) in cases)
         {
             Measure(work, threads, target);
