@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using EdgeLstm.Diagnostics;
 using EdgeLstm.Simd;
 
@@ -19,15 +18,7 @@ internal static class ProductShare
 {
     public static int Run(string[] args)
     {
-        (ModelBenchmarks.Work Work, int Threads)[] cases = args.Length == 2
-            ? [(Enum.Parse<ModelBenchmarks.Work>(args[0]), int.Parse(args[1], CultureInfo.InvariantCulture))]
-            :
-            [
-                (ModelBenchmarks.Work.TrainingIterationBatch64, 1),
-                (ModelBenchmarks.Work.TrainingIterationBatch64, 2),
-                (ModelBenchmarks.Work.InferenceBatch64, 1),
-                (ModelBenchmarks.Work.InferenceBatch64, 2),
-            ];
+        var cases = ModelBenchmarks.Rows(args, [(ModelBenchmarks.Work.TrainingIterationBatch64, 1), (ModelBenchmarks.Work.TrainingIterationBatch64, 2), (ModelBenchmarks.Work.InferenceBatch64, 1), (ModelBenchmarks.Work.InferenceBatch64, 2)]);
         if (cases.Any(c => c.Work is ModelBenchmarks.Work.InferenceBatch1 or ModelBenchmarks.Work.StreamingStepBatch1))
         {
             Console.Error.WriteLine("products: the batch-1 rows run their steps split by hidden units, which the product clock does not time; use `steps` for them.");

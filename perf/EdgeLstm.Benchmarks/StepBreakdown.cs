@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using EdgeLstm.Diagnostics;
 
 namespace EdgeLstm.Benchmarks;
@@ -15,9 +14,7 @@ internal static class StepBreakdown
 {
     public static int Run(string[] args)
     {
-        (ModelBenchmarks.Work Work, int Threads)[] cases = args.Length == 2
-            ? [(Enum.Parse<ModelBenchmarks.Work>(args[0]), int.Parse(args[1], CultureInfo.InvariantCulture))]
-            : [(ModelBenchmarks.Work.InferenceBatch1, 2), (ModelBenchmarks.Work.StreamingStepBatch1, 2), (ModelBenchmarks.Work.InferenceBatch64, 1), (ModelBenchmarks.Work.InferenceBatch64, 2)];
+        var cases = ModelBenchmarks.Rows(args, [(ModelBenchmarks.Work.InferenceBatch1, 2), (ModelBenchmarks.Work.StreamingStepBatch1, 2), (ModelBenchmarks.Work.InferenceBatch64, 1), (ModelBenchmarks.Work.InferenceBatch64, 2)]);
         foreach (var (work, threads) in cases)
         {
             Measure(work, threads);
