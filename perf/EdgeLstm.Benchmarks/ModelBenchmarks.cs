@@ -35,6 +35,14 @@ public class ModelBenchmarks : IFlopCounted
 
     public double FlopsPerOperation => BenchInputs.Flops(Case);
 
+    /// <summary>
+    /// The rows a perf mode measures: the one its arguments name (<c>WORK THREADS</c>), or <paramref name="defaults"/>
+    /// when it has none.
+    /// </summary>
+    internal static (Work Work, int Threads)[] Rows(string[] args, (Work Work, int Threads)[] defaults) => args.Length == 2
+        ? [(Enum.Parse<Work>(args[0]), int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture))]
+        : defaults;
+
     /// <summary>The product clock of the context a training or predictor case runs on (after <see cref="Setup"/>).</summary>
     internal EdgeLstm.Diagnostics.ProductClock ProductClock => (Case is Work.TrainingIterationBatch64 or Work.TrainingIterationBatch64Gru ? _trainer!.Context : _predictor!.Context).ProductClock;
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using EdgeLstm.Diagnostics;
 
 namespace EdgeLstm.Benchmarks;
@@ -15,9 +14,7 @@ internal static class StepBreakdown
 {
     public static int Run(string[] args)
     {
-        (ModelBenchmarks.Work Work, int Threads)[] cases = args.Length == 2
-            ? [(Enum.Parse<ModelBenchmarks.Work>(args[0]), int.Parse(args[1], CultureInfo.InvariantCulture))]
-            : [(ModelBenchmarks.Work.InferenceBatch1, 2), (ModelBenchmarks.Work.StreamingStepBatch1, 2), (ModelBenchmarks.Work.InferenceBatch64, 1), (ModelBenchmarks.Work.InferenceBatch64, 2)];
+        var cases = ModelBenchmarks.Rows(args, [(ModelBenchmarks.Work.InferenceBatch1, 2), (ModelBenchmarks.Work.StreamingStepBatch1, 2), (ModelBenchmarks.Work.InferenceBatch64, 1), (ModelBenchmarks.Work.InferenceBatch64, 2)]);
         foreach (var (work, threads) in cases)
         {
             Measure(work, threads);
@@ -38,7 +35,7 @@ internal static class StepBreakdown
         var marks = StepTimeline.Marks();
         bench.Cleanup();
 
-        Console.WriteLine(Text($"{work}, {threads} thread(s): best call {plain:F1} us, {recorded:F1} us while recording {calls} calls"));
+        Console.WriteLine(TimeText.Invariant($"{work}, {threads} thread(s): best call {plain:F1} us, {recorded:F1} us while recording {calls} calls"));
         bool unitSplit = marks.Any(m => m.Point == StepTimeline.Point.Published);
         Console.WriteLine(unitSplit ? UnitSplit(marks) : RowSplit(marks));
         Console.WriteLine();
@@ -117,8 +114,8 @@ internal static class StepBreakdown
                 whole.Add(Micro(end - start));
             }
 
-            string steps = period.Count == 0 ? "one step" : Text($"a step every {Median(period):F2} us = product {Median(product):F2} + cell {Median(cell):F2} + exchange {Median(period) - Median(product) - Median(cell):F2} after the first (medians of {period.Count})");
-            lines.Add(Text($"  layer {layer + 1}: {Median(whole):F1} us from its first start to its last step seen by every part; {steps}; step 0, with the part's input projection: product {Median(firstProduct):F2} + cell {Median(firstCell):F2}"));
+            string steps = period.Count == 0 ? "one step" : TimeText.Invariant($"a step every {Median(period):F2} us = product {Median(product):F2} + cell {Median(cell):F2} + exchange {Median(period) - Median(product) - Median(cell):F2} after the first (medians of {period.Count})");
+            lines.Add(TimeText.Invariant($"  layer {layer + 1}: {Median(whole):F1} us from its first start to its last step seen by every part; {steps}; step 0, with the part's input projection: product {Median(firstProduct):F2} + cell {Median(firstCell):F2}"));
         }
 
         return string.Join(Environment.NewLine, lines);
@@ -164,7 +161,7 @@ internal static class StepBreakdown
         }
 
         double w = Median(wall), s = Median(slowestPart);
-        return Text($"  a step {w:F1} us: a part's product {Median(product):F1} + its cell {Median(cell):F1}; the slowest part {s:F1}, the region's own cost {w - s:F1} (medians of {wall.Count} steps)");
+        return TimeText.Invariant($"  a step {w:F1} us: a part's product {Median(product):F1} + its cell {Median(cell):F1}; the slowest part {s:F1}, the region's own cost {w - s:F1} (medians of {wall.Count} steps)");
     }
 
     private static double Micro(long ticks) => ticks * 1e6 / Stopwatch.Frequency;
@@ -180,5 +177,4 @@ internal static class StepBreakdown
         return values[values.Count / 2];
     }
 
-    private static string Text(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

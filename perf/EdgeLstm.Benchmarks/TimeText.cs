@@ -9,4 +9,7 @@ internal static class TimeText
     public static string Format(double seconds) => seconds >= 1e-3
         ? string.Create(CultureInfo.InvariantCulture, $"{seconds * 1e3:F3} ms")
         : string.Create(CultureInfo.InvariantCulture, $"{seconds * 1e6:F1} us");
+
+    /// <summary>A line of a report, its numbers written the same on every machine.</summary>
+    public static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -79,12 +79,7 @@ public class CheckpointFileTests
         Assert.Null(CheckpointFile.Load(CheckpointFile.ToBytes(sample), "c").BestParameters);
         Assert.Equal(sample.Model.Parameters.ToArray(), ModelFile.Load(bytes, "c").Model.Parameters.ToArray());
 
-        byte[] missing = SafeTensorsBytes.EditHeader(bytes, h =>
-        {
-            var entry = h["best.fc.bias"]!.DeepClone();
-            h.Remove("best.fc.bias");
-            h["beste.fc.bias"] = entry;
-        });
+        byte[] missing = Renamed(bytes, "best.fc.bias", "beste.fc.bias");
         var e1 = Assert.Throws<ModelFormatException>(() => CheckpointFile.Load(missing, "c"));
         Assert.Equal("c: tensor best.fc.bias: expected it (shape [3] for this architecture), found it missing", e1.Message);
 
@@ -103,12 +98,7 @@ public class CheckpointFileTests
     public void Missing_moments_and_bad_states_are_named()
     {
         byte[] bytes = CheckpointFile.ToBytes(Sample());
-        byte[] noMoment = SafeTensorsBytes.EditHeader(bytes, h =>
-        {
-            var e = h["adam.v.fc.bias"]!.DeepClone();
-            h.Remove("adam.v.fc.bias");
-            h["adam.w.fc.bias"] = e;
-        });
+        byte[] noMoment = Renamed(bytes, "adam.v.fc.bias", "adam.w.fc.bias");
         var e1 = Assert.Throws<ModelFormatException>(() => CheckpointFile.Load(noMoment, "c"));
         Assert.Equal("c: tensor adam.v.fc.bias: expected it (shape [3] for this architecture), found it missing", e1.Message);
 
@@ -120,4 +110,12 @@ public class CheckpointFileTests
         var e3 = Assert.Throws<ModelFormatException>(() => CheckpointFile.Load(badLoss, "c"));
         Assert.StartsWith("c: __metadata__.train.loss: expected one of", e3.Message, StringComparison.Ordinal);
     }
+
+    /// <summary>The file with tensor <paramref name="name"/> renamed: a tensor missing, and one extra in its place.</summary>
+    private static byte[] Renamed(byte[] bytes, string name, string newName) => SafeTensorsBytes.EditHeader(bytes, h =>
+    {
+        var entry = h[name]!.DeepClone();
+        h.Remove(name);
+        h[newName] = entry;
+    });
 }
