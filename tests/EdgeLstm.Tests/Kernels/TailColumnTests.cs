@@ -51,6 +51,20 @@ public partial class TailColumnTests
         Assert.Equal(9 * 6 * 6 * 2 * 2, checkedShapes);
     }
 
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void A_second_row_panel_of_the_packed_path_is_the_scalar_chain_too(SimdWidth width)
+    {
+        // 300 rows: more than one packed row panel (256 rows at 512 bits, 258 at 256), with 64- and 16-column slices
+        // and a tail, over three depth chunks.
+        var rng = new Random(77);
+        foreach (bool accumulate in new[] { false, true })
+        {
+            Check(rng, MatMulForm.AB, 300, 79, 300, accumulate, width);
+            Check(rng, MatMulForm.AtB, 300, 79, 300, accumulate, width);
+        }
+    }
+
     private static unsafe void Check(Random rng, MatMulForm form, int m, int n, int k, bool accumulate, SimdWidth width)
     {
         var a = MatMulTests.Random(rng, m * k);
