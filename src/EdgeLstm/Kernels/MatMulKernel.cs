@@ -35,10 +35,11 @@ internal static unsafe class MatMulKernel<TOps, TV>
     // however short the depth chunk. Such products copy each chunk × 64 slice of B once into a contiguous buffer on the
     // stack and run every row tile against it. The same tiles, the same depth chunks, the same order of multiply-adds:
     // the bits do not change, only where B is read from.
-    // 256-bit vectors do the same (a 16-column slice, the 6×2 tile) for Aᵀ·B only: there B is the gate gradients, rows
-    // G·H floats apart (4 KB for the recipe), and the recipe's weight gradients went from 67–73 to 80–89 % of the
-    // 256-bit peak in place (Zen 5 with AVX-512 switched off; the training iteration 0.934 of the time, the GRU's 0.99).
-    // For A·B, where B is a weight 1 KB a row, packing measured slower (the backward step 82 against 87 %).
+    // 256-bit vectors do the same (a 16-column slice, the 6×2 tile) for Aᵀ·B, where B is the gate gradients, G·H floats
+    // a row (the recipe's weight gradients went from 67–73 to 80–89 % of the 256-bit peak in place, on a Zen 5 with
+    // AVX-512 switched off; the training iteration 0.934 of the time, the GRU's 0.99), and for A·B whose B rows are a
+    // multiple of 4 KB apart (row-major 1024-column weights, `kernels` mode: 53–65 → 86–95 %). For A·B over a weight
+    // 1 KB a row (the backward step's W_hh) packing measured slower (82 against 87 %).
     private const int PackedDepthChunk = 128;
     private const int PackMinimumRows = 8;
 
@@ -63,7 +64,7 @@ internal static unsafe class MatMulKernel<TOps, TV>
         float* c, int ldc,
         int rowStart, int rowEnd, int colStart, int colEnd, int depth, bool accumulate)
     {
-        if ((TOps.Count == 16 || (TOps.Count == 8 && depthStride != 1)) && rowEnd - rowStart >= PackMinimumRows && colEnd - colStart >= PackedTileWidth && ldb != PackedTileWidth)
+        if ((TOps.Count == 16 || (TOps.Count == 8 && (depthStride != 1 || ldb % 1024 == 0))) && rowEnd - rowStart >= PackMinimumRows && colEnd - colStart >= PackedTileWidth && ldb != PackedTileWidth)
         {
             ComputePacked(a, rowStride, depthStride, b, ldb, c, ldc, rowStart, rowEnd, colStart, colEnd, depth, accumulate);
             return;

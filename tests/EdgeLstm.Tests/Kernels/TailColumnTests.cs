@@ -53,15 +53,17 @@ public partial class TailColumnTests
 
     [Theory]
     [MemberData(nameof(Widths))]
-    public void A_second_row_panel_of_the_packed_path_is_the_scalar_chain_too(SimdWidth width)
+    public void The_packed_paths_second_row_panel_and_4_KB_rows_are_the_scalar_chain_too(SimdWidth width)
     {
         // 300 rows: more than one packed row panel (256 rows at 512 bits, 258 at 256), with 64- and 16-column slices
         // and a tail, over three depth chunks.
+        // And 1024 columns: rows of B 4 KB apart, which the 256-bit path packs for A·B as well.
         var rng = new Random(77);
         foreach (bool accumulate in new[] { false, true })
         {
             Check(rng, MatMulForm.AB, 300, 79, 300, accumulate, width);
             Check(rng, MatMulForm.AtB, 300, 79, 300, accumulate, width);
+            Check(rng, MatMulForm.AB, 9, 1024, 129, accumulate, width);
         }
     }
 
