@@ -34,7 +34,8 @@ public partial class TailColumnTests
         int checkedShapes = 0;
         foreach (int n in new[] { 1, 2, 3, 5, 10, 15, 17, 31, 79 })
         {
-            foreach (int m in new[] { 1, 3, 4, 5, 9, 64 })
+            // Row counts leaving every remainder after the 256-bit path's 6-row tiles, with and without a whole one.
+            foreach (int m in new[] { 1, 3, 4, 5, 7, 8, 9, 11, 32, 64 })
             {
                 foreach (int k in new[] { 1, 2, 7, 64, 129, 300 })
                 {
@@ -48,7 +49,7 @@ public partial class TailColumnTests
             }
         }
 
-        Assert.Equal(9 * 6 * 6 * 2 * 2, checkedShapes);
+        Assert.Equal(9 * 10 * 6 * 2 * 2, checkedShapes);
     }
 
     [Theory]
