@@ -14,19 +14,11 @@ public partial class TailColumnTests
 {
     private const int PageSize = 4096;
 
-    static TailColumnTests()
-    {
-        SimdSupport.AllowEmulatedWidths = true;
-    }
-
-    public static TheoryData<SimdWidth> Widths()
-    {
-        SimdSupport.AllowEmulatedWidths = true;
-        return [SimdWidth.Vector128, SimdWidth.Vector256, SimdWidth.Vector512];
-    }
+    // Widths the processor lacks run in software emulation, as in MatMulTests, whose widths these tests take.
+    static TailColumnTests() => SimdSupport.AllowEmulatedWidths = true;
 
     [Theory]
-    [MemberData(nameof(Widths))]
+    [MemberData(nameof(MatMulTests.Widths), MemberType = typeof(MatMulTests))]
     public void Tail_columns_are_the_scalar_chain_bit_for_bit_and_never_read_past_B(SimdWidth width)
     {
         Assert.True(OperatingSystem.IsLinux(), "the guard page is mapped with Linux's mmap");
@@ -53,7 +45,7 @@ public partial class TailColumnTests
     }
 
     [Theory]
-    [MemberData(nameof(Widths))]
+    [MemberData(nameof(MatMulTests.Widths), MemberType = typeof(MatMulTests))]
     public void The_packed_paths_second_row_panel_and_4_KB_rows_are_the_scalar_chain_too(SimdWidth width)
     {
         // 300 rows: more than one packed row panel (256 rows at 512 bits, 258 at 256), with 64- and 16-column slices
