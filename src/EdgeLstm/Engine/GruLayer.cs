@@ -45,12 +45,13 @@ internal static unsafe class GruLayer
     {
         int h = f.Hidden, h3 = 3 * h, b = f.Batch;
         long bh = f.StepFloats, bh3 = 3 * bh;
+        var recurrent = BackwardRecurrentWeight.Of(context, weightHh, 3, h, scratch);
         for (int t = f.Steps - 1; t >= 0; t--)
         {
             float* dHiddenNext = t == f.Steps - 1 ? null : dHiddenGates + ((t + 1) * bh3);
             float* hPrev = t == 0 ? f.H0 : f.OutputAt(t - 1);
             float* dhPrev = t == 0 ? null : dH + ((t - 1) * bh);
-            context.GruStepBackward.Run(context, b, h, dHiddenNext, weightHh, dH + (t * bh), dhPrev, f.Gates + (t * bh3), f.HiddenNAt(t), hPrev, dGates + (t * bh3), dHiddenGates + (t * bh3));
+            context.GruStepBackward.Run(context, b, h, dHiddenNext, recurrent, dH + (t * bh), dhPrev, f.Gates + (t * bh3), f.HiddenNAt(t), hPrev, dGates + (t * bh3), dHiddenGates + (t * bh3));
         }
 
         RecurrentWeightGradients.Compute(context, f, dGates, dHiddenGates, h3, scratch, g);

@@ -12,10 +12,10 @@ internal sealed unsafe class GruStepBackwardJob : StepJob
     private int _hidden;
 
     /// <param name="dHiddenNext">[B×3H] hidden-projection gradients of step t+1, or null at the last step.</param>
-    /// <param name="recurrent">W_hh row-major [3H×H].</param>
+    /// <param name="recurrent">W_hh [3H×H] (<see cref="BackwardRecurrentWeight"/>).</param>
     /// <param name="dh">[B×H] gradient reaching h_t; the recurrent part is added in place.</param>
     /// <param name="dhPrev">[B×H] gradient of h_{t−1}, which receives the direct path, or null at the first step.</param>
-    public void Run(ComputeContext context, int batch, int hidden, float* dHiddenNext, float* recurrent, float* dh, float* dhPrev, float* gates, float* hn, float* hPrev, float* dGates, float* dHiddenGates)
+    public void Run(ComputeContext context, int batch, int hidden, float* dHiddenNext, WeightMatrix recurrent, float* dh, float* dhPrev, float* gates, float* hn, float* hPrev, float* dGates, float* dHiddenGates)
     {
         _dh = dh;
         _dhPrev = dhPrev;
@@ -25,7 +25,7 @@ internal sealed unsafe class GruStepBackwardJob : StepJob
         _dGates = dGates;
         _dHiddenGates = dHiddenGates;
         _hidden = hidden;
-        Run(context, Backward(dHiddenNext, recurrent, dh, batch, hidden, 3));
+        Run(context, Backward(dHiddenNext, recurrent, dh, batch));
     }
 
     protected override void Cell(int start, int end) => GruCell.Backward(_gates, _hn, _hPrev, _dh, _dhPrev, _dGates, _dHiddenGates, _hidden, start, end);

@@ -48,11 +48,12 @@ internal static unsafe class LstmLayer
         int h = f.Hidden, h4 = 4 * h, b = f.Batch;
         long bh = f.StepFloats, bh4 = 4 * bh;
         new Span<float>(dc, (int)bh).Clear();
+        var recurrent = BackwardRecurrentWeight.Of(context, weightHh, 4, h, scratch);
         for (int t = f.Steps - 1; t >= 0; t--)
         {
             float* dGatesNext = t == f.Steps - 1 ? null : dGates + ((t + 1) * bh4);
             float* cPrev = t == 0 ? f.C0 : f.CellAt(t - 1);
-            context.LstmStepBackward.Run(context, b, h, dGatesNext, weightHh, dH + (t * bh), f.Gates + (t * bh4), cPrev, f.TanhCellAt(t), dc, dGates + (t * bh4));
+            context.LstmStepBackward.Run(context, b, h, dGatesNext, recurrent, dH + (t * bh), f.Gates + (t * bh4), cPrev, f.TanhCellAt(t), dc, dGates + (t * bh4));
         }
 
         RecurrentWeightGradients.Compute(context, f, dGates, h4, scratch, g);

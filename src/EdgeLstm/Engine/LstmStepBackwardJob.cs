@@ -12,9 +12,9 @@ internal sealed unsafe class LstmStepBackwardJob : StepJob
     private int _hidden;
 
     /// <param name="dGatesNext">[B×4H] gate gradients of step t+1, or null at the last step.</param>
-    /// <param name="recurrent">W_hh row-major [4H×H].</param>
+    /// <param name="recurrent">W_hh [4H×H] (<see cref="BackwardRecurrentWeight"/>).</param>
     /// <param name="dh">[B×H] gradient reaching h_t from above; the recurrent part is added in place.</param>
-    public void Run(ComputeContext context, int batch, int hidden, float* dGatesNext, float* recurrent, float* dh, float* gates, float* cPrev, float* tanhC, float* dc, float* dGates)
+    public void Run(ComputeContext context, int batch, int hidden, float* dGatesNext, WeightMatrix recurrent, float* dh, float* gates, float* cPrev, float* tanhC, float* dc, float* dGates)
     {
         _dh = dh;
         _gates = gates;
@@ -23,7 +23,7 @@ internal sealed unsafe class LstmStepBackwardJob : StepJob
         _dc = dc;
         _dGates = dGates;
         _hidden = hidden;
-        Run(context, Backward(dGatesNext, recurrent, dh, batch, hidden, 4));
+        Run(context, Backward(dGatesNext, recurrent, dh, batch));
     }
 
     protected override void Cell(int start, int end) => LstmCell.Backward(_gates, _cPrev, _tanhC, _dh, _dc, _dGates, _hidden, start, end);

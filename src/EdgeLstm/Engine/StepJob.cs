@@ -61,21 +61,12 @@ internal abstract unsafe class StepJob : IParallelJob
         StepTimeline.Mark(StepTimeline.Point.RegionEnd, 0, 0);
     }
 
-    /// <summary>The product dh += dG·W of a backward step (W row-major [G·H×H]) over <paramref name="batch"/> rows.</summary>
-    protected static MatMulJob Backward(float* dGates, float* weight, float* dh, int batch, int hidden, int gates) => new()
-    {
-        Form = MatMulForm.AB,
-        A = dGates,
-        Lda = gates * hidden,
-        B = weight,
-        Ldb = hidden,
-        C = dh,
-        Ldc = hidden,
-        M = batch,
-        N = hidden,
-        K = gates * hidden,
-        Accumulate = true,
-    };
+    /// <summary>
+    /// The product dh += dG·W_hh of a backward step over <paramref name="batch"/> rows, W_hh [G·H×H] as
+    /// <see cref="BackwardRecurrentWeight"/> laid it out.
+    /// </summary>
+    protected static MatMulJob Backward(float* dGates, WeightMatrix recurrent, float* dh, int batch)
+        => recurrent.Product(dGates, recurrent.Rows, dh, recurrent.Columns, batch, accumulate: true);
 
     /// <summary>Rows [start, end) of the cell.</summary>
     protected abstract void Cell(int start, int end);

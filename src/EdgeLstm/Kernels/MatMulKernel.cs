@@ -35,6 +35,11 @@ internal static unsafe class MatMulKernel<TOps, TV>
     // however short the depth chunk. Such products copy each chunk × 64 slice of B once into a contiguous buffer on the
     // stack and run every row tile against it. The same tiles, the same depth chunks, the same order of multiply-adds:
     // the bits do not change, only where B is read from.
+    // 256-bit vectors do the same (a 16-column slice, the 6×2 tile) for Aᵀ·B, where B is the gate gradients, G·H floats
+    // a row (the recipe's weight gradients went from 67–73 to 80–89 % of the 256-bit peak in place, on a Zen 5 with
+    // AVX-512 switched off; the training iteration 0.934 of the time, the GRU's 0.99), and for A·B whose B rows are a
+    // multiple of 4 KB apart (row-major 1024-column weights, `kernels` mode: 53–65 → 86–95 %). For A·B over a weight
+    // 1 KB a row (the backward step's W_hh) packing measured slower (82 against 87 %).
     private const int PackedDepthChunk = 128;
     private const int PackMinimumRows = 8;
 
@@ -59,7 +64,7 @@ internal static unsafe class MatMulKernel<TOps, TV>
         float* c, int ldc,
         int rowStart, int rowEnd, int colStart, int colEnd, int depth, bool accumulate)
     {
-        if (TOps.Count == 16 && rowEnd - rowStart >= PackMinimumRows && colEnd - colStart >= TileVectors * TOps.Count && ldb != TileVectors * TOps.Count)
+        if ((TOps.Count == 16 || (TOps.Count == 8 && (depthStride != 1 || ldb % 1024 == 0))) && rowEnd - rowStart >= PackMinimumRows && colEnd - colStart >= PackedTileWidth && ldb != PackedTileWidth)
         {
             ComputePacked(a, rowStride, depthStride, b, ldb, c, ldc, rowStart, rowEnd, colStart, colEnd, depth, accumulate);
             return;
@@ -79,6 +84,12 @@ internal static unsafe class MatMulKernel<TOps, TV>
         }
     }
 
+    /// <summary>Columns of the packed path's tile: 4 × 16 at 512 bits, the 6×2 tile's 2 × 8 at 256.</summary>
+    private static int PackedTileWidth => (TOps.Count == 8 ? 2 : TileVectors) * TOps.Count;
+
+    /// <summary>Rows of the packed path's tile: 4 at 512 bits, 6 at 256.</summary>
+    private static int PackedTileRows => TOps.Count == 8 ? 6 : TileRows;
+
     [SkipLocalsInit]
     private static void ComputePacked(
         float* a, int rowStride, int depthStride,
@@ -86,15 +97,15 @@ internal static unsafe class MatMulKernel<TOps, TV>
         float* c, int ldc,
         int rowStart, int rowEnd, int colStart, int colEnd, int depth, bool accumulate)
     {
-        int w = TOps.Count;
-        int tileWidth = TileVectors * w;
+        int tileWidth = PackedTileWidth;
+        int tileRows = PackedTileRows;
         float* raw = stackalloc float[(PackedDepthChunk * TileVectors * 16) + 16];
         float* packed = (float*)(((nint)raw + 63) & ~(nint)63);
         int fullEnd = colStart + ((colEnd - colStart) / tileWidth * tileWidth);
 
         // Row panels outermost, so the panel's rows of C (at most PackedPanelBytes) stay near the core across the depth
         // chunks instead of making a round trip to memory per chunk; B is read and packed again per panel.
-        int panelRows = Math.Clamp(PackedPanelBytes / (sizeof(float) * (colEnd - colStart)) / TileRows * TileRows, 4 * TileRows, PackedPanelRowsMax);
+        int panelRows = Math.Clamp(PackedPanelBytes / (sizeof(float) * (colEnd - colStart)) / tileRows * tileRows, 4 * tileRows, (PackedPanelRowsMax + tileRows - 1) / tileRows * tileRows);
         for (int r0 = rowStart; r0 < rowEnd; r0 += panelRows)
         {
             int r1 = Math.Min(r0 + panelRows, rowEnd);
@@ -118,7 +129,7 @@ internal static unsafe class MatMulKernel<TOps, TV>
         int rowStart, int rowEnd, int colStart, int colEnd, int pc, bool acc, float* packed)
     {
         int w = TOps.Count;
-        int tileWidth = TileVectors * w;
+        int tileWidth = PackedTileWidth;
         for (int j = colStart; j < colEnd; j += tileWidth)
         {
             float* source = bp + j;
@@ -126,10 +137,16 @@ internal static unsafe class MatMulKernel<TOps, TV>
             {
                 float* row = source + ((long)p * ldb);
                 float* target = packed + (p * tileWidth);
-                TOps.Store(TOps.Load(row), target);
-                TOps.Store(TOps.Load(row + w), target + w);
-                TOps.Store(TOps.Load(row + (2 * w)), target + (2 * w));
-                TOps.Store(TOps.Load(row + (3 * w)), target + (3 * w));
+                for (int v = 0; v < tileWidth; v += w)
+                {
+                    TOps.Store(TOps.Load(row + v), target + v);
+                }
+            }
+
+            if (TOps.Count == 8)
+            {
+                RowTiles6x2(ap, rowStride, depthStride, packed, tileWidth, c + j, ldc, rowStart, rowEnd, pc, acc);
+                continue;
             }
 
             int i = rowStart;
@@ -210,25 +227,51 @@ internal static unsafe class MatMulKernel<TOps, TV>
         int j = colStart;
         for (; j + tileWidth <= colEnd; j += tileWidth)
         {
-            int i = rowStart;
-            for (; i + 6 <= rowEnd; i += 6)
-            {
-                Tile6x2(a + (i * rowStride), rowStride, depthStride, b + j, ldb, c + (i * ldc) + j, ldc, depth, accumulate);
-            }
-
-            // Leftover rows (a batch of 64 leaves 4 per panel) in the widest tile that fits, not one row at a time.
-            for (; i + 3 <= rowEnd; i += 3)
-            {
-                Tile3x2(a + (i * rowStride), rowStride, depthStride, b + j, ldb, c + (i * ldc) + j, ldc, depth, accumulate);
-            }
-
-            for (; i < rowEnd; i++)
-            {
-                Tile1x2(a + (i * rowStride), depthStride, b + j, ldb, c + (i * ldc) + j, depth, accumulate);
-            }
+            RowTiles6x2(a, rowStride, depthStride, b + j, ldb, c + j, ldc, rowStart, rowEnd, depth, accumulate);
         }
 
         ComputeNarrowColumns(a, rowStride, depthStride, b, ldb, c, ldc, rowStart, rowEnd, j, colEnd, depth, accumulate);
+    }
+
+    /// <summary>Rows [rowStart, rowEnd) of one 2-vector column slice in 6×2 tiles, then the leftover rows in the widest tile that fits.</summary>
+    private static void RowTiles6x2(float* a, int rowStride, int depthStride, float* b, int ldb, float* c, int ldc, int rowStart, int rowEnd, int depth, bool accumulate)
+    {
+        // Whole 6×2 tiles, then the rest in 4×2 and 3×2 tiles (8 and 6 accumulators: enough, or nearly, to cover the FMA
+        // latency on two pipes), giving back one 6×2 tile where that avoids 1×2 tiles, whose two chains each wait out
+        // the latency. A batch of 64, 256 or 1792 rows leaves 4 (one 4×2 tile: the training iteration 0.970 of the
+        // time at 256 bits); the 32 rows of each of two threads' parts leave 2, taken as 4 + 4 instead of 6 + 1 + 1
+        // (two-thread training 0.967, batch-64 inference 0.962).
+        int i = rowStart;
+        int sixes = (rowEnd - rowStart) / 6, fours = 0, threes = 0;
+        switch ((rowEnd - rowStart) % 6)
+        {
+            case 1 when sixes > 0: sixes--; fours = 1; threes = 1; break;
+            case 2 when sixes > 0: sixes--; fours = 2; break;
+            case 3: threes = 1; break;
+            case 4: fours = 1; break;
+            case 5 when sixes > 0: sixes--; fours = 2; threes = 1; break;
+            case 5: fours = 1; break;
+        }
+
+        for (int t = 0; t < sixes; t++, i += 6)
+        {
+            Tile6x2(a + (i * rowStride), rowStride, depthStride, b, ldb, c + (i * ldc), ldc, depth, accumulate);
+        }
+
+        for (int t = 0; t < fours; t++, i += 4)
+        {
+            Tile4x2(a + (i * rowStride), rowStride, depthStride, b, ldb, c + (i * ldc), ldc, depth, accumulate);
+        }
+
+        for (int t = 0; t < threes; t++, i += 3)
+        {
+            Tile3x2(a + (i * rowStride), rowStride, depthStride, b, ldb, c + (i * ldc), ldc, depth, accumulate);
+        }
+
+        for (; i < rowEnd; i++)
+        {
+            Tile1x2(a + (i * rowStride), depthStride, b, ldb, c + (i * ldc), depth, accumulate);
+        }
     }
 
     private static void ComputeBlock4x4(
@@ -257,7 +300,7 @@ internal static unsafe class MatMulKernel<TOps, TV>
         ComputeNarrowColumns(a, rowStride, depthStride, b, ldb, c, ldc, rowStart, rowEnd, j, colEnd, depth, accumulate);
     }
 
-    /// <summary>The columns left after the full tiles: single vectors, then scalars.</summary>
+    /// <summary>The columns left after the full tiles: single vectors, then the last few in one vector (see <see cref="ComputeTailColumns"/>).</summary>
     private static void ComputeNarrowColumns(
         float* a, int rowStride, int depthStride,
         float* b, int ldb,
@@ -279,19 +322,85 @@ internal static unsafe class MatMulKernel<TOps, TV>
             }
         }
 
-        for (; j < colEnd; j++)
+        if (j < colEnd)
         {
-            for (int i = rowStart; i < rowEnd; i++)
-            {
-                float* ai = a + (i * rowStride);
-                float acc = accumulate ? c[(i * ldc) + j] : 0f;
-                for (int p = 0; p < depth; p++)
-                {
-                    acc = MathF.FusedMultiplyAdd(ai[p * depthStride], b[(p * ldb) + j], acc);
-                }
+            ComputeTailColumns(a, rowStride, depthStride, b, ldb, c, ldc, rowStart, rowEnd, j, colEnd, depth, accumulate);
+        }
+    }
 
-                c[(i * ldc) + j] = acc;
+    /// <summary>
+    /// The last columns [j, colEnd), fewer than a vector's lanes (a dense head's 10 outputs are all of its columns), in
+    /// the 4×1 and 1×1 vector tiles rather than one scalar chain per element: a scalar chain waits out the latency of
+    /// every multiply-add (the head of a batch-64 training iteration took 0.13 ms at 1 % of the peak). B's rows are read a
+    /// whole vector at a time where that vector ends inside this call's rows of B; the lanes past colEnd then hold the
+    /// next columns or row, whose results are thrown away. The last rows, where it would not (fewer than a vector's
+    /// lanes of them), are copied with zero padding to the stack, and C goes through a vector-wide copy on the stack.
+    /// Each element is the chain of multiply-adds the scalar loop computed, lane by lane: the same bits.
+    /// </summary>
+    [SkipLocalsInit]
+    private static void ComputeTailColumns(
+        float* a, int rowStride, int depthStride,
+        float* b, int ldb,
+        float* c, int ldc,
+        int rowStart, int rowEnd, int j, int colEnd, int depth, bool accumulate)
+    {
+        int w = TOps.Count;
+        int rest = colEnd - j;
+
+        // Row p's vector ends at p·ldb + j + w; the last element of this call's B is at (depth−1)·ldb + colEnd − 1.
+        // Rows past `direct` number fewer than w (w − rest < w elements short, at least one per row).
+        long reach = ((long)(depth - 1) * ldb) + rest - w;
+        int direct = reach < 0 ? 0 : (int)Math.Min(depth, (reach / ldb) + 1);
+        int copied = depth - direct;
+        float* strip = stackalloc float[16 * 16];
+        float* tile = stackalloc float[TileRows * 16];
+        for (int p = 0; p < copied; p++)
+        {
+            float* source = b + ((long)(direct + p) * ldb) + j;
+            float* row = strip + (p * w);
+            for (int q = 0; q < w; q++)
+            {
+                row[q] = q < rest ? source[q] : 0f;
             }
+        }
+
+        float* bj = b + j;
+        float* stripA = a + ((long)direct * depthStride);
+        bool continued = accumulate || direct > 0;
+        int i = rowStart;
+        for (; i + TileRows <= rowEnd; i += TileRows)
+        {
+            float* ci = c + (i * ldc) + j;
+            if (accumulate)
+            {
+                CopyColumns(ci, ldc, tile, w, TileRows, rest);
+            }
+
+            Tile4x1(a + (i * rowStride), rowStride, depthStride, bj, ldb, tile, w, direct, accumulate);
+            Tile4x1(stripA + (i * rowStride), rowStride, depthStride, strip, w, tile, w, copied, continued);
+            CopyColumns(tile, w, ci, ldc, TileRows, rest);
+        }
+
+        for (; i < rowEnd; i++)
+        {
+            float* ci = c + (i * ldc) + j;
+            if (accumulate)
+            {
+                CopyColumns(ci, ldc, tile, w, 1, rest);
+            }
+
+            Tile1x1(a + (i * rowStride), depthStride, bj, ldb, tile, direct, accumulate);
+            Tile1x1(stripA + (i * rowStride), depthStride, strip, w, tile, copied, continued);
+            CopyColumns(tile, w, ci, ldc, 1, rest);
+        }
+    }
+
+    /// <summary>The first <paramref name="columns"/> of <paramref name="rows"/> rows from one strided block to another.</summary>
+    private static void CopyColumns(float* source, int sourceStride, float* destination, int destinationStride, int rows, int columns)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            new ReadOnlySpan<float>(source + (r * sourceStride), columns).CopyTo(new Span<float>(destination + (r * destinationStride), columns));
         }
     }
 
@@ -337,6 +446,44 @@ internal static unsafe class MatMulKernel<TOps, TV>
         TOps.Store(r00, c0); TOps.Store(r01, c0 + w); TOps.Store(r10, c1); TOps.Store(r11, c1 + w);
         TOps.Store(r20, c2); TOps.Store(r21, c2 + w); TOps.Store(r30, c3); TOps.Store(r31, c3 + w);
         TOps.Store(r40, c4); TOps.Store(r41, c4 + w); TOps.Store(r50, c5); TOps.Store(r51, c5 + w);
+    }
+
+    /// <summary>Four rows × 2 vectors: the leftover of a 6×2 panel of 64, 256 or 1792 rows (see <see cref="RowTiles6x2"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Tile4x2(float* a, int rowStride, int depthStride, float* b, int ldb, float* c, int ldc, int depth, bool accumulate)
+    {
+        int w = TOps.Count;
+        float* c0 = c, c1 = c + ldc, c2 = c + (2 * ldc), c3 = c + (3 * ldc);
+        TV r00, r01, r10, r11, r20, r21, r30, r31;
+        if (accumulate)
+        {
+            r00 = TOps.Load(c0); r01 = TOps.Load(c0 + w); r10 = TOps.Load(c1); r11 = TOps.Load(c1 + w);
+            r20 = TOps.Load(c2); r21 = TOps.Load(c2 + w); r30 = TOps.Load(c3); r31 = TOps.Load(c3 + w);
+        }
+        else
+        {
+            r00 = r01 = r10 = r11 = r20 = r21 = r30 = r31 = TOps.Zero;
+        }
+
+        float* a0 = a, a1 = a + rowStride, a2 = a + (2 * rowStride), a3 = a + (3 * rowStride);
+        float* bp = b;
+        for (int p = 0; p < depth; p++)
+        {
+            TV b0 = TOps.Load(bp), b1 = TOps.Load(bp + w);
+            int ap = p * depthStride;
+            TV x = TOps.Broadcast(a0[ap]);
+            r00 = TOps.MultiplyAdd(x, b0, r00); r01 = TOps.MultiplyAdd(x, b1, r01);
+            x = TOps.Broadcast(a1[ap]);
+            r10 = TOps.MultiplyAdd(x, b0, r10); r11 = TOps.MultiplyAdd(x, b1, r11);
+            x = TOps.Broadcast(a2[ap]);
+            r20 = TOps.MultiplyAdd(x, b0, r20); r21 = TOps.MultiplyAdd(x, b1, r21);
+            x = TOps.Broadcast(a3[ap]);
+            r30 = TOps.MultiplyAdd(x, b0, r30); r31 = TOps.MultiplyAdd(x, b1, r31);
+            bp += ldb;
+        }
+
+        TOps.Store(r00, c0); TOps.Store(r01, c0 + w); TOps.Store(r10, c1); TOps.Store(r11, c1 + w);
+        TOps.Store(r20, c2); TOps.Store(r21, c2 + w); TOps.Store(r30, c3); TOps.Store(r31, c3 + w);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
