@@ -41,10 +41,11 @@ internal static unsafe class MatMulKernel<TOps, TV>
     // multiple of 4 KB apart (row-major 1024-column weights, `kernels` mode: 53–65 → 86–95 %). For A·B over a weight
     // 1 KB a row (the backward step's W_hh) packing measured slower (82 against 87 %).
     private const int PackedDepthChunk = 128;
+    private const int OneL1SetStride = 4096 / sizeof(float);
     private const int PackMinimumRows = 8;
 
     // Rows per panel: as many as keep the panel's rows of C within 1 MB (the L2 of the AVX-512 machines measured), at
-    // most 256 (the slice of A a depth chunk reads, 256 × 128 floats = 128 KB). Every panel streams all of B again, and
+    // most 256 (the slice of A a depth chunk reads, 256 × 128 floats = 128 KB), both in whole tiles. Every panel streams all of B again, and
     // in the training iteration's weight gradients B is the big matrix (dG, T·B × 4H, 7.3 MB for the recipe): panels of
     // 256 rows read it once where panels of C within 256 KB (64 rows) read it four times, and the iteration took
     // 0.96-0.975 of the time on one thread, 0.99 on two (perf/README.md).
@@ -64,7 +65,7 @@ internal static unsafe class MatMulKernel<TOps, TV>
         float* c, int ldc,
         int rowStart, int rowEnd, int colStart, int colEnd, int depth, bool accumulate)
     {
-        if ((TOps.Count == 16 || (TOps.Count == 8 && (depthStride != 1 || ldb % 1024 == 0))) && rowEnd - rowStart >= PackMinimumRows && colEnd - colStart >= PackedTileWidth && ldb != PackedTileWidth)
+        if ((TOps.Count == 16 || (TOps.Count == 8 && (depthStride != 1 || ldb % OneL1SetStride == 0))) && rowEnd - rowStart >= PackMinimumRows && colEnd - colStart >= PackedTileWidth && ldb != PackedTileWidth)
         {
             ComputePacked(a, rowStride, depthStride, b, ldb, c, ldc, rowStart, rowEnd, colStart, colEnd, depth, accumulate);
             return;
@@ -90,6 +91,8 @@ internal static unsafe class MatMulKernel<TOps, TV>
     /// <summary>Rows of the packed path's tile: 4 at 512 bits, 6 at 256.</summary>
     private static int PackedTileRows => TOps.Count == 8 ? 6 : TileRows;
 
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
     [SkipLocalsInit]
     private static void ComputePacked(
         float* a, int rowStride, int depthStride,
@@ -105,7 +108,10 @@ internal static unsafe class MatMulKernel<TOps, TV>
 
         // Row panels outermost, so the panel's rows of C (at most PackedPanelBytes) stay near the core across the depth
         // chunks instead of making a round trip to memory per chunk; B is read and packed again per panel.
-        int panelRows = Math.Clamp(PackedPanelBytes / (sizeof(float) * (colEnd - colStart)) / tileRows * tileRows, 4 * tileRows, (PackedPanelRowsMax + tileRows - 1) / tileRows * tileRows);
+        // Both bounds round up to whole tiles, so 256 rows are one panel of 6-row tiles too (258 rows, C 1.03 MB) rather
+        // than 252 and a second panel of 4 that streams all of B again for them.
+        int budget = PackedPanelBytes / (sizeof(float) * (colEnd - colStart));
+        int panelRows = Math.Clamp(RoundUp(budget, tileRows), 4 * tileRows, RoundUp(PackedPanelRowsMax, tileRows));
         for (int r0 = rowStart; r0 < rowEnd; r0 += panelRows)
         {
             int r1 = Math.Min(r0 + panelRows, rowEnd);
