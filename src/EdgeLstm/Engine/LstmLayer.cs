@@ -39,7 +39,7 @@ internal static unsafe class LstmLayer
     /// BPTT through a layer whose forward pass kept every step. <paramref name="dH"/> [T·B×H] holds the gradient
     /// reaching each h_t from above (the layer above, or the head) and is used as scratch. <paramref name="dGates"/>
     /// [T·B×4H] receives the gate gradients of every step; <paramref name="dc"/> is [B×H] scratch and
-    /// <paramref name="scratch"/> [max(I, H)×4H].
+    /// <paramref name="scratch"/> [(I + H)×4H].
     /// </summary>
     /// <param name="weightIh">W_ih row-major [4H×I], as the model stores it.</param>
     /// <param name="weightHh">W_hh row-major [4H×H].</param>
