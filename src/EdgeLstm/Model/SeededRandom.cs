@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -64,14 +65,15 @@ public sealed class SeededRandom
     }
 
     /// <summary>
-    /// The first 4·L draws of <paramref name="destination"/> (L a multiple of 4) by four generators side by side, lane i
+    /// The first 8·L draws of <paramref name="destination"/> (L a multiple of 4) by eight generators side by side, lane i
     /// drawing [i·L, (i+1)·L) from the state jumped i·L steps on (<see cref="XoshiroJump"/>): the same numbers as one
-    /// generator in turn, several times faster, since one generator's draws wait on each other and four lanes do not.
-    /// Leaves the state at draw 4·L, and returns 4·L.
+    /// generator in turn, faster, since one generator's draws wait on each other and the lanes' do not. Two groups of
+    /// four lanes, each one 256-bit vector per word of state, so that each group's chain of dependent steps runs while
+    /// the other's waits. Leaves the state at draw 8·L, and returns 8·L.
     /// </summary>
     private unsafe int DrawInLanes(Span<float> destination, ref ulong s0, ref ulong s1, ref ulong s2, ref ulong s3)
     {
-        const int Lanes = 4, Round = 4;
+        const int Lanes = 8, Round = 4;
         int segment = destination.Length / (Lanes * Round) * Round;
         if (_jumpDistance != (ulong)segment)
         {
@@ -79,7 +81,7 @@ public sealed class SeededRandom
             _jumpDistance = (ulong)segment;
         }
 
-        // Lane i's state: lane i−1's jumped on by one segment.
+        // Lane i's state: lane i−1's jumped on by one segment; word w of lane i at [w·Lanes + i].
         Span<ulong> lanes = stackalloc ulong[4 * Lanes];
         ulong t0 = s0, t1 = s1, t2 = s2, t3 = s3;
         for (int lane = 0; lane < Lanes; lane++)
@@ -95,65 +97,98 @@ public sealed class SeededRandom
             lanes[(3 * Lanes) + lane] = t3;
         }
 
-        var v0 = Vector256.Create<ulong>(lanes[..4]);
-        var v1 = Vector256.Create<ulong>(lanes.Slice(4, 4));
-        var v2 = Vector256.Create<ulong>(lanes.Slice(8, 4));
-        var v3 = Vector256.Create<ulong>(lanes.Slice(12, 4));
-        var scale = Vector128.Create(1f / (1 << 24));
+        var low = new LaneGroup(lanes, 0, Lanes);
+        var high = new LaneGroup(lanes, 4, Lanes);
         fixed (float* d = destination)
         {
-            float* lane0 = d, lane1 = d + segment, lane2 = d + (2 * segment), lane3 = d + (3 * segment);
+            float* lowFirst = d, highFirst = d + (4 * segment);
             for (int step = 0; step < segment; step += Round)
             {
-                // Four steps of every lane: a, b, c, d, each [lane 0..3]; as floats exactly as the scalar draw makes them
-                // (the top 24 bits, converted exactly, times 2^-24).
-                var a = LaneStep(ref v0, ref v1, ref v2, ref v3);
-                var b = LaneStep(ref v0, ref v1, ref v2, ref v3);
-                var c = LaneStep(ref v0, ref v1, ref v2, ref v3);
-                var e = LaneStep(ref v0, ref v1, ref v2, ref v3);
-                var ab = Vector256.Narrow(a >>> 40, b >>> 40).AsInt32();
-                var ce = Vector256.Narrow(c >>> 40, e >>> 40).AsInt32();
-                var fa = Vector128.ConvertToSingle(ab.GetLower()) * scale;
-                var fb = Vector128.ConvertToSingle(ab.GetUpper()) * scale;
-                var fc = Vector128.ConvertToSingle(ce.GetLower()) * scale;
-                var fe = Vector128.ConvertToSingle(ce.GetUpper()) * scale;
-
-                // Transposed, lane i's four draws in a row.
-                var ab01 = Sse.UnpackLow(fa, fb);
-                var ab23 = Sse.UnpackHigh(fa, fb);
-                var ce01 = Sse.UnpackLow(fc, fe);
-                var ce23 = Sse.UnpackHigh(fc, fe);
-                Sse.Store(lane0 + step, Sse.MoveLowToHigh(ab01, ce01));
-                Sse.Store(lane1 + step, Sse.MoveHighToLow(ce01, ab01));
-                Sse.Store(lane2 + step, Sse.MoveLowToHigh(ab23, ce23));
-                Sse.Store(lane3 + step, Sse.MoveHighToLow(ce23, ab23));
+                DrawRound(ref low, lowFirst + step, segment);
+                DrawRound(ref high, highFirst + step, segment);
             }
         }
 
-        // Lane 3 ended where draw 4·L begins.
-        s0 = v0.GetElement(3);
-        s1 = v1.GetElement(3);
-        s2 = v2.GetElement(3);
-        s3 = v3.GetElement(3);
+        // Lane 7 ended where draw 8·L begins.
+        s0 = high.S0.GetElement(3);
+        s1 = high.S1.GetElement(3);
+        s2 = high.S2.GetElement(3);
+        s3 = high.S3.GetElement(3);
         return Lanes * segment;
     }
 
-    /// <summary>One xoshiro256** step in every lane; its output.</summary>
+    /// <summary>
+    /// Four steps of a group's four lanes, written as floats exactly as the scalar draw makes them (the top 24 bits,
+    /// converted exactly, times 2^-24): lane i's four draws in a row at <paramref name="first"/> + i·<paramref name="segment"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<ulong> LaneStep(ref Vector256<ulong> s0, ref Vector256<ulong> s1, ref Vector256<ulong> s2, ref Vector256<ulong> s3)
+    private static unsafe void DrawRound(ref LaneGroup g, float* first, int segment)
     {
-        // rotl(s1·5, 7)·9 with the products as shifts and adds (no 64-bit vector multiply in AVX2).
+        var a = Output(g.S1);
+        Advance(ref g);
+        var b = Output(g.S1);
+        Advance(ref g);
+        var c = Output(g.S1);
+        Advance(ref g);
+        var e = Output(g.S1);
+        Advance(ref g);
+        var scale = Vector256.Create(1f / (1 << 24));
+        var fab = Vector256.ConvertToSingle(Vector256.Narrow(a >>> 40, b >>> 40).AsInt32()) * scale;
+        var fce = Vector256.ConvertToSingle(Vector256.Narrow(c >>> 40, e >>> 40).AsInt32()) * scale;
+
+        // [a0..a3 | b0..b3] and [c0..c3 | e0..e3] transposed into lane i's (a_i, b_i, c_i, e_i).
+        var ab01 = Sse.UnpackLow(fab.GetLower(), fab.GetUpper());
+        var ab23 = Sse.UnpackHigh(fab.GetLower(), fab.GetUpper());
+        var ce01 = Sse.UnpackLow(fce.GetLower(), fce.GetUpper());
+        var ce23 = Sse.UnpackHigh(fce.GetLower(), fce.GetUpper());
+        Sse.Store(first, Sse.MoveLowToHigh(ab01, ce01));
+        Sse.Store(first + segment, Sse.MoveHighToLow(ce01, ab01));
+        Sse.Store(first + (2 * segment), Sse.MoveLowToHigh(ab23, ce23));
+        Sse.Store(first + (3 * segment), Sse.MoveHighToLow(ce23, ab23));
+    }
+
+    /// <summary>Four lanes' states: word w of lane i is element i of Sw.</summary>
+    private struct LaneGroup
+    {
+        public Vector256<ulong> S0, S1, S2, S3;
+
+        /// <param name="lanes">Word w of lane i at [w·<paramref name="stride"/> + i].</param>
+        /// <param name="firstLane">The group's first lane.</param>
+        /// <param name="stride">Lanes in all.</param>
+        public LaneGroup(ReadOnlySpan<ulong> lanes, int firstLane, int stride)
+        {
+            S0 = Vector256.Create<ulong>(lanes.Slice(firstLane, 4));
+            S1 = Vector256.Create<ulong>(lanes.Slice(stride + firstLane, 4));
+            S2 = Vector256.Create<ulong>(lanes.Slice((2 * stride) + firstLane, 4));
+            S3 = Vector256.Create<ulong>(lanes.Slice((3 * stride) + firstLane, 4));
+        }
+    }
+
+    /// <summary>Every lane's output for its state (xoshiro256**: rotl(s1·5, 7)·9, the products as shifts and adds).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<ulong> Output(Vector256<ulong> s1)
+    {
         var times5 = (s1 << 2) + s1;
-        var rotated = (times5 << 7) | (times5 >>> 57);
-        var result = (rotated << 3) + rotated;
-        var t = s1 << 17;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = (s3 << 45) | (s3 >>> 19);
-        return result;
+        var rotated = RotateLeft(times5, 7);
+        return (rotated << 3) + rotated;
+    }
+
+    /// <summary>Each lane rotated left: one instruction with AVX-512 (VL), three without.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<ulong> RotateLeft(Vector256<ulong> value, [ConstantExpected] byte count)
+        => Avx512F.VL.IsSupported ? Avx512F.VL.RotateLeft(value, count) : (value << count) | (value >>> (64 - count));
+
+    /// <summary>One xoshiro256** state step in every lane of a group.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Advance(ref LaneGroup g)
+    {
+        var t = g.S1 << 17;
+        var n2 = g.S2 ^ g.S0;
+        var n3 = g.S3 ^ g.S1;
+        g.S1 ^= n2;
+        g.S0 ^= n3;
+        g.S2 = n2 ^ t;
+        g.S3 = RotateLeft(n3, 45);
     }
 
     /// <summary>Draws below this many are made one at a time: the lanes' set-up (three jumps) would cost more than they save.</summary>
