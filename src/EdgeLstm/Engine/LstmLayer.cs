@@ -56,10 +56,9 @@ internal static unsafe class LstmLayer
             context.LstmStepBackward.Run(context, b, h, dGatesNext, recurrent, dH + (t * bh), f.Gates + (t * bh4), cPrev, f.TanhCellAt(t), dc, dGates + (t * bh4));
         }
 
-        RecurrentWeightGradients.Compute(context, f, dGates, h4, scratch, g);
-        var biasGrad = new Span<float>(g.BiasIh, h4);
-        RowSum.Of(dGates, f.Steps * b, biasGrad);
-        biasGrad.CopyTo(new Span<float>(g.BiasHh, h4));
+        // The bias gradient (the gate gradients' column sums) comes out of the weight gradients' pass over them.
+        RecurrentWeightGradients.Compute(context, f, dGates, h4, scratch, g, gateSums: g.BiasIh);
+        new Span<float>(g.BiasIh, h4).CopyTo(new Span<float>(g.BiasHh, h4));
         if (g.Input != null)
         {
             context.Product(MatMulForm.AB, dGates, h4, weightIh, f.InputSize, g.Input, f.InputSize, f.Steps * b, f.InputSize, h4, false);

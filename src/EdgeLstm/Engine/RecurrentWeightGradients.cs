@@ -17,7 +17,11 @@ internal static unsafe class RecurrentWeightGradients
     /// [(I + H)×G·H] when the two gate gradients are the same, else [max(I, H)×G·H]: the transposed gradients before
     /// they are put in place.
     /// </param>
-    public static void Compute(ComputeContext context, in LayerActivations f, float* dGatesInput, float* dGatesRecurrent, int gateColumns, float* scratch, in LayerGradients g)
+    /// <param name="gateSums">
+    /// Null, or [G·H] to receive the column sums of <paramref name="dGatesInput"/> over all T·B rows (an LSTM's bias
+    /// gradient), taken in the products' pass over them when it is shared, apart otherwise.
+    /// </param>
+    public static void Compute(ComputeContext context, in LayerActivations f, float* dGatesInput, float* dGatesRecurrent, int gateColumns, float* scratch, in LayerGradients g, float* gateSums = null)
     {
         int h = f.Hidden, b = f.Batch;
         long stepGates = (long)b * gateColumns;
@@ -44,6 +48,7 @@ internal static unsafe class RecurrentWeightGradients
                 M2 = h,
                 Skip2 = b,
                 C2 = recurrentScratch,
+                ColumnSums = gateSums,
                 B = dGatesInput,
                 Ldb = gateColumns,
                 Ldc = gateColumns,
@@ -53,6 +58,11 @@ internal static unsafe class RecurrentWeightGradients
         }
         else
         {
+            if (gateSums != null)
+            {
+                RowSum.Of(dGatesInput, rows, new Span<float>(gateSums, gateColumns));
+            }
+
             context.Product(MatMulForm.AtB, f.Input, f.InputSize, dGatesInput, gateColumns, scratch, gateColumns, f.InputSize, gateColumns, rows, false);
             MatrixTranspose.Transpose(scratch, f.InputSize, gateColumns, g.WeightIh);
             if (f.Steps > 1)
@@ -80,7 +90,7 @@ internal static unsafe class RecurrentWeightGradients
         MatrixTranspose.Transpose(recurrentScratch, h, gateColumns, g.WeightHh);
     }
 
-    /// <inheritdoc cref="Compute(ComputeContext, in LayerActivations, float*, float*, int, float*, in LayerGradients)"/>
-    public static void Compute(ComputeContext context, in LayerActivations f, float* dGates, int gateColumns, float* scratch, in LayerGradients g)
-        => Compute(context, f, dGates, dGates, gateColumns, scratch, g);
+    /// <inheritdoc cref="Compute(ComputeContext, in LayerActivations, float*, float*, int, float*, in LayerGradients, float*)"/>
+    public static void Compute(ComputeContext context, in LayerActivations f, float* dGates, int gateColumns, float* scratch, in LayerGradients g, float* gateSums = null)
+        => Compute(context, f, dGates, dGates, gateColumns, scratch, g, gateSums);
 }

@@ -37,6 +37,12 @@ internal unsafe struct MatMulJob
     /// <inheritdoc cref="A2"/>
     public int Lda2, M2, Skip2;
 
+    /// <summary>
+    /// With <see cref="A2"/>: receives the sums of B's columns over its K rows (an LSTM layer's bias gradient, from the
+    /// gate gradients), taken in the same pass. Null: not wanted.
+    /// </summary>
+    public float* ColumnSums;
+
     /// <summary>A's rows quantised for <see cref="Int8"/>, by <see cref="Quantize"/>.</summary>
     private Int8ActivationBuffer? _quantizedA;
 
@@ -104,13 +110,13 @@ internal unsafe struct MatMulJob
             switch (Width)
             {
                 case SimdWidth.Vector512:
-                    MatMulKernel<Vector512Ops, System.Runtime.Intrinsics.Vector512<float>>.ComputeSharedB(A, Lda, M, A2, Lda2, M2, Skip2, B, Ldb, C, C2, Ldc, start, end, K, Accumulate);
+                    MatMulKernel<Vector512Ops, System.Runtime.Intrinsics.Vector512<float>>.ComputeSharedB(A, Lda, M, A2, Lda2, M2, Skip2, B, Ldb, C, C2, Ldc, start, end, K, Accumulate, ColumnSums);
                     break;
                 case SimdWidth.Vector256:
-                    MatMulKernel<Vector256Ops, System.Runtime.Intrinsics.Vector256<float>>.ComputeSharedB(A, Lda, M, A2, Lda2, M2, Skip2, B, Ldb, C, C2, Ldc, start, end, K, Accumulate);
+                    MatMulKernel<Vector256Ops, System.Runtime.Intrinsics.Vector256<float>>.ComputeSharedB(A, Lda, M, A2, Lda2, M2, Skip2, B, Ldb, C, C2, Ldc, start, end, K, Accumulate, ColumnSums);
                     break;
                 default:
-                    MatMulKernel<Vector128Ops, System.Runtime.Intrinsics.Vector128<float>>.ComputeSharedB(A, Lda, M, A2, Lda2, M2, Skip2, B, Ldb, C, C2, Ldc, start, end, K, Accumulate);
+                    MatMulKernel<Vector128Ops, System.Runtime.Intrinsics.Vector128<float>>.ComputeSharedB(A, Lda, M, A2, Lda2, M2, Skip2, B, Ldb, C, C2, Ldc, start, end, K, Accumulate, ColumnSums);
                     break;
             }
 
@@ -121,6 +127,11 @@ internal unsafe struct MatMulJob
         ComputeRange(Form, A, Lda, B, Ldb, C, Ldc, rowStart, rowEnd, 0, N, K, Accumulate, Width);
         var (rowStart2, rowEnd2) = BlockSplit.Rows(M2, part, parts);
         ComputeRange(Form, A2, Lda2, B + ((long)Skip2 * Ldb), Ldb, C2, Ldc, rowStart2, rowEnd2, 0, N, K - Skip2, Accumulate, Width);
+        if (ColumnSums != null)
+        {
+            var (start, end) = BlockSplit.Of(N, 16, part, parts);
+            MatMulKernel<Vector128Ops, System.Runtime.Intrinsics.Vector128<float>>.SumColumns(B, Ldb, K, start, end, ColumnSums, first: true);
+        }
     }
 
     /// <summary>

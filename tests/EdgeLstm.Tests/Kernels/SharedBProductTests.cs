@@ -8,7 +8,8 @@ namespace EdgeLstm.Tests.Kernels;
 /// gradients, the second starting Skip2 rows of B later) must give each product's own bits: training would otherwise
 /// move with the pairing. Every width (emulated where the CPU lacks it), one pass or split into parts by columns or
 /// by rows, packed or not (fewer than eight rows, or more than one pass takes), B's rows where the second starts before,
-/// at and past a depth chunk's edge (128), and columns past the last whole tile.
+/// at and past a depth chunk's edge (128), and columns past the last whole tile. B's column sums, taken in the same
+/// pass (an LSTM's bias gradient), must be RowSum's bits.
 /// </summary>
 public class SharedBProductTests
 {
@@ -43,20 +44,23 @@ public class SharedBProductTests
                     var initial2 = MatMulTests.Random(rng, m2 * n);
                     foreach (bool accumulate in new[] { false, true })
                     {
-                        // Each alone, on the caller.
+                        // Each alone, on the caller; B's column sums as the bias gradient was taken apart (RowSum).
                         var alone = (float[])initial.Clone();
                         var alone2 = (float[])initial2.Clone();
+                        var sums = new float[n];
                         fixed (float* pa = a, pa2 = a2, pb = b, pc = alone, pc2 = alone2)
                         {
                             MatMulJob.ComputeRange(MatMulForm.AtB, pa, m, pb, n, pc, n, 0, m, 0, n, k, accumulate, width);
                             MatMulJob.ComputeRange(MatMulForm.AtB, pa2, m2, pb + ((long)skip * n), n, pc2, n, 0, m2, 0, n, k - skip, accumulate, width);
+                            RowSum.Of(pb, k, sums);
                         }
 
                         foreach (int parts in new[] { 1, 2, 3 })
                         {
                             var paired = (float[])initial.Clone();
                             var paired2 = (float[])initial2.Clone();
-                            fixed (float* pa = a, pa2 = a2, pb = b, pc = paired, pc2 = paired2)
+                            var pairedSums = MatMulTests.Random(rng, n);
+                            fixed (float* pa = a, pa2 = a2, pb = b, pc = paired, pc2 = paired2, ps = pairedSums)
                             {
                                 var job = new MatMulJob
                                 {
@@ -70,6 +74,7 @@ public class SharedBProductTests
                                     M2 = m2,
                                     Skip2 = skip,
                                     C2 = pc2,
+                                    ColumnSums = ps,
                                     B = pb,
                                     Ldb = n,
                                     Ldc = n,
@@ -87,6 +92,7 @@ public class SharedBProductTests
                             string what = $"{width} {m}+{m2} rows ×{n}, depth {k} (second from {skip}), acc={accumulate}, {parts} part(s)";
                             AssertSameBits(alone, paired, what + ", first product");
                             AssertSameBits(alone2, paired2, what + ", second product");
+                            AssertSameBits(sums, pairedSums, what + ", B's column sums");
                             cases++;
                         }
                     }
