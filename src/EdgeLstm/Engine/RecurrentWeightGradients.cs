@@ -34,7 +34,8 @@ internal static unsafe class RecurrentWeightGradients
         if (dGatesInput == dGatesRecurrent && f.Steps > 1)
         {
             // Both from the same gate gradients (7.3 MB for the recipe, read from L3): one pass over them for the two
-            // products instead of one each. One thread, one process alternating: the training iteration 0.97 of the time.
+            // products instead of one each. One process alternating the two ways: the training iteration 0.985–0.991 of the
+            // time on one thread, 0.985–0.994 on two.
             recurrentScratch = scratch + ((long)f.InputSize * gateColumns);
             context.Product(new MatMulJob
             {
