@@ -76,9 +76,10 @@ internal static class ProductShare
         Console.WriteLine(TimeText.Invariant($"  the products alone at 100 % of peak: {flops / peak * 1e3:F2} ms; plus the time outside: {((flops / peak) + outside) * 1e3:F2} ms = {100 * flops / peak / ((flops / peak) + outside):F1} % of peak at best"));
         foreach (var shape in shapes.OrderByDescending(x => x.Elapsed))
         {
-            double seconds = shape.Elapsed.TotalSeconds, shapeFlops = 2.0 * shape.M * shape.N * shape.K * shape.Count;
+            double seconds = shape.Elapsed.TotalSeconds, shapeFlops = 2.0 * shape.MultiplyAdds * shape.Count;
             string form = shape.Form + (shape.Int8 ? " int8" : string.Empty);
-            Console.WriteLine(TimeText.Invariant($"    {form,-10} {shape.M,5}x{shape.K,-5}->{shape.N,-5} x{shape.Count,-3} {seconds * 1e3,7:F2} ms at {100 * shapeFlops / seconds / peak,5:F1} % of peak"));
+            string second = shape.M2 == 0 ? string.Empty : TimeText.Invariant($" and {shape.M2}x{shape.K2} (one pass over B)");
+            Console.WriteLine(TimeText.Invariant($"    {form,-10} {shape.M,5}x{shape.K,-5}->{shape.N,-5}{second} x{shape.Count,-3} {seconds * 1e3,7:F2} ms at {100 * shapeFlops / seconds / peak,5:F1} % of peak"));
         }
 
         if (target > 0)

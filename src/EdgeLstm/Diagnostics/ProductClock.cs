@@ -62,14 +62,15 @@ internal sealed class ProductClock
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void Add(long ticks, in MatMulJob job)
+    private unsafe void Add(long ticks, in MatMulJob job)
     {
         var time = Stopwatch.GetElapsedTime(0, ticks);
         Products++;
         Elapsed += time;
-        var key = (job.Form, job.M, job.N, job.K, job.Int8 is not null);
+        int m2 = job.A2 == null ? 0 : job.M2, k2 = job.A2 == null ? 0 : job.K - job.Skip2;
+        var key = (job.Form, job.M, job.N, job.K, job.Int8 is not null, m2, k2);
         int i = 0;
-        while (i < _used && (_shapes[i].Form, _shapes[i].M, _shapes[i].N, _shapes[i].K, _shapes[i].Int8) != key)
+        while (i < _used && (_shapes[i].Form, _shapes[i].M, _shapes[i].N, _shapes[i].K, _shapes[i].Int8, _shapes[i].M2, _shapes[i].K2) != key)
         {
             i++;
         }
@@ -82,7 +83,7 @@ internal sealed class ProductClock
             }
             else
             {
-                _shapes[i] = new Shape(job.Form, job.M, job.N, job.K, job.Int8 is not null, 0, TimeSpan.Zero);
+                _shapes[i] = new Shape(job.Form, job.M, job.N, job.K, job.Int8 is not null, 0, TimeSpan.Zero, m2, k2);
                 _used++;
             }
         }
@@ -90,6 +91,13 @@ internal sealed class ProductClock
         _shapes[i] = _shapes[i] with { Count = _shapes[i].Count + 1, Elapsed = _shapes[i].Elapsed + time };
     }
 
-    /// <summary>One product shape: C[M×N] (+)= op(A)·B of depth K, how many ran and their summed time.</summary>
-    public readonly record struct Shape(MatMulForm Form, int M, int N, int K, bool Int8, long Count, TimeSpan Elapsed);
+    /// <summary>
+    /// One product shape: C[M×N] (+)= op(A)·B of depth K, how many ran and their summed time; with a second product over
+    /// the same B in the same pass (<see cref="MatMulJob.A2"/>), its C2[M2×N] of depth K2 (else both 0).
+    /// </summary>
+    public readonly record struct Shape(MatMulForm Form, int M, int N, int K, bool Int8, long Count, TimeSpan Elapsed, int M2 = 0, int K2 = 0)
+    {
+        /// <summary>Multiply-adds of one product of this shape, both parts of a pair.</summary>
+        public long MultiplyAdds => ((long)M * N * K) + ((long)M2 * N * K2);
+    }
 }

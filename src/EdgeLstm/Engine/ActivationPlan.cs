@@ -197,7 +197,10 @@ internal sealed unsafe class ActivationPlan
     /// <summary>[B×H] ∂loss/∂c flowing back one step (training).</summary>
     public float* DC { get; private set; }
 
-    /// <summary>[max(I, H)×G·H] the transposed weight gradient before it is put in place (training).</summary>
+    /// <summary>
+    /// The transposed weight gradients before they are put in place (training): [(I + H)×G·H] for an LSTM layer, whose two
+    /// come out of one product, [max(I, H)×G·H] for a GRU's; the largest any layer needs.
+    /// </summary>
     public float* WeightScratch { get; private set; }
 
     /// <summary>[T·B×I] ∂loss/∂input, time-major, then batch-major (training).</summary>
@@ -277,12 +280,18 @@ internal sealed unsafe class ActivationPlan
         int layers = _network.Layers.Count;
         long rows = (long)Batch * Steps;
         int maxHidden = 0, maxGates = 0, maxInput = _network.InputSize;
+        long weightScratch = 0;
         for (int l = 0; l < layers; l++)
         {
             var layer = _network.Layers[l];
+            int input = _network.LayerInputSize(l);
             maxHidden = Math.Max(maxHidden, layer.HiddenSize);
             maxGates = Math.Max(maxGates, layer.Gates * layer.HiddenSize);
-            maxInput = Math.Max(maxInput, _network.LayerInputSize(l));
+            maxInput = Math.Max(maxInput, input);
+
+            // An LSTM's two weight gradients come out of one pass over its gate gradients, side by side (RecurrentWeightGradients).
+            long scratchRows = layer.Cell == CellKind.Lstm ? (long)input + layer.HiddenSize : Math.Max(input, layer.HiddenSize);
+            weightScratch = Math.Max(weightScratch, scratchRows * layer.Gates * layer.HiddenSize);
         }
 
         bool anyGru = _network.Layers.Any(layer => layer.Cell == CellKind.Gru);
@@ -315,7 +324,7 @@ internal sealed unsafe class ActivationPlan
                 DGates = Take(memory, rows * maxGates);
                 DHiddenGates = anyGru ? Take(memory, rows * maxGates) : null;
                 DC = Take(memory, (long)Batch * maxHidden);
-                WeightScratch = Take(memory, (long)Math.Max(maxInput, maxHidden) * maxGates);
+                WeightScratch = Take(memory, weightScratch);
                 InputGradient = Take(memory, rows * _network.InputSize);
                 InputGradientBatchMajor = Take(memory, rows * _network.InputSize);
                 break;

@@ -39,7 +39,7 @@ internal static unsafe class LstmLayer
     /// BPTT through a layer whose forward pass kept every step. <paramref name="dH"/> [T·B×H] holds the gradient
     /// reaching each h_t from above (the layer above, or the head) and is used as scratch. <paramref name="dGates"/>
     /// [T·B×4H] receives the gate gradients of every step; <paramref name="dc"/> is [B×H] scratch and
-    /// <paramref name="scratch"/> [max(I, H)×4H].
+    /// <paramref name="scratch"/> [(I + H)×4H].
     /// </summary>
     /// <param name="weightIh">W_ih row-major [4H×I], as the model stores it.</param>
     /// <param name="weightHh">W_hh row-major [4H×H].</param>
@@ -56,10 +56,9 @@ internal static unsafe class LstmLayer
             context.LstmStepBackward.Run(context, b, h, dGatesNext, recurrent, dH + (t * bh), f.Gates + (t * bh4), cPrev, f.TanhCellAt(t), dc, dGates + (t * bh4));
         }
 
-        RecurrentWeightGradients.Compute(context, f, dGates, h4, scratch, g);
-        var biasGrad = new Span<float>(g.BiasIh, h4);
-        RowSum.Of(dGates, f.Steps * b, biasGrad);
-        biasGrad.CopyTo(new Span<float>(g.BiasHh, h4));
+        // The bias gradient (the gate gradients' column sums) comes out of the weight gradients' pass over them.
+        RecurrentWeightGradients.Compute(context, f, dGates, h4, scratch, g, gateSums: g.BiasIh);
+        new Span<float>(g.BiasIh, h4).CopyTo(new Span<float>(g.BiasHh, h4));
         if (g.Input != null)
         {
             context.Product(MatMulForm.AB, dGates, h4, weightIh, f.InputSize, g.Input, f.InputSize, f.Steps * b, f.InputSize, h4, false);

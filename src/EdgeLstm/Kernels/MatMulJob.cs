@@ -26,6 +26,23 @@ internal unsafe struct MatMulJob
     /// </summary>
     public Int8PanelMatrix? Int8;
 
+    /// <summary>
+    /// A second Aᵀ·B over this one's B, computed in the same pass so B is read once for both
+    /// (<see cref="MatMulKernel{TOps, TV}.ComputeSharedB"/>): C2 [M2×N] (+)= A2ᵀ·(B's rows from Skip2 on), A2
+    /// [(K−Skip2)×M2] with leading dimension Lda2, C2's the same as C's (Ldc). Only with <see cref="Form"/> Aᵀ·B, fp32, and
+    /// K &gt; Skip2. Null A2: one product.
+    /// </summary>
+    public float* A2, C2;
+
+    /// <inheritdoc cref="A2"/>
+    public int Lda2, M2, Skip2;
+
+    /// <summary>
+    /// With <see cref="A2"/>: receives the sums of B's columns over its K rows (an LSTM layer's bias gradient, from the
+    /// gate gradients), taken in the same pass. Null: not wanted.
+    /// </summary>
+    public float* ColumnSums;
+
     /// <summary>A's rows quantised for <see cref="Int8"/>, by <see cref="Quantize"/>.</summary>
     private Int8ActivationBuffer? _quantizedA;
 
@@ -34,7 +51,8 @@ internal unsafe struct MatMulJob
     /// quarter, since it reads a quarter of the weight bytes and one dot-product instruction does four per lane. So
     /// one threshold shares a product at the same cost whatever its weights' type.
     /// </summary>
-    public readonly long Work => Int8 is null ? (long)M * N * K : (long)M * N * K / 4;
+    public readonly long Work => Int8 is not null ? (long)M * N * K / 4
+        : ((long)M * N * K) + (A2 == null ? 0 : (long)M2 * N * (K - Skip2));
 
     /// <summary>
     /// With int8 weights, quantises A's rows into <paramref name="rows"/> for every part to read: on the caller, once,
@@ -59,7 +77,11 @@ internal unsafe struct MatMulJob
         int tileWidth = Int8 is not null ? Int8PanelMatrix.Width
             : Form == MatMulForm.ABPanels ? Math.Max(4 * VectorCount(Width), Ldb) : 4 * VectorCount(Width);
         int columnTiles = (N + tileWidth - 1) / tileWidth;
-        if (parts == 1)
+        if (A2 != null)
+        {
+            ExecuteShared(part, parts, tileWidth, columnTiles);
+        }
+        else if (parts == 1)
         {
             Compute(0, M, 0, N);
         }
@@ -72,6 +94,43 @@ internal unsafe struct MatMulJob
         {
             var (start, end) = BlockSplit.Rows(M, part, parts);
             Compute(start, end, 0, N);
+        }
+    }
+
+    /// <summary>
+    /// Part <paramref name="part"/> of a product with a second one over its B (<see cref="A2"/>): both products' columns
+    /// of the part when there are enough column tiles for every part to take two, sharing their pass over B; otherwise each
+    /// product's own rows of the part, apart.
+    /// </summary>
+    private readonly void ExecuteShared(int part, int parts, int tileWidth, int columnTiles)
+    {
+        if (parts == 1 || columnTiles >= 2 * parts)
+        {
+            var (start, end) = parts == 1 ? (0, N) : BlockSplit.Of(N, tileWidth, part, parts);
+            switch (Width)
+            {
+                case SimdWidth.Vector512:
+                    MatMulKernel<Vector512Ops, System.Runtime.Intrinsics.Vector512<float>>.ComputeSharedB(A, Lda, M, A2, Lda2, M2, Skip2, B, Ldb, C, C2, Ldc, start, end, K, Accumulate, ColumnSums);
+                    break;
+                case SimdWidth.Vector256:
+                    MatMulKernel<Vector256Ops, System.Runtime.Intrinsics.Vector256<float>>.ComputeSharedB(A, Lda, M, A2, Lda2, M2, Skip2, B, Ldb, C, C2, Ldc, start, end, K, Accumulate, ColumnSums);
+                    break;
+                default:
+                    MatMulKernel<Vector128Ops, System.Runtime.Intrinsics.Vector128<float>>.ComputeSharedB(A, Lda, M, A2, Lda2, M2, Skip2, B, Ldb, C, C2, Ldc, start, end, K, Accumulate, ColumnSums);
+                    break;
+            }
+
+            return;
+        }
+
+        var (rowStart, rowEnd) = BlockSplit.Rows(M, part, parts);
+        ComputeRange(Form, A, Lda, B, Ldb, C, Ldc, rowStart, rowEnd, 0, N, K, Accumulate, Width);
+        var (rowStart2, rowEnd2) = BlockSplit.Rows(M2, part, parts);
+        ComputeRange(Form, A2, Lda2, B + ((long)Skip2 * Ldb), Ldb, C2, Ldc, rowStart2, rowEnd2, 0, N, K - Skip2, Accumulate, Width);
+        if (ColumnSums != null)
+        {
+            var (start, end) = BlockSplit.Of(N, 16, part, parts);
+            MatMulKernel<Vector128Ops, System.Runtime.Intrinsics.Vector128<float>>.SumColumns(B, Ldb, K, start, end, ColumnSums, first: true);
         }
     }
 

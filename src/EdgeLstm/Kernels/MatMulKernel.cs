@@ -15,7 +15,7 @@ namespace EdgeLstm.Kernels;
 /// fused multiply-adds in depth order, starting from C (accumulate) or from 0: results do not depend on how C is split
 /// between threads, which is what makes training bit-identical for any thread count.
 /// </remarks>
-internal static unsafe class MatMulKernel<TOps, TV>
+internal static unsafe partial class MatMulKernel<TOps, TV>
     where TOps : struct, IVectorOps<TV>
     where TV : struct
 {
@@ -134,37 +134,49 @@ internal static unsafe class MatMulKernel<TOps, TV>
         float* c, int ldc,
         int rowStart, int rowEnd, int colStart, int colEnd, int pc, bool acc, float* packed)
     {
+        for (int j = colStart; j < colEnd; j += PackedTileWidth)
+        {
+            PackSlice(bp + j, ldb, pc, packed);
+            PackedRowTiles(ap, rowStride, depthStride, packed, c + j, ldc, rowStart, rowEnd, pc, acc);
+        }
+    }
+
+    /// <summary>Copies <paramref name="depth"/> rows of the tile-wide column slice at <paramref name="source"/> into <paramref name="packed"/>, contiguously.</summary>
+    private static void PackSlice(float* source, int ldb, int depth, float* packed)
+    {
         int w = TOps.Count;
         int tileWidth = PackedTileWidth;
-        for (int j = colStart; j < colEnd; j += tileWidth)
+        for (int p = 0; p < depth; p++)
         {
-            float* source = bp + j;
-            for (int p = 0; p < pc; p++)
+            float* row = source + ((long)p * ldb);
+            float* target = packed + (p * tileWidth);
+            for (int v = 0; v < tileWidth; v += w)
             {
-                float* row = source + ((long)p * ldb);
-                float* target = packed + (p * tileWidth);
-                for (int v = 0; v < tileWidth; v += w)
-                {
-                    TOps.Store(TOps.Load(row + v), target + v);
-                }
+                TOps.Store(TOps.Load(row + v), target + v);
             }
+        }
+    }
 
-            if (TOps.Count == 8)
-            {
-                RowTiles6x2(ap, rowStride, depthStride, packed, tileWidth, c + j, ldc, rowStart, rowEnd, pc, acc);
-                continue;
-            }
+    /// <summary>Rows [rowStart, rowEnd) of C's tile-wide column slice at <paramref name="c"/> against one packed slice of B, <paramref name="pc"/> deep.</summary>
+    private static void PackedRowTiles(float* ap, int rowStride, int depthStride, float* packed, float* c, int ldc, int rowStart, int rowEnd, int pc, bool acc)
+    {
+        int w = TOps.Count;
+        int tileWidth = PackedTileWidth;
+        if (TOps.Count == 8)
+        {
+            RowTiles6x2(ap, rowStride, depthStride, packed, tileWidth, c, ldc, rowStart, rowEnd, pc, acc);
+            return;
+        }
 
-            int i = rowStart;
-            for (; i + TileRows <= rowEnd; i += TileRows)
-            {
-                Tile4x4(ap + (i * rowStride), rowStride, depthStride, packed, tileWidth, w, c + (i * ldc) + j, ldc, pc, acc);
-            }
+        int i = rowStart;
+        for (; i + TileRows <= rowEnd; i += TileRows)
+        {
+            Tile4x4(ap + (i * rowStride), rowStride, depthStride, packed, tileWidth, w, c + (i * ldc), ldc, pc, acc);
+        }
 
-            for (; i < rowEnd; i++)
-            {
-                Tile1x4(ap + (i * rowStride), depthStride, packed, tileWidth, w, c + (i * ldc) + j, pc, acc);
-            }
+        for (; i < rowEnd; i++)
+        {
+            Tile1x4(ap + (i * rowStride), depthStride, packed, tileWidth, w, c + (i * ldc), pc, acc);
         }
     }
 

@@ -22,8 +22,9 @@ public class ProductClockTests
     private const int ForwardProducts = (Layers * (1 + (Steps - 1))) + 1;
 
     // Backward: the head's weight gradient and its gradient to h; per layer the recurrent product of every step but
-    // the last (nothing comes from after it), dW_ih, dW_hh, and the gradient to the layer below (not below layer 0).
-    private const int BackwardProducts = 2 + (Layers * ((Steps - 1) + 2)) + (Layers - 1);
+    // the last (nothing comes from after it), dW_ih and dW_hh as one product (one pass over the gate gradients), and
+    // the gradient to the layer below (not below layer 0).
+    private const int BackwardProducts = 2 + (Layers * ((Steps - 1) + 1)) + (Layers - 1);
 
     [Theory]
     [InlineData(1)]
@@ -49,6 +50,14 @@ public class ProductClockTests
         Assert.Equal(Layers * (Steps - 1), CountOf(clock, Batch, 4 * Hidden, Hidden));
         Assert.Equal(Layers * (Steps - 1), CountOf(clock, Batch, Hidden, 4 * Hidden));
         Assert.Equal(clock.Products, clock.Shapes.ToArray().Sum(s => s.Count));
+
+        // Each layer's weight gradients: dW_ihᵀ [I×4H] over all T·B rows, and with it dW_hhᵀ [H×4H] over the rows of
+        // every step but the first, counted as one product of both parts' work.
+        var weightGradients = clock.Shapes.ToArray().Where(s => s.M2 != 0).ToArray();
+        Assert.Equal(Layers, weightGradients.Sum(s => s.Count));
+        Assert.All(weightGradients, s => Assert.Equal((Hidden, Steps * Batch, (Steps - 1) * Batch), (s.M2, s.K, s.K2)));
+        Assert.Equal([5, Hidden], weightGradients.Select(s => s.M).Order());
+        Assert.All(weightGradients, s => Assert.Equal(((long)s.M * 4 * Hidden * s.K) + ((long)Hidden * 4 * Hidden * s.K2), s.MultiplyAdds));
         Assert.Equal(clock.Elapsed, clock.Shapes.ToArray().Aggregate(TimeSpan.Zero, (sum, s) => sum + s.Elapsed));
 
         trainer.TrainBatch(x, labels);
