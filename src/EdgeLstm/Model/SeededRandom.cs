@@ -191,7 +191,7 @@ public sealed class SeededRandom
         g.S3 = RotateLeft(n3, 45);
     }
 
-    /// <summary>Draws below this many are made one at a time: the lanes' set-up (three jumps) would cost more than they save.</summary>
+    /// <summary>Draws below this many are made one at a time: the lanes' set-up (seven jumps of 256 steps each, and the jump's polynomial again whenever the length changes) would cost more than they save.</summary>
     private const int LaneMinimum = 4096;
 
     /// <summary>The distance <see cref="_jump"/> jumps (the lanes' segment of the last bulk draw); 0 before the first.</summary>
