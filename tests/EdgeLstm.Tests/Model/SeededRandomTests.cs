@@ -57,7 +57,9 @@ public class SeededRandomTests
     {
         var bulk = new SeededRandom(9);
         var single = new SeededRandom(9);
-        foreach (int count in new[] { 8192, 5000, 8192, 65_536, 4096 })
+        // Lengths new and repeated, short and long: lanes with a jump polynomial just made, lanes with the one kept from
+        // the draw before, and one at a time for a new short length.
+        foreach (int count in new[] { 8192, 8192, 5000, 65_536, 65_536, 40_000, 4096, 4096, 8192 })
         {
             var drawn = new float[count];
             bulk.NextSingles(drawn);
