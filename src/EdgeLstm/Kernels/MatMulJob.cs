@@ -99,8 +99,9 @@ internal unsafe struct MatMulJob
 
     /// <summary>
     /// Part <paramref name="part"/> of a product with a second one over its B (<see cref="A2"/>): both products' columns
-    /// of the part when there are enough column tiles for every part to take two, sharing their pass over B; otherwise each
-    /// product's own rows of the part, apart.
+    /// of the part when there are enough column tiles for every part to take two, sharing their pass over B (and B's
+    /// column sums, when asked for, taken in it); otherwise each product's own rows of the part, apart, and the part's
+    /// share of the column sums in a pass of their own.
     /// </summary>
     private readonly void ExecuteShared(int part, int parts, int tileWidth, int columnTiles)
     {
@@ -129,8 +130,8 @@ internal unsafe struct MatMulJob
         ComputeRange(Form, A2, Lda2, B + ((long)Skip2 * Ldb), Ldb, C2, Ldc, rowStart2, rowEnd2, 0, N, K - Skip2, Accumulate, Width);
         if (ColumnSums != null)
         {
-            var (start, end) = BlockSplit.Of(N, 16, part, parts);
-            MatMulKernel<Vector128Ops, System.Runtime.Intrinsics.Vector128<float>>.SumColumns(B, Ldb, K, start, end, ColumnSums, first: true);
+            var (start, end) = BlockSplit.Of(N, tileWidth, part, parts);
+            RowSum.Accumulate(B, Ldb, K, start, end, ColumnSums, first: true);
         }
     }
 

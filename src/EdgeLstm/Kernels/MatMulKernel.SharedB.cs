@@ -36,41 +36,13 @@ internal static unsafe partial class MatMulKernel<TOps, TV>
             Compute(a2, 1, lda2, b + ((long)skip2 * ldb), ldb, c2, ldc, 0, rows2, colStart, colEnd, depth - skip2, accumulate);
             if (columnSums != null)
             {
-                SumColumns(b, ldb, depth, colStart, colEnd, columnSums, first: true);
+                RowSum.Accumulate(b, ldb, depth, colStart, colEnd, columnSums, first: true);
             }
 
             return;
         }
 
         ComputeSharedPacked(a, lda, rows, a2, lda2, rows2, skip2, b, ldb, c, c2, ldc, colStart, colEnd, depth, accumulate, columnSums);
-    }
-
-    /// <summary>
-    /// sums[j] (+)= Σ B[p, j] over <paramref name="depth"/> rows in order, for j in [colStart, colEnd): from zero when
-    /// <paramref name="first"/>, else continuing the sums already there.
-    /// </summary>
-    public static void SumColumns(float* b, int ldb, int depth, int colStart, int colEnd, float* sums, bool first)
-    {
-        if (first)
-        {
-            new Span<float>(sums + colStart, colEnd - colStart).Clear();
-        }
-
-        int w = TOps.Count;
-        for (int p = 0; p < depth; p++)
-        {
-            float* row = b + ((long)p * ldb);
-            int j = colStart;
-            for (; j + w <= colEnd; j += w)
-            {
-                TOps.Store(TOps.Add(TOps.Load(sums + j), TOps.Load(row + j)), sums + j);
-            }
-
-            for (; j < colEnd; j++)
-            {
-                sums[j] += row[j];
-            }
-        }
     }
 
     [SkipLocalsInit]
@@ -118,7 +90,7 @@ internal static unsafe partial class MatMulKernel<TOps, TV>
             ComputeNarrowColumns(ap, 1, lda, bp, ldb, c, ldc, 0, rows, fullEnd, colEnd, pc, acc);
             if (columnSums != null && fullEnd < colEnd)
             {
-                SumColumns(bp, ldb, pc, fullEnd, colEnd, columnSums, first: p0 == 0);
+                RowSum.Accumulate(bp, ldb, pc, fullEnd, colEnd, columnSums, first: p0 == 0);
             }
 
             if (pc2 > 0)

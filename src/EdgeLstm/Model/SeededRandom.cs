@@ -51,7 +51,7 @@ public sealed class SeededRandom
     {
         int start = 0;
         ulong s0 = _s0, s1 = _s1, s2 = _s2, s3 = _s3;
-        ulong segment = LaneSegment(destination.Length);
+        int segment = LaneSegment(destination.Length);
         bool repeated = segment == _lastSegment;
         _lastSegment = segment;
         if (Avx2.IsSupported && destination.Length >= (repeated ? LaneMinimum : LaneMinimumNewLength))
@@ -79,9 +79,7 @@ public sealed class SeededRandom
     /// </summary>
     private unsafe int DrawInLanes(Span<float> destination, ref ulong s0, ref ulong s1, ref ulong s2, ref ulong s3)
     {
-        const int Lanes = 8;
-        const int Round = 4;
-        int segment = (int)LaneSegment(destination.Length);
+        int segment = LaneSegment(destination.Length);
         if (_jumpDistance != (ulong)segment)
         {
             XoshiroJump.Polynomial((ulong)segment, _jump);
@@ -198,8 +196,14 @@ public sealed class SeededRandom
         g.S3 = RotateLeft(n3, 45);
     }
 
-    /// <summary>The draws each of the eight lanes makes for a bulk draw of <paramref name="length"/>: a whole number of four-draw rounds.</summary>
-    private static ulong LaneSegment(int length) => (ulong)(length / (8 * 4) * 4);
+    /// <summary>Generators drawing side by side in a bulk draw: two groups of four.</summary>
+    private const int Lanes = 8;
+
+    /// <summary>Draws each lane makes per round: four, which a 4×4 transpose puts in place.</summary>
+    private const int Round = 4;
+
+    /// <summary>The draws each lane makes for a bulk draw of <paramref name="length"/>: a whole number of rounds.</summary>
+    private static int LaneSegment(int length) => length / (Lanes * Round) * Round;
 
     /// <summary>
     /// Bulk draws shorter than this are made one at a time: the lanes' seven jumps take about what 4,096 draws one at a
@@ -214,8 +218,8 @@ public sealed class SeededRandom
     /// </summary>
     private const int LaneMinimumNewLength = 32768;
 
-    /// <summary>The lanes' segment of the last bulk draw, whether or not it ran in lanes.</summary>
-    private ulong _lastSegment;
+    /// <summary>The lanes' segment of the last bulk draw, whether or not it ran in lanes; −1 before the first.</summary>
+    private int _lastSegment = -1;
 
     /// <summary>The distance <see cref="_jump"/> jumps (the lanes' segment of the last bulk draw); 0 before the first.</summary>
     private ulong _jumpDistance;
